@@ -1,0 +1,126 @@
+using System.Globalization;
+using Orchestrator.Trainer.Checkpointing;
+using Orchestrator.Trainer.Tensors;
+
+namespace Orchestrator.Cli.Commands;
+
+/// <summary><c>orchestrator checkpoints list|verify|inspect</c>: look at checkpoints without training.</summary>
+internal static class CheckpointsCommand
+{
+    public const string Help = """
+        usage: orchestrator checkpoints list DIR        checkpoints in a work dir (or its checkpoints folder), newest first
+               orchestrator checkpoints verify DIR|CKPT  check every file against the manifest; exit 1 if any is bad
+               orchestrator checkpoints inspect CKPT     metadata, tensors with shapes, and weights-sha256
+        """;
+
+    public static int Run(IReadOnlyList<string> args)
+    {
+        if (args.Count != 2 || args[1].StartsWith("--", StringComparison.Ordinal))
+        {
+            throw new UsageException("expected 'checkpoints list DIR', 'checkpoints verify DIR|CKPT' or 'checkpoints inspect CKPT'");
+        }
+        var path = args[1];
+        if (!Directory.Exists(path))
+        {
+            throw new UsageException($"{path} is not a directory (give a work dir, a checkpoints folder or one checkpoint)");
+        }
+        return args[0] switch
+        {
+            "list" => List(StoreFor(path)),
+            "verify" => Verify(path),
+            "inspect" => Inspect(path),
+            _ => throw new UsageException($"unknown checkpoints command '{args[0]}' (list, verify or inspect)"),
+        };
+    }
+
+    private static CheckpointStore StoreFor(string path)
+    {
+        var nested = Path.Combine(path, "checkpoints");
+        return new CheckpointStore(Directory.Exists(nested) ? nested : path, CheckpointNaming.AnyNumbered);
+    }
+
+    private static bool IsSingleCheckpoint(string path) =>
+        File.Exists(Path.Combine(path, CheckpointFormat.ManifestFile))
+        || File.Exists(Path.Combine(path, CheckpointFormat.MetadataFile))
+        || File.Exists(Path.Combine(path, CheckpointFormat.ModelWeightsFile));
+
+    private static int List(CheckpointStore store)
+    {
+        var entries = store.List();
+        if (entries.Count == 0)
+        {
+            System.Console.WriteLine($"no checkpoints in {store.Directory}");
+            return ExitCodes.Ok;
+        }
+        var latest = store.LatestPointer;
+        System.Console.WriteLine($"{"name",-28} {"step",8} {"size",10}  {"status"}");
+        foreach (var entry in entries)
+        {
+            var result = store.Verify(entry.Path);
+            var size = Directory.EnumerateFiles(entry.Path).Sum(f => new FileInfo(f).Length);
+            var marker = entry.Name == latest ? " (latest)" : "";
+            System.Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{entry.Name,-28} {entry.Iteration,8} {size / 1024.0,7:0.0} KiB  {(result.IsValid ? "ok" : "BAD: " + result.Problem)}{marker}"));
+        }
+        return ExitCodes.Ok;
+    }
+
+    private static int Verify(string path)
+    {
+        var store = StoreFor(IsSingleCheckpoint(path) ? Path.GetDirectoryName(Path.GetFullPath(path))! : path);
+        IReadOnlyList<string> targets = IsSingleCheckpoint(path) ? [Path.GetFullPath(path)] : store.List().Select(e => e.Path).ToList();
+        if (targets.Count == 0)
+        {
+            System.Console.WriteLine($"no checkpoints in {store.Directory}");
+            return ExitCodes.Ok;
+        }
+        var bad = 0;
+        foreach (var target in targets)
+        {
+            var result = store.Verify(target);
+            System.Console.WriteLine(result.IsValid ? $"ok   {result.Name}" : $"BAD  {result.Problem}");
+            bad += result.IsValid ? 0 : 1;
+        }
+        System.Console.WriteLine($"{targets.Count - bad} ok, {bad} bad");
+        return bad == 0 ? ExitCodes.Ok : ExitCodes.Failed;
+    }
+
+    private static int Inspect(string path)
+    {
+        var store = StoreFor(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        LoadedCheckpoint checkpoint;
+        try
+        {
+            checkpoint = store.Load(path);
+        }
+        catch (CorruptCheckpointException e)
+        {
+            System.Console.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.Failed;
+        }
+        var info = checkpoint.Info;
+        System.Console.WriteLine($"checkpoint: {checkpoint.Name}");
+        System.Console.WriteLine($"job: {info.Job}");
+        System.Console.WriteLine($"step: {info.Iteration}  epoch: {info.Epoch}  samples: {info.SamplesSeen}");
+        System.Console.WriteLine($"reason: {info.Reason}  created: {info.CreatedUtc:u}  torch threads: {info.TorchThreads}");
+        System.Console.WriteLine($"components: {string.Join(", ", checkpoint.Components.Keys.Order(StringComparer.Ordinal))}");
+        foreach (var (name, state) in checkpoint.Components.OrderBy(c => c.Key, StringComparer.Ordinal))
+        {
+            foreach (var (tensorName, tensor) in state.Tensors)
+            {
+                System.Console.WriteLine($"  {name}/{tensorName} {tensor.DType} {tensor.ShapeText}");
+            }
+            if (state.Blob is not null)
+            {
+                System.Console.WriteLine($"  {name} (opaque state, {state.Blob.Length} bytes)");
+            }
+            if (state.Metadata is not null)
+            {
+                System.Console.WriteLine($"  {name}: {state.Metadata.ToJsonString()}");
+            }
+        }
+        var digest = checkpoint.Components.TryGetValue(ModelCheckpointable.ComponentName, out var model) ? WeightsDigest.Of(model.Tensors) : "none";
+        System.Console.WriteLine($"weights-sha256: {digest}");
+        return ExitCodes.Ok;
+    }
+}

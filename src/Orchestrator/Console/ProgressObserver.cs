@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using System.Globalization;
+using Orchestrator.Trainer.Checkpointing;
+using Orchestrator.Trainer.Training;
+
+namespace Orchestrator.Cli.Console;
+
+/// <summary>
+/// Shows training progress on stderr: a bar redrawn in place on a terminal, or a plain line every 5% when
+/// output goes to a file or CI log. Checkpoints and notes always get a line of their own.
+/// </summary>
+internal sealed class ProgressObserver(bool quiet) : ITrainingObserver
+{
+    private const int BarWidth = 24;
+    private readonly bool _interactive = !System.Console.IsErrorRedirected;
+    private readonly Stopwatch _sinceDraw = Stopwatch.StartNew();
+    private string _lastCheckpoint = "none";
+    private long _lineEvery = 1;
+    private bool _barShown;
+
+    public void Started(RunStart start)
+    {
+        _lineEvery = Math.Max(1, (start.TotalIterations - start.FirstIteration) / 20);
+        var from = start.ResumedFrom is null ? "fresh start" : $"resumed from {Path.GetFileName(start.ResumedFrom)} at step {start.FirstIteration}";
+        Line($"job {start.Job}: {from}, training to step {start.TotalIterations}");
+    }
+
+    public void Stepped(StepReport step)
+    {
+        if (quiet)
+        {
+            return;
+        }
+        var text = string.Create(CultureInfo.InvariantCulture,
+            $"step {step.Iteration}/{step.TotalIterations} epoch {step.Epoch} loss {step.Loss:0.0000} lr {step.LearningRate:0.####e0} {step.StepsPerSecond:0.0} steps/s ckpt {_lastCheckpoint}");
+        if (_interactive)
+        {
+            if (_sinceDraw.ElapsedMilliseconds >= 100 || step.Iteration == step.TotalIterations)
+            {
+                var filled = (int)(BarWidth * step.Iteration / Math.Max(1, step.TotalIterations));
+                System.Console.Error.Write($"\r[{new string('#', filled)}{new string('.', BarWidth - filled)}] {text}\u001b[K");
+                _barShown = true;
+                _sinceDraw.Restart();
+            }
+        }
+        else if (step.Iteration % _lineEvery == 0 || step.Iteration == step.TotalIterations)
+        {
+            System.Console.Error.WriteLine(text);
+        }
+    }
+
+    public void Saved(SaveReport save)
+    {
+        _lastCheckpoint = save.Name;
+        if (save.AlreadyPresent)
+        {
+            return;
+        }
+        var deleted = save.Deleted.Count > 0 ? $", removed {string.Join(", ", save.Deleted)}" : "";
+        Line(string.Create(CultureInfo.InvariantCulture,
+            $"checkpoint {save.Name} ({save.Reason}): {save.Bytes / 1024.0:0.0} KiB, stall {save.Stall.TotalMilliseconds:0.0} ms, write {save.WriteDuration.TotalMilliseconds:0.0} ms{deleted}"));
+    }
+
+    public void Note(string message) => Line(message);
+
+    public void Finish()
+    {
+        if (_barShown)
+        {
+            System.Console.Error.WriteLine();
+            _barShown = false;
+        }
+    }
+
+    private void Line(string text)
+    {
+        Finish();
+        System.Console.Error.WriteLine(text);
+    }
+}

@@ -1,0 +1,49 @@
+using Orchestrator.Cli.Commands;
+using Orchestrator.Trainer.Checkpointing;
+using Orchestrator.Trainer.Training;
+
+const string Usage = """
+    usage: orchestrator <command> [options]
+
+      train        train a job with checkpoints; rerun to resume     (orchestrator train --help)
+      checkpoints  list, verify or inspect checkpoints                (orchestrator checkpoints --help)
+    """;
+
+if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+{
+    Console.WriteLine(Usage);
+    return args.Length == 0 ? ExitCodes.BadInput : ExitCodes.Ok;
+}
+var rest = args.Skip(1).ToList();
+try
+{
+    return args[0] switch
+    {
+        "train" when rest.Contains("--help") => PrintHelp(TrainCommand.Help),
+        "train" => TrainCommand.Run(rest),
+        "checkpoints" when rest.Count == 0 || rest.Contains("--help") => PrintHelp(CheckpointsCommand.Help),
+        "checkpoints" => CheckpointsCommand.Run(rest),
+        _ => throw new UsageException($"unknown command '{args[0]}' (orchestrator --help lists them)"),
+    };
+}
+catch (Exception e) when (e is UsageException or ArgumentException or CheckpointMismatchException or CorruptCheckpointException)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return ExitCodes.BadInput;
+}
+catch (TrainingFailedException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return ExitCodes.Failed;
+}
+catch (Exception e) when (Environment.GetEnvironmentVariable("ORCHESTRATOR_DEBUG") is null)
+{
+    Console.Error.WriteLine($"error: {e.GetType().Name}: {e.Message.Split('\n')[0]} (set ORCHESTRATOR_DEBUG=1 for the stack trace)");
+    return ExitCodes.Failed;
+}
+
+static int PrintHelp(string text)
+{
+    Console.WriteLine(text);
+    return ExitCodes.Ok;
+}

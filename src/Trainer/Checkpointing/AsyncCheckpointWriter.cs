@@ -1,0 +1,73 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace Orchestrator.Trainer.Checkpointing;
+
+/// <summary>
+/// Writes snapshots in the background, one at a time. The training thread pays only for the snapshot copy
+/// plus any wait for the previous write (back-pressure); both are reported as the save's stall.
+/// </summary>
+public sealed class AsyncCheckpointWriter(CheckpointStore store, Func<CommitResult, IReadOnlyList<string>> afterCommit) : IDisposable
+{
+    private readonly ConcurrentQueue<SaveReport> _completed = new();
+    private Task? _inFlight;
+
+    /// <summary>Blocks until no write is in flight; rethrows the failure of the last one, if it failed.</summary>
+    public TimeSpan WaitForIdle()
+    {
+        if (_inFlight is null)
+        {
+            return TimeSpan.Zero;
+        }
+        var waited = Stopwatch.StartNew();
+        var task = _inFlight;
+        _inFlight = null;
+        task.GetAwaiter().GetResult();
+        return waited.Elapsed;
+    }
+
+    /// <summary>Starts writing; with <paramref name="blocking"/> the write counts as stall (a synchronous save).</summary>
+    public void Start(CheckpointSnapshot snapshot, TimeSpan stall, bool blocking = false)
+    {
+        if (_inFlight is not null)
+        {
+            throw new InvalidOperationException("a checkpoint write is already in flight; call WaitForIdle first");
+        }
+        _inFlight = Task.Factory.StartNew(() => Write(snapshot, stall, blocking), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    public bool TryTakeCompleted(out SaveReport report) => _completed.TryDequeue(out report!);
+
+    public void Dispose()
+    {
+        try
+        {
+            WaitForIdle();
+        }
+        catch (Exception)
+        {
+            // Disposal follows a failure that was already reported; a second write error adds nothing.
+        }
+    }
+
+    private void Write(CheckpointSnapshot snapshot, TimeSpan stall, bool blocking)
+    {
+        var clock = Stopwatch.StartNew();
+        var result = store.Commit(snapshot.WithWeightsDigest());
+        var written = clock.Elapsed;
+        var deleted = afterCommit(result);
+        _completed.Enqueue(new SaveReport(
+            result.Name, snapshot.Info.Iteration, snapshot.Info.Reason, result.Bytes, blocking ? stall + written : stall, written, deleted, result.AlreadyPresent));
+    }
+}
+
+/// <summary>One finished save: what, how big, how long training stalled and how long the write took.</summary>
+public sealed record SaveReport(
+    string Name,
+    long Iteration,
+    string Reason,
+    long Bytes,
+    TimeSpan Stall,
+    TimeSpan WriteDuration,
+    IReadOnlyList<string> Deleted,
+    bool AlreadyPresent);

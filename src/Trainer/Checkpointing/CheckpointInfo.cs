@@ -1,0 +1,27 @@
+namespace Orchestrator.Trainer.Checkpointing;
+
+/// <summary>Readable facts about a checkpoint, stored in its <c>checkpoint.json</c>.</summary>
+public sealed record CheckpointInfo(
+    string Job,
+    long Iteration,
+    long Epoch,
+    long SamplesSeen,
+    string WeightsSha256,
+    string Reason,
+    DateTimeOffset CreatedUtc,
+    int TorchThreads);
+
+/// <summary>A checkpoint held in memory: everything captured between two steps, ready for the writer.</summary>
+public sealed record CheckpointSnapshot(CheckpointInfo Info, IReadOnlyDictionary<string, ComponentState> Components)
+{
+    public long ByteCount => Components.Values.Sum(c => c.ByteCount);
+
+    /// <summary>Fills in the weights digest from the captured model; done by the writer, off the training thread.</summary>
+    public CheckpointSnapshot WithWeightsDigest() =>
+        Components.TryGetValue(ModelCheckpointable.ComponentName, out var model)
+            ? this with { Info = Info with { WeightsSha256 = Tensors.WeightsDigest.Of(model.Tensors) } }
+            : this;
+}
+
+/// <summary>A checkpoint read back from disk and verified against its manifest.</summary>
+public sealed record LoadedCheckpoint(string Path, string Name, CheckpointInfo Info, IReadOnlyDictionary<string, ComponentState> Components);

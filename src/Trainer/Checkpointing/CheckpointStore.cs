@@ -1,0 +1,265 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Orchestrator.Trainer.Tensors;
+
+namespace Orchestrator.Trainer.Checkpointing;
+
+/// <summary>
+/// A directory of checkpoints, each a folder committed by rename. A save writes every file into a hidden
+/// temporary folder, fsyncs each, writes the manifest last, fsyncs the folder, renames it into place, fsyncs
+/// the parent, and only then moves the <c>latest</c> pointer. A process killed at any instant leaves either
+/// the old set of checkpoints or the old set plus one complete new checkpoint.
+/// </summary>
+public sealed class CheckpointStore
+{
+    public const string LatestPointerFile = "latest";
+    private const string TemporaryPrefix = ".tmp-";
+    private const string DiscardPrefix = ".discard-";
+
+    public CheckpointStore(string directory, CheckpointNaming naming)
+    {
+        Directory = Path.GetFullPath(directory);
+        Naming = naming;
+    }
+
+    public string Directory { get; }
+
+    public CheckpointNaming Naming { get; }
+
+    public string? LatestPointer
+    {
+        get
+        {
+            var path = Path.Combine(Directory, LatestPointerFile);
+            return File.Exists(path) ? File.ReadAllText(path).Trim() : null;
+        }
+    }
+
+    /// <summary>Committed checkpoints, newest (largest iteration) first. Valid or not: see <see cref="Verify"/>.</summary>
+    public IReadOnlyList<CheckpointEntry> List()
+    {
+        if (!System.IO.Directory.Exists(Directory))
+        {
+            return [];
+        }
+        return System.IO.Directory.EnumerateDirectories(Directory)
+            .Select(path => (path, name: Path.GetFileName(path)))
+            .Where(d => !d.name.StartsWith('.'))
+            .Select(d => Naming.TryParse(d.name, out var iteration) ? new CheckpointEntry(d.name, iteration, d.path) : null)
+            .OfType<CheckpointEntry>()
+            .OrderByDescending(e => e.Iteration)
+            .ToList();
+    }
+
+    /// <summary>Removes folders of saves that never committed; they can only be left by a killed process.</summary>
+    public int RemoveAbandonedSaves()
+    {
+        if (!System.IO.Directory.Exists(Directory))
+        {
+            return 0;
+        }
+        var abandoned = System.IO.Directory.EnumerateDirectories(Directory)
+            .Where(p => Path.GetFileName(p).StartsWith(TemporaryPrefix, StringComparison.Ordinal)
+                || Path.GetFileName(p).StartsWith(DiscardPrefix, StringComparison.Ordinal))
+            .ToList();
+        foreach (var path in abandoned)
+        {
+            System.IO.Directory.Delete(path, recursive: true);
+        }
+        return abandoned.Count;
+    }
+
+    public CommitResult Commit(CheckpointSnapshot snapshot)
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        var name = Naming.Format(snapshot.Info.Iteration, snapshot.Info.Epoch);
+        var final = Path.Combine(Directory, name);
+        if (System.IO.Directory.Exists(final))
+        {
+            if (Verify(final).IsValid)
+            {
+                return new CommitResult(name, final, 0, AlreadyPresent: true);
+            }
+            Discard(final);
+        }
+        var temporary = Path.Combine(Directory, $"{TemporaryPrefix}{name}-{Guid.NewGuid():N}");
+        System.IO.Directory.CreateDirectory(temporary);
+        var files = new Dictionary<string, ManifestEntry>(StringComparer.Ordinal);
+        var components = new Dictionary<string, ComponentEntry>(StringComparer.Ordinal);
+        foreach (var (component, state) in snapshot.Components.OrderBy(c => c.Key, StringComparer.Ordinal))
+        {
+            string? tensorFile = null;
+            string? blobFile = null;
+            if (state.Tensors.Count > 0)
+            {
+                tensorFile = CheckpointFormat.TensorFileFor(component);
+                files[tensorFile] = HashingFileWriter.Write(Path.Combine(temporary, tensorFile), s => TensorFile.Write(s, state.Tensors));
+                FaultPoints.Reach($"save:wrote-{tensorFile}");
+            }
+            if (state.Blob is not null)
+            {
+                blobFile = CheckpointFormat.BlobFileFor(component);
+                files[blobFile] = HashingFileWriter.Write(Path.Combine(temporary, blobFile), s => s.Write(state.Blob));
+                FaultPoints.Reach($"save:wrote-{blobFile}");
+            }
+            components[component] = new ComponentEntry(tensorFile, blobFile, state.Metadata);
+        }
+        var metadata = new CheckpointMetadata(CheckpointFormat.FormatName, snapshot.Info, components);
+        var metadataBytes = JsonSerializer.SerializeToUtf8Bytes(metadata, CheckpointJson.Options);
+        files[CheckpointFormat.MetadataFile] = HashingFileWriter.Write(Path.Combine(temporary, CheckpointFormat.MetadataFile), s => s.Write(metadataBytes));
+        FaultPoints.Reach("save:wrote-metadata");
+        var manifest = new CheckpointManifest(CheckpointFormat.FormatName, name, snapshot.Info.Iteration, files);
+        HashingFileWriter.Write(Path.Combine(temporary, CheckpointFormat.ManifestFile), s => s.Write(manifest.ToBytes()));
+        FaultPoints.Reach("save:wrote-manifest");
+        DurableFiles.SyncDirectory(temporary);
+        FaultPoints.Reach("save:synced");
+        System.IO.Directory.Move(temporary, final);
+        FaultPoints.Reach("save:renamed");
+        DurableFiles.SyncDirectory(Directory);
+        FaultPoints.Reach("save:committed");
+        DurableFiles.WriteAtomically(Path.Combine(Directory, LatestPointerFile), System.Text.Encoding.UTF8.GetBytes(name + "\n"));
+        FaultPoints.Reach("save:pointer-moved");
+        return new CommitResult(name, final, files.Values.Sum(f => f.Bytes), AlreadyPresent: false);
+    }
+
+    public VerificationResult Verify(string checkpointPath)
+    {
+        var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(checkpointPath));
+        try
+        {
+            ReadVerified(checkpointPath, loadContents: false);
+            return new VerificationResult(name, checkpointPath, null);
+        }
+        catch (CorruptCheckpointException e)
+        {
+            return new VerificationResult(name, checkpointPath, e.Message);
+        }
+    }
+
+    public LoadedCheckpoint Load(string checkpointPath) => ReadVerified(checkpointPath, loadContents: true);
+
+    /// <summary>The newest checkpoint that verifies, and one line for each newer one that did not.</summary>
+    public (LoadedCheckpoint? Checkpoint, IReadOnlyList<string> Skipped) LoadLatestValid()
+    {
+        var skipped = new List<string>();
+        foreach (var entry in List())
+        {
+            try
+            {
+                return (Load(entry.Path), skipped);
+            }
+            catch (CorruptCheckpointException e)
+            {
+                skipped.Add(e.Message);
+            }
+        }
+        return (null, skipped);
+    }
+
+    /// <summary>
+    /// Keeps the newest <paramref name="keep"/> checkpoints (0 keeps all), never deleting a protected one: the
+    /// caller protects the checkpoint the run resumed from and the one it just committed (the newest valid).
+    /// </summary>
+    public IReadOnlyList<string> ApplyRetention(int keep, IReadOnlySet<string> protectedNames)
+    {
+        if (keep <= 0)
+        {
+            return [];
+        }
+        var deleted = new List<string>();
+        foreach (var entry in List().Skip(keep).Where(e => !protectedNames.Contains(e.Name)))
+        {
+            Discard(entry.Path);
+            deleted.Add(entry.Name);
+        }
+        return deleted;
+    }
+
+    /// <summary>Deletes every checkpoint and the latest pointer (a fresh start asked for explicitly).</summary>
+    public int DeleteAll()
+    {
+        var entries = List();
+        foreach (var entry in entries)
+        {
+            Discard(entry.Path);
+        }
+        File.Delete(Path.Combine(Directory, LatestPointerFile));
+        return entries.Count;
+    }
+
+    // A folder is renamed out of the checkpoint namespace first, so a half-deleted one never looks committed.
+    private void Discard(string path)
+    {
+        var discarded = Path.Combine(Directory, $"{DiscardPrefix}{Path.GetFileName(path)}-{Guid.NewGuid():N}");
+        System.IO.Directory.Move(path, discarded);
+        System.IO.Directory.Delete(discarded, recursive: true);
+    }
+
+    private static LoadedCheckpoint ReadVerified(string checkpointPath, bool loadContents)
+    {
+        var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(checkpointPath));
+        if (!System.IO.Directory.Exists(checkpointPath))
+        {
+            throw new CorruptCheckpointException($"{name}: no such checkpoint folder ({checkpointPath})");
+        }
+        var manifestPath = Path.Combine(checkpointPath, CheckpointFormat.ManifestFile);
+        if (!File.Exists(manifestPath))
+        {
+            throw new CorruptCheckpointException($"{name}: {CheckpointFormat.ManifestFile} is missing, the save never completed");
+        }
+        CheckpointManifest manifest;
+        try
+        {
+            manifest = CheckpointManifest.Parse(File.ReadAllBytes(manifestPath));
+        }
+        catch (JsonException)
+        {
+            throw new CorruptCheckpointException($"{name}: {CheckpointFormat.ManifestFile} is unreadable (corrupt)");
+        }
+        if (manifest.Format != CheckpointFormat.FormatName || manifest.Files is null || !manifest.Files.ContainsKey(CheckpointFormat.MetadataFile))
+        {
+            throw new CorruptCheckpointException($"{name}: {CheckpointFormat.ManifestFile} is not an {CheckpointFormat.FormatName} manifest");
+        }
+        var contents = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var (file, expected) in manifest.Files.OrderBy(f => f.Key, StringComparer.Ordinal))
+        {
+            var path = Path.Combine(checkpointPath, file);
+            if (!File.Exists(path))
+            {
+                throw new CorruptCheckpointException($"{name}: {file} is missing");
+            }
+            var length = new FileInfo(path).Length;
+            if (length != expected.Bytes)
+            {
+                throw new CorruptCheckpointException($"{name}: {file} is {(length < expected.Bytes ? "truncated" : "too long")} ({length} of {expected.Bytes} bytes)");
+            }
+            var bytes = File.ReadAllBytes(path);
+            if (Convert.ToHexStringLower(SHA256.HashData(bytes)) != expected.Sha256)
+            {
+                throw new CorruptCheckpointException($"{name}: {file} is corrupt (SHA-256 does not match the manifest)");
+            }
+            if (loadContents || file == CheckpointFormat.MetadataFile)
+            {
+                contents[file] = bytes;
+            }
+        }
+        var metadata = JsonSerializer.Deserialize<CheckpointMetadata>(contents[CheckpointFormat.MetadataFile], CheckpointJson.Options)
+            ?? throw new CorruptCheckpointException($"{name}: {CheckpointFormat.MetadataFile} is empty");
+        var components = new Dictionary<string, ComponentState>(StringComparer.Ordinal);
+        if (loadContents)
+        {
+            foreach (var (component, entry) in metadata.Components)
+            {
+                var tensors = entry.TensorFile is null ? [] : TensorFile.Read(new MemoryStream(Require(contents, entry.TensorFile, name)));
+                var blob = entry.BlobFile is null ? null : Require(contents, entry.BlobFile, name);
+                components[component] = new ComponentState(tensors, blob, entry.Metadata);
+            }
+        }
+        return new LoadedCheckpoint(Path.GetFullPath(checkpointPath), name, metadata.Info, components);
+    }
+
+    private static byte[] Require(Dictionary<string, byte[]> contents, string file, string name) =>
+        contents.TryGetValue(file, out var bytes) ? bytes : throw new CorruptCheckpointException($"{name}: {file} is not in the manifest");
+}
+
+public sealed record CommitResult(string Name, string Path, long Bytes, bool AlreadyPresent);

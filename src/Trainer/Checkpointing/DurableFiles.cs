@@ -1,0 +1,59 @@
+using System.Runtime.InteropServices;
+
+namespace Orchestrator.Trainer.Checkpointing;
+
+/// <summary>
+/// The fsync steps that make a rename a commit: a file's bytes reach the disk before it is renamed, and
+/// the directory entry itself reaches the disk after.
+/// </summary>
+internal static partial class DurableFiles
+{
+    private const int ReadOnlyDirectoryFlags = 0x0 | 0x10000; // O_RDONLY | O_DIRECTORY (Linux)
+
+    public static void SyncDirectory(string directory)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // Windows and macOS make a rename durable by other means; fsync on a directory is Linux's.
+        }
+        var descriptor = Open(directory, ReadOnlyDirectoryFlags);
+        if (descriptor < 0)
+        {
+            throw new IOException($"cannot open directory {directory} to sync it (errno {Marshal.GetLastPInvokeError()})");
+        }
+        try
+        {
+            if (Fsync(descriptor) != 0)
+            {
+                throw new IOException($"fsync of directory {directory} failed (errno {Marshal.GetLastPInvokeError()})");
+            }
+        }
+        finally
+        {
+            _ = Close(descriptor);
+        }
+    }
+
+    /// <summary>Writes a small file durably under its final name: temporary name, fsync, rename, fsync directory.</summary>
+    public static void WriteAtomically(string path, byte[] content)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+        {
+            stream.Write(content);
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temporary, path, overwrite: true);
+        SyncDirectory(directory);
+    }
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int Fsync(int descriptor);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int descriptor);
+}

@@ -1,0 +1,37 @@
+using System.Diagnostics;
+
+namespace Orchestrator.Trainer.Checkpointing;
+
+/// <summary>
+/// Named points in training and saving where tests kill the process for real (SIGKILL, no cleanup runs).
+/// Armed only by the environment variable <c>ORCHESTRATOR_KILL_AT</c>, e.g. <c>step:120</c> or
+/// <c>save:renamed#2</c> (the second time the point is reached). Unset, every call is a dictionary miss.
+/// </summary>
+public static class FaultPoints
+{
+    public const string EnvironmentVariable = "ORCHESTRATOR_KILL_AT";
+
+    private static readonly string? Armed = Environment.GetEnvironmentVariable(EnvironmentVariable);
+    private static readonly Dictionary<string, int> Reached = [];
+    private static readonly Lock Gate = new();
+
+    public static void Reach(string point)
+    {
+        if (Armed is null)
+        {
+            return;
+        }
+        int count;
+        lock (Gate)
+        {
+            count = Reached[point] = Reached.GetValueOrDefault(point) + 1;
+        }
+        if (Armed == point || Armed == $"{point}#{count}")
+        {
+            Console.Out.Flush();
+            Console.Error.WriteLine($"fault point {Armed}: killing the process");
+            Process.GetCurrentProcess().Kill();
+            Thread.Sleep(Timeout.Infinite); // SIGKILL is asynchronous; nothing more may run here.
+        }
+    }
+}

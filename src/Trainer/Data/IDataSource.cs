@@ -1,0 +1,15 @@
+namespace Orchestrator.Trainer.Data;
+
+/// <summary>
+/// A source of batches addressed by cursor. Reading is a pure function of the cursor, so the training loop
+/// can commit the cursor only after a step succeeds and a resumed run can seek straight to where it was.
+/// </summary>
+public interface IDataSource
+{
+    long BatchesPerEpoch { get; }
+
+    Batch Read(DataCursor cursor);
+
+    DataCursor Advance(DataCursor cursor) =>
+        cursor.Position + 1 >= BatchesPerEpoch ? cursor with { Epoch = cursor.Epoch + 1, Position = 0 } : cursor with { Position = cursor.Position + 1 };
+}

@@ -1,0 +1,85 @@
+using Orchestrator.Trainer.Data;
+using Orchestrator.Trainer.Runtime;
+using Orchestrator.Trainer.Training;
+using TorchSharp.Modules;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Orchestrator.Trainer.Jobs;
+
+/// <summary>
+/// <c>cnn</c>: classify 16x16 images into four classes (a bright bar in one of four orientations, under
+/// noise) with a small conv net with BatchNorm, so checkpoints carry running statistics as buffers.
+/// </summary>
+public static class CnnJob
+{
+    public const string Name = "cnn";
+    private const int Side = 16;
+    private const int Classes = 4;
+
+    public static TrainingJob Create(BuiltInJobOptions options)
+    {
+        var device = DeterministicRuntime.ResolveDevice(options.Device);
+        var samples = options.Samples ?? 1024;
+        var width = options.Width ?? 8;
+        using var generator = new Generator(unchecked((ulong)options.Seed) ^ 0x636E6EUL);
+        var labels = randint(Classes, [samples], generator: generator, dtype: ScalarType.Int64);
+        var images = randn([samples, 1, Side, Side], generator: generator) * 0.5;
+        using (var patterns = Patterns())
+        {
+            images.add_(patterns.index_select(0, labels));
+        }
+        var model = new CnnModel(width).to(device);
+        return new TrainingJob
+        {
+            Name = Name,
+            Model = model,
+            Optimizer = optim.Adam(model.parameters(), options.LearningRate ?? 2e-3),
+            LearningRate = new StepDecayLearningRate(options.LearningRate ?? 2e-3, StepSize: 200, Gamma: 0.5),
+            Data = new ShuffledTensorDataset(images, labels, options.BatchSize ?? 32, options.Rank, options.Ranks),
+            Loss = batch => nn.functional.cross_entropy(model.call(batch.Input), batch.Target),
+            Device = device,
+        };
+    }
+
+    private static Tensor Patterns()
+    {
+        var patterns = zeros([Classes, 1, Side, Side]);
+        patterns[0, 0, Side / 2].fill_(1.0);              // horizontal bar
+        patterns[1, 0, .., Side / 2].fill_(1.0);          // vertical bar
+        for (var i = 0; i < Side; i++)
+        {
+            patterns[2, 0, i, i].fill_(1.0);               // diagonal
+            patterns[3, 0, i, Side - 1 - i].fill_(1.0);    // anti-diagonal
+        }
+        return patterns;
+    }
+
+    private sealed class CnnModel : nn.Module<Tensor, Tensor>
+    {
+        private readonly Conv2d conv1;
+        private readonly BatchNorm2d norm1;
+        private readonly Conv2d conv2;
+        private readonly BatchNorm2d norm2;
+        private readonly Linear head;
+
+        public CnnModel(int width) : base(nameof(CnnModel))
+        {
+            conv1 = nn.Conv2d(1, width, 3, padding: 1);
+            norm1 = nn.BatchNorm2d(width);
+            conv2 = nn.Conv2d(width, width * 2, 3, padding: 1);
+            norm2 = nn.BatchNorm2d(width * 2);
+            head = nn.Linear(width * 2, Classes);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor input)
+        {
+            using var scope = NewDisposeScope();
+            var h = nn.functional.max_pool2d(nn.functional.relu(norm1.call(conv1.call(input))), 2);
+            h = nn.functional.relu(norm2.call(conv2.call(h)));
+            h = h.mean([2L, 3L]);
+            return head.call(h).MoveToOuterDisposeScope();
+        }
+    }
+}

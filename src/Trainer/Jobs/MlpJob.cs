@@ -1,0 +1,60 @@
+using Orchestrator.Trainer.Data;
+using Orchestrator.Trainer.Runtime;
+using Orchestrator.Trainer.Training;
+using TorchSharp.Modules;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Orchestrator.Trainer.Jobs;
+
+/// <summary><c>mlp</c>: regression of a smooth nonlinear function of 16 inputs, made from the seed.</summary>
+public static class MlpJob
+{
+    public const string Name = "mlp";
+    private const int Inputs = 16;
+
+    public static TrainingJob Create(BuiltInJobOptions options)
+    {
+        var device = DeterministicRuntime.ResolveDevice(options.Device);
+        var samples = options.Samples ?? 4096;
+        var width = options.Width ?? 64;
+        using var generator = new Generator(unchecked((ulong)options.Seed) ^ 0x6D6C70UL);
+        var x = randn([samples, Inputs], generator: generator);
+        using var direction = randn([Inputs, 1], generator: generator);
+        using var noise = randn([samples, 1], generator: generator);
+        var y = x.matmul(direction).sin() + (x.narrow(1, 0, 1) * 0.3) + (noise * 0.05);
+        var model = new MlpModel(width).to(device);
+        return new TrainingJob
+        {
+            Name = Name,
+            Model = model,
+            Optimizer = optim.Adam(model.parameters(), options.LearningRate ?? 1e-3),
+            LearningRate = new ConstantLearningRate(options.LearningRate ?? 1e-3),
+            Data = new ShuffledTensorDataset(x, y, options.BatchSize ?? 64, options.Rank, options.Ranks),
+            Loss = batch => nn.functional.mse_loss(model.call(batch.Input), batch.Target),
+            Device = device,
+        };
+    }
+
+    private sealed class MlpModel : nn.Module<Tensor, Tensor>
+    {
+        private readonly Linear hidden1;
+        private readonly Linear hidden2;
+        private readonly Linear output;
+
+        public MlpModel(int width) : base(nameof(MlpModel))
+        {
+            hidden1 = nn.Linear(Inputs, width);
+            hidden2 = nn.Linear(width, width);
+            output = nn.Linear(width, 1);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor input)
+        {
+            using var h1 = nn.functional.relu(hidden1.call(input));
+            using var h2 = nn.functional.relu(hidden2.call(h1));
+            return output.call(h2);
+        }
+    }
+}

@@ -1,0 +1,312 @@
+using System.Diagnostics;
+using Orchestrator.Trainer.Checkpointing;
+using Orchestrator.Trainer.Data;
+using Orchestrator.Trainer.Jobs;
+using Orchestrator.Trainer.Runtime;
+using Orchestrator.Trainer.Tensors;
+using static TorchSharp.torch;
+
+namespace Orchestrator.Trainer.Training;
+
+/// <summary>
+/// Runs one job to its end on the calling thread: decides where to start (fresh, resume, or weights only),
+/// takes the steps, saves on the schedule with the async writer, saves the last consistent state when a step
+/// fails or a stop is requested, and always saves the final state.
+/// </summary>
+public sealed class TrainingRun
+{
+    private readonly TrainingJob _job;
+    private readonly RunOptions _options;
+    private readonly ITrainingObserver _observer;
+    private readonly CheckpointStore _store;
+    private readonly Checkpointer _checkpointer = new();
+    private readonly LearningRateScheduler _scheduler;
+    private readonly List<SaveReport> _saves = [];
+    private DataCursor _cursor;
+    private TrainingCounters _counters = TrainingCounters.Zero;
+    private long _lastSavedIteration = -1;
+    private string? _resumedFrom;
+
+    private TrainingRun(TrainingJob job, RunOptions options, ITrainingObserver observer)
+    {
+        _job = job;
+        _options = options;
+        _observer = observer;
+        _store = new CheckpointStore(options.CheckpointDirectory, new CheckpointNaming(options.NameTemplate));
+        _scheduler = new LearningRateScheduler(job.Optimizer, job.LearningRate);
+        _cursor = DataCursor.Start(options.Seed);
+        _checkpointer.Add(ModelCheckpointable.ComponentName, new ModelCheckpointable(job.Model, options.ModelLoad));
+        _checkpointer.Add(ComponentNames.Optimizer, new OptimizerCheckpointable(job.Optimizer, job.Device));
+        _checkpointer.Add(ComponentNames.Scheduler, new JsonCheckpointable<LearningRateScheduler.State>(
+            () => new(_scheduler.StepsTaken, _scheduler.Schedule.ToString()), s => _scheduler.StepsTaken = s.StepsTaken));
+        _checkpointer.Add(ComponentNames.Rng, new RngCheckpointable());
+        _checkpointer.Add(ComponentNames.Data, new JsonCheckpointable<DataCursor>(() => _cursor, c => _cursor = c));
+        _checkpointer.Add(ComponentNames.Counters, new JsonCheckpointable<TrainingCounters>(() => _counters, c => _counters = c));
+        foreach (var (name, component) in job.ExtraCheckpointables)
+        {
+            _checkpointer.Add(name, component);
+        }
+    }
+
+    /// <summary>
+    /// Seeds the runtime, builds the job with <paramref name="createJob"/> (so its random initialisation is
+    /// reproducible), and runs it. <paramref name="stop"/> asks for a checkpoint and a clean exit.
+    /// </summary>
+    public static RunResult Execute(Func<TrainingJob> createJob, RunOptions options, ITrainingObserver? observer = null, CancellationToken stop = default)
+    {
+        RunOptionsValidator.Validate(options);
+        DeterministicRuntime.Configure(options.Seed, options.Threads);
+        using var job = createJob();
+        return new TrainingRun(job, options, observer ?? SilentObserver.Instance).Run(stop);
+    }
+
+    private RunResult Run(CancellationToken stop)
+    {
+        var total = _options.Steps ?? checked(_options.Epochs!.Value * _job.Data.BatchesPerEpoch);
+        var skipped = PrepareStart();
+        _observer.Started(new RunStart(_job.Name, _counters.Iteration, total, _resumedFrom, skipped));
+        if (_counters.Iteration >= total)
+        {
+            return Result(RunOutcome.AlreadyComplete);
+        }
+        using var writer = new AsyncCheckpointWriter(_store, c => _store.ApplyRetention(_options.Keep, Protected(c)));
+        var outcome = Train(writer, total, stop);
+        Save(writer, outcome == RunOutcome.Interrupted ? "interrupt" : "final", blocking: true, force: outcome == RunOutcome.Interrupted || _options.Schedule.SaveLast);
+        Drain(writer);
+        return Result(outcome);
+    }
+
+    private RunOutcome Train(AsyncCheckpointWriter writer, long total, CancellationToken stop)
+    {
+        var rate = new RateMeter();
+        var lastSave = Stopwatch.StartNew();
+        while (_counters.Iteration < total)
+        {
+            if (stop.IsCancellationRequested)
+            {
+                return RunOutcome.Interrupted;
+            }
+            var mutating = false;
+            try
+            {
+                var (loss, samples) = Step(ref mutating);
+                var next = _job.Data.Advance(_cursor);
+                var epochEnded = next.Epoch != _cursor.Epoch;
+                _cursor = next;
+                _counters = new TrainingCounters(_counters.Iteration + 1, _cursor.Epoch, _counters.SamplesSeen + samples);
+                FaultPoints.Reach($"step:{_counters.Iteration}");
+                _observer.Stepped(new StepReport(_counters.Iteration, total, _counters.Epoch, loss, _scheduler.Current, rate.Tick()));
+                Drain(writer);
+                if (_counters.Iteration < total && _options.Schedule.IsDue(_counters.Iteration, epochEnded, _counters.Epoch, lastSave.Elapsed))
+                {
+                    Save(writer, "schedule", blocking: !_options.AsyncSave, force: true);
+                    lastSave.Restart();
+                }
+            }
+            catch (Exception e) when (e is not TrainingFailedException)
+            {
+                throw Fail(writer, e, mutating);
+            }
+        }
+        return RunOutcome.Completed;
+    }
+
+    private (double Loss, long Samples) Step(ref bool mutating)
+    {
+        using var scope = NewDisposeScope();
+        _scheduler.Apply();
+        using var batch = _job.Data.Read(_cursor);
+        using var onDevice = new Batch(batch.Input.to(_job.Device), batch.Target.to(_job.Device));
+        _job.Model.train();
+        _job.Optimizer.zero_grad();
+        var loss = _job.Loss(onDevice);
+        var value = loss.item<float>();
+        if (!float.IsFinite(value))
+        {
+            throw new NonFiniteLossException(_counters.Iteration + 1, value);
+        }
+        loss.backward();
+        mutating = true;
+        _job.Optimizer.step();
+        mutating = false;
+        _scheduler.Advance();
+        return (value, batch.Size);
+    }
+
+    private TrainingFailedException Fail(AsyncCheckpointWriter writer, Exception error, bool mutating)
+    {
+        var failedStep = _counters.Iteration + 1;
+        if (mutating)
+        {
+            return new TrainingFailedException($"training failed inside the optimizer at step {failedStep}: {error.Message}; the state is not consistent, so no checkpoint was saved (latest kept: {_store.LatestPointer ?? "none"})", error);
+        }
+        try
+        {
+            Save(writer, "failure", blocking: true, force: _counters.Iteration > _lastSavedIteration);
+            Drain(writer);
+            return new TrainingFailedException($"training failed at step {failedStep}: {error.Message}; state after step {_counters.Iteration} is saved in {_store.LatestPointer ?? "none"}", error);
+        }
+        catch (Exception saveError)
+        {
+            return new TrainingFailedException($"training failed at step {failedStep}: {error.Message}; the failure save also failed: {saveError.Message}", error);
+        }
+    }
+
+    private void Save(AsyncCheckpointWriter writer, string reason, bool blocking, bool force)
+    {
+        if (!force || _counters.Iteration == _lastSavedIteration)
+        {
+            return;
+        }
+        var clock = Stopwatch.StartNew();
+        writer.WaitForIdle();
+        var info = new CheckpointInfo(_job.Name, _counters.Iteration, _counters.Epoch, _counters.SamplesSeen, "", reason, DateTimeOffset.UtcNow, _options.Threads);
+        var snapshot = _checkpointer.Capture(info);
+        writer.Start(snapshot, clock.Elapsed, blocking);
+        if (blocking)
+        {
+            writer.WaitForIdle();
+        }
+        _lastSavedIteration = _counters.Iteration;
+    }
+
+    private void Drain(AsyncCheckpointWriter writer)
+    {
+        while (writer.TryTakeCompleted(out var report))
+        {
+            _saves.Add(report);
+            _observer.Saved(report);
+        }
+    }
+
+    private HashSet<string> Protected(CommitResult committed)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal) { committed.Name };
+        if (_resumedFrom is not null)
+        {
+            names.Add(Path.GetFileName(_resumedFrom));
+        }
+        return names;
+    }
+
+    private RunResult Result(RunOutcome outcome) =>
+        new(_job.Name, outcome, _counters.Iteration, _counters.Epoch, WeightsDigest.Of(_job.Model), _resumedFrom, _saves);
+
+    /// <summary>Restores whatever the options ask for; returns one line per checkpoint that was skipped as invalid.</summary>
+    private IReadOnlyList<string> PrepareStart()
+    {
+        var removed = _store.RemoveAbandonedSaves();
+        if (removed > 0)
+        {
+            _observer.Note($"removed {removed} unfinished save folder(s) left by an interrupted run");
+        }
+        switch (_options.Resume)
+        {
+            case ResumeMode.Path:
+                ResumeFrom(_store.Load(_options.ResumePath!));
+                return [];
+            case ResumeMode.Auto:
+                var (latest, skipped) = _store.LoadLatestValid();
+                foreach (var line in skipped)
+                {
+                    _observer.Note($"skipping invalid checkpoint: {line}");
+                }
+                if (latest is not null)
+                {
+                    if (_options.LoadFrom is not null)
+                    {
+                        _observer.Note($"--load-from ignored: resuming from {latest.Name} in the work dir");
+                    }
+                    ResumeFrom(latest);
+                    return skipped;
+                }
+                LoadWeightsOnlyIfAsked();
+                return skipped;
+            default:
+                if (_store.List().Count > 0)
+                {
+                    if (!_options.DeleteExisting)
+                    {
+                        throw new ArgumentException($"work dir {_options.WorkDir} already has checkpoints; use --resume auto to continue, or --delete-existing to start over");
+                    }
+                    _observer.Note($"deleted {_store.DeleteAll()} existing checkpoint(s) (--delete-existing)");
+                }
+                LoadWeightsOnlyIfAsked();
+                return [];
+        }
+    }
+
+    private void ResumeFrom(LoadedCheckpoint checkpoint)
+    {
+        if (checkpoint.Info.Job != _job.Name)
+        {
+            throw new CheckpointMismatchException($"checkpoint {checkpoint.Name} is of job '{checkpoint.Info.Job}', not '{_job.Name}'; use a work dir of this job or --load-from for weights only");
+        }
+        var only = _checkpointer.ComponentNames.ToHashSet(StringComparer.Ordinal);
+        if (_options.SkipOptimizerState)
+        {
+            only.Remove(ComponentNames.Optimizer);
+        }
+        if (_options.SkipSchedulerState)
+        {
+            only.Remove(ComponentNames.Scheduler);
+        }
+        var report = _checkpointer.Restore(checkpoint, only);
+        foreach (var note in report.Notes)
+        {
+            _observer.Note(note);
+        }
+        if (report.Missing.Count > 0)
+        {
+            _observer.Note($"checkpoint {checkpoint.Name} lacks {string.Join(", ", report.Missing)}; those start fresh");
+        }
+        if (checkpoint.Info.TorchThreads != _options.Threads)
+        {
+            _observer.Note($"checkpoint was trained with {checkpoint.Info.TorchThreads} threads, resuming with {_options.Threads}: results may differ in the last bits");
+        }
+        _resumedFrom = checkpoint.Path;
+        _lastSavedIteration = _counters.Iteration;
+    }
+
+    private void LoadWeightsOnlyIfAsked()
+    {
+        if (_options.LoadFrom is null)
+        {
+            return;
+        }
+        var checkpoint = _store.Load(_options.LoadFrom);
+        var report = _checkpointer.Restore(checkpoint, new HashSet<string>(StringComparer.Ordinal) { ModelCheckpointable.ComponentName });
+        foreach (var note in report.Notes)
+        {
+            _observer.Note(note);
+        }
+        _observer.Note($"loaded weights from {checkpoint.Name} (optimizer, schedule and counters start fresh)");
+    }
+
+    private sealed class RateMeter
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly Queue<TimeSpan> _recent = new();
+
+        public double Tick()
+        {
+            var now = _clock.Elapsed;
+            _recent.Enqueue(now);
+            if (_recent.Count > 50)
+            {
+                _recent.Dequeue();
+            }
+            var span = (now - _recent.Peek()).TotalSeconds;
+            return span > 0 ? (_recent.Count - 1) / span : 0;
+        }
+    }
+}
+
+public static class ComponentNames
+{
+    public const string Optimizer = "optimizer";
+    public const string Scheduler = "scheduler";
+    public const string Rng = "rng";
+    public const string Data = "data";
+    public const string Counters = "counters";
+}
