@@ -78,7 +78,7 @@ public sealed class TrainingRun
 
     private RunOutcome Train(AsyncCheckpointWriter writer, long total, CancellationToken stop)
     {
-        var rate = new RateMeter();
+        var meter = new RateMeter();
         var lastSave = Stopwatch.StartNew();
         while (_counters.Iteration < total)
         {
@@ -89,13 +89,14 @@ public sealed class TrainingRun
             var mutating = false;
             try
             {
+                var rate = _scheduler.Current;
                 var (loss, samples) = Step(ref mutating);
                 var next = _job.Data.Advance(_cursor);
                 var epochEnded = next.Epoch != _cursor.Epoch;
                 _cursor = next;
                 _counters = new TrainingCounters(_counters.Iteration + 1, _cursor.Epoch, _counters.SamplesSeen + samples);
                 FaultPoints.Reach($"step:{_counters.Iteration}");
-                _observer.Stepped(new StepReport(_counters.Iteration, total, _counters.Epoch, loss, _scheduler.Current, rate.Tick()));
+                _observer.Stepped(new StepReport(_counters.Iteration, total, _counters.Epoch, loss, rate, meter.Tick()));
                 Drain(writer);
                 if (_counters.Iteration < total && _options.Schedule.IsDue(_counters.Iteration, epochEnded, _counters.Epoch, lastSave.Elapsed))
                 {
@@ -143,6 +144,7 @@ public sealed class TrainingRun
         try
         {
             Save(writer, "failure", blocking: true, force: _counters.Iteration > _lastSavedIteration);
+            writer.WaitForIdle(); // a scheduled save may still be in flight; the message names what is on disk
             Drain(writer);
             return new TrainingFailedException($"training failed at step {failedStep}: {error.Message}; state after step {_counters.Iteration} is saved in {_store.LatestPointer ?? "none"}", error);
         }

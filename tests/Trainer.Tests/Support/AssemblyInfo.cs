@@ -1,0 +1,3 @@
+// TorchSharp's generator seed and thread count are process-wide: runs in parallel would disturb each other's
+// reproducibility, which is exactly what these tests check.
+[assembly: Xunit.CollectionBehavior(DisableTestParallelization = true)]
