@@ -1,4 +1,4 @@
-namespace Orchestrator.Trainer.Tests.Support;
+namespace Orchestrator.Testing;
 
 /// <summary>A fresh directory per test, removed afterwards.</summary>
 public sealed class TempDirectory : IDisposable

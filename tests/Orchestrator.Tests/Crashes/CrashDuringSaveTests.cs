@@ -1,0 +1,81 @@
+using Orchestrator.Tests.Support;
+
+namespace Orchestrator.Tests.Crashes;
+
+/// <summary>The process is killed between each write step of a save, or its files are damaged afterwards.</summary>
+public sealed class CrashDuringSaveTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    public static TheoryData<string> SavePhases() =>
+    [
+        "save:wrote-model.weights#2",
+        "save:wrote-optimizer.bin#2",
+        "save:wrote-rng.tensors#2",
+        "save:wrote-metadata#2",
+        "save:wrote-manifest#2",
+        "save:synced#2",
+        "save:renamed#2",
+        "save:committed#2",
+        "save:pointer-moved#2",
+        "save:wrote-model.weights#1",
+    ];
+
+    [Theory]
+    [MemberData(nameof(SavePhases))]
+    public void Killed_at_any_step_of_a_save_the_run_resumes_from_a_valid_checkpoint(string phase)
+    {
+        var straight = CliProcess.Run(CliProcess.Train("cnn", _temp.Sub("straight"), 40));
+        var dir = _temp.Sub("crashed");
+
+        var killed = CliProcess.Run(CliProcess.Train("cnn", dir, 40), new Dictionary<string, string> { ["ORCHESTRATOR_KILL_AT"] = phase });
+        var verify = CliProcess.Run(["checkpoints", "verify", dir]);
+        var resumed = CliProcess.Run(CliProcess.Train("cnn", dir, 40));
+
+        Assert.Equal(137, killed.ExitCode);
+        Assert.True(verify.ExitCode == 0, verify.ToString());
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Equal(straight.WeightsSha256, resumed.WeightsSha256);
+        Assert.Empty(Directory.GetDirectories(Path.Combine(dir, "checkpoints"), ".*"));
+    }
+
+    [Theory]
+    [InlineData("truncate", "iter_30: model.weights is truncated")]
+    [InlineData("flip", "iter_30: model.weights is corrupt (SHA-256 does not match the manifest)")]
+    [InlineData("delete-manifest", "iter_30: MANIFEST.json is missing, the save never completed")]
+    public void A_damaged_newest_checkpoint_is_named_by_verify_and_skipped_on_resume(string damage, string expected)
+    {
+        var straight = CliProcess.Run(CliProcess.Train("mlp", _temp.Sub("straight"), 40));
+        var dir = _temp.Sub("damaged");
+        CliProcess.Run(CliProcess.Train("mlp", dir, 30));
+        var weights = Path.Combine(dir, "checkpoints", "iter_30", "model.weights");
+        switch (damage)
+        {
+            case "truncate":
+                File.WriteAllBytes(weights, File.ReadAllBytes(weights)[..100]);
+                break;
+            case "flip":
+                var bytes = File.ReadAllBytes(weights);
+                bytes[bytes.Length / 2] ^= 0x01;
+                File.WriteAllBytes(weights, bytes);
+                break;
+            default:
+                File.Delete(Path.Combine(dir, "checkpoints", "iter_30", "MANIFEST.json"));
+                break;
+        }
+
+        var verify = CliProcess.Run(["checkpoints", "verify", dir]);
+        var single = CliProcess.Run(["checkpoints", "verify", Path.Combine(dir, "checkpoints", "iter_30")]);
+        var resumed = CliProcess.Run(CliProcess.Train("mlp", dir, 40));
+
+        Assert.Equal(1, verify.ExitCode);
+        Assert.Contains($"BAD  {expected}", verify.Output);
+        Assert.Contains("ok   iter_20", verify.Output);
+        Assert.Equal(1, single.ExitCode);
+        Assert.Contains($"skipping invalid checkpoint: {expected}", resumed.Error);
+        Assert.Contains("resumed from iter_20 at step 20", resumed.Error);
+        Assert.Equal(straight.WeightsSha256, resumed.WeightsSha256);
+    }
+}

@@ -1,0 +1,79 @@
+using Orchestrator.Tests.Support;
+
+namespace Orchestrator.Tests.Crashes;
+
+/// <summary>Real process kills (SIGKILL) at chosen steps and at arbitrary moments, then a plain rerun.</summary>
+public sealed class KillAndResumeTests : IDisposable
+{
+    private const int Steps = 60;
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    [Theory]
+    [InlineData("mlp")]
+    [InlineData("cnn")]
+    [InlineData("charlm")]
+    public void Killed_at_several_steps_and_rerun_ends_with_the_uninterrupted_weights(string job)
+    {
+        var straight = CliProcess.Run(CliProcess.Train(job, _temp.Sub("straight"), Steps));
+        Assert.True(straight.ExitCode == 0, straight.ToString());
+
+        var dir = _temp.Sub("killed");
+        foreach (var step in new[] { 7, 23, 41 })
+        {
+            var killed = CliProcess.Run(CliProcess.Train(job, dir, Steps), new Dictionary<string, string> { ["ORCHESTRATOR_KILL_AT"] = $"step:{step}" });
+            Assert.Equal(137, killed.ExitCode);
+            Assert.DoesNotContain("weights-sha256", killed.Output);
+        }
+        var resumed = CliProcess.Run(CliProcess.Train(job, dir, Steps));
+
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        // The kill at step 41 may land while iter_40 is still being written in the background.
+        Assert.Matches("resumed from iter_(30|40) at step (30|40)", resumed.Error);
+        Assert.Equal(straight.WeightsSha256, resumed.WeightsSha256);
+    }
+
+    [Fact]
+    public async Task Killed_from_outside_at_arbitrary_moments_the_run_still_resumes_exactly()
+    {
+        var straight = CliProcess.Run(CliProcess.Train("mlp", _temp.Sub("straight"), 1500, every: 7));
+        var dir = _temp.Sub("killed");
+        foreach (var checkpointsBeforeKill in new[] { 1, 3, 2 })
+        {
+            using var running = CliProcess.Start(CliProcess.Train("mlp", dir, 1500, every: 7));
+            for (var i = 0; i < checkpointsBeforeKill; i++)
+            {
+                await running.WaitForLineAsync(line => line.StartsWith("checkpoint ", StringComparison.Ordinal));
+            }
+            running.KillHard();
+            running.WaitForExit();
+        }
+        var resumed = CliProcess.Run(CliProcess.Train("mlp", dir, 1500, every: 7));
+
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Equal(straight.WeightsSha256, resumed.WeightsSha256);
+        Assert.Equal(0, CliProcess.Run(["checkpoints", "verify", dir]).ExitCode);
+    }
+
+    [Fact]
+    public async Task SIGTERM_saves_a_checkpoint_and_exits_130_and_the_rerun_finishes_identically()
+    {
+        var straight = CliProcess.Run(CliProcess.Train("cnn", _temp.Sub("straight"), 400, every: 50));
+        var dir = _temp.Sub("stopped");
+        using (var running = CliProcess.Start(CliProcess.Train("cnn", dir, 400, every: 50)))
+        {
+            await running.WaitForLineAsync(line => line.StartsWith("checkpoint iter_50", StringComparison.Ordinal));
+            using var kill = System.Diagnostics.Process.Start("kill", ["-TERM", running.Id.ToString()]);
+            kill.WaitForExit();
+            var stopped = running.WaitForExit();
+
+            Assert.True(stopped.ExitCode == 130, stopped.ToString());
+            Assert.Contains("(interrupt)", stopped.Error);
+            Assert.Contains("checkpoint saved, rerun the same command to continue", stopped.Output);
+        }
+        var resumed = CliProcess.Run(CliProcess.Train("cnn", dir, 400, every: 50));
+
+        Assert.Equal(straight.WeightsSha256, resumed.WeightsSha256);
+    }
+}
