@@ -35,7 +35,7 @@ internal static class TrainCommand
           --threads N                  torch intra-op threads (saved in checkpoints; default: cores, at most 8)
           --batch-size N, --lr X, --samples N, --width N   job settings
           --sync-save                  write checkpoints on the training thread (no async save)
-          --config FILE                JSON file with any of the above in camelCase (flags win)
+          --config FILE                JSON (or HOCON: .conf, .hocon) file with any of the above in camelCase (flags win)
           --quiet                      no progress display
         """;
 

@@ -29,6 +29,27 @@ public sealed class TrainOptionsTests : IDisposable
     }
 
     [Fact]
+    public void A_HOCON_config_file_trains_the_same_weights_as_the_same_flags()
+    {
+        var path = _temp.Sub("job.conf");
+        File.WriteAllText(path, """
+            # the same settings as flags, in HOCON
+            job = mlp
+            steps = 25
+            checkpointEvery = 10
+            threads = 1
+            samples = 512
+            seed = 9
+            """);
+
+        var fromConfig = CliProcess.Run(["train", "--config", path, "--work-dir", _temp.Sub("from-hocon")]);
+        var fromFlags = CliProcess.Run(CliProcess.Train("mlp", _temp.Sub("from-flags"), 25, more: ["--seed", "9"]));
+
+        Assert.True(fromConfig.ExitCode == 0, fromConfig.ToString());
+        Assert.Equal(fromFlags.WeightsSha256, fromConfig.WeightsSha256);
+    }
+
+    [Fact]
     public void Flags_override_the_config_file()
     {
         var path = _temp.Sub("job.json");
