@@ -1,10 +1,8 @@
 using System.Diagnostics;
 using Orchestrator.Trainer.Checkpointing;
-using Orchestrator.Trainer.Data;
 using Orchestrator.Trainer.Jobs;
 using Orchestrator.Trainer.Runtime;
 using Orchestrator.Trainer.Tensors;
-using static TorchSharp.torch;
 
 namespace Orchestrator.Trainer.Training;
 
@@ -16,36 +14,21 @@ namespace Orchestrator.Trainer.Training;
 public sealed class TrainingRun
 {
     private readonly TrainingJob _job;
+    private readonly TrainingState _state;
     private readonly RunOptions _options;
     private readonly ITrainingObserver _observer;
     private readonly CheckpointStore _store;
-    private readonly Checkpointer _checkpointer = new();
-    private readonly LearningRateScheduler _scheduler;
     private readonly List<SaveReport> _saves = [];
-    private DataCursor _cursor;
-    private TrainingCounters _counters = TrainingCounters.Zero;
     private long _lastSavedIteration = -1;
     private string? _resumedFrom;
 
     private TrainingRun(TrainingJob job, RunOptions options, ITrainingObserver observer)
     {
         _job = job;
+        _state = new TrainingState(job, options.Seed, options.ModelLoad);
         _options = options;
         _observer = observer;
         _store = new CheckpointStore(options.CheckpointDirectory, new CheckpointNaming(options.NameTemplate));
-        _scheduler = new LearningRateScheduler(job.Optimizer, job.LearningRate);
-        _cursor = DataCursor.Start(options.Seed);
-        _checkpointer.Add(ModelCheckpointable.ComponentName, new ModelCheckpointable(job.Model, options.ModelLoad));
-        _checkpointer.Add(ComponentNames.Optimizer, new OptimizerCheckpointable(job.Optimizer, job.Device));
-        _checkpointer.Add(ComponentNames.Scheduler, new JsonCheckpointable<LearningRateScheduler.State>(
-            () => new(_scheduler.StepsTaken, _scheduler.Schedule.ToString()), s => _scheduler.StepsTaken = s.StepsTaken));
-        _checkpointer.Add(ComponentNames.Rng, new RngCheckpointable());
-        _checkpointer.Add(ComponentNames.Data, new JsonCheckpointable<DataCursor>(() => _cursor, c => _cursor = c));
-        _checkpointer.Add(ComponentNames.Counters, new JsonCheckpointable<TrainingCounters>(() => _counters, c => _counters = c));
-        foreach (var (name, component) in job.ExtraCheckpointables)
-        {
-            _checkpointer.Add(name, component);
-        }
     }
 
     /// <summary>
@@ -64,8 +47,8 @@ public sealed class TrainingRun
     {
         var total = _options.Steps ?? checked(_options.Epochs!.Value * _job.Data.BatchesPerEpoch);
         var skipped = PrepareStart();
-        _observer.Started(new RunStart(_job.Name, _counters.Iteration, total, _resumedFrom, skipped));
-        if (_counters.Iteration >= total)
+        _observer.Started(new RunStart(_job.Name, _state.Counters.Iteration, total, _resumedFrom, skipped));
+        if (_state.Counters.Iteration >= total)
         {
             return Result(RunOutcome.AlreadyComplete);
         }
@@ -80,7 +63,7 @@ public sealed class TrainingRun
     {
         var meter = new RateMeter();
         var lastSave = Stopwatch.StartNew();
-        while (_counters.Iteration < total)
+        while (_state.Counters.Iteration < total)
         {
             if (stop.IsCancellationRequested)
             {
@@ -89,16 +72,16 @@ public sealed class TrainingRun
             var mutating = false;
             try
             {
-                var rate = _scheduler.Current;
-                var (loss, samples) = Step(ref mutating);
-                var next = _job.Data.Advance(_cursor);
-                var epochEnded = next.Epoch != _cursor.Epoch;
-                _cursor = next;
-                _counters = new TrainingCounters(_counters.Iteration + 1, _cursor.Epoch, _counters.SamplesSeen + samples);
-                FaultPoints.Reach($"step:{_counters.Iteration}");
-                _observer.Stepped(new StepReport(_counters.Iteration, total, _counters.Epoch, loss, rate, meter.Tick()));
+                var rate = _state.LearningRate;
+                var (loss, samples) = _state.ComputeGradients();
+                mutating = true;
+                var epochEnded = _state.ApplyStep(samples);
+                mutating = false;
+                var counters = _state.Counters;
+                FaultPoints.Reach($"step:{counters.Iteration}");
+                _observer.Stepped(new StepReport(counters.Iteration, total, counters.Epoch, loss, rate, meter.Tick()));
                 Drain(writer);
-                if (_counters.Iteration < total && _options.Schedule.IsDue(_counters.Iteration, epochEnded, _counters.Epoch, lastSave.Elapsed))
+                if (counters.Iteration < total && _options.Schedule.IsDue(counters.Iteration, epochEnded, counters.Epoch, lastSave.Elapsed))
                 {
                     Save(writer, "schedule", blocking: !_options.AsyncSave, force: true);
                     lastSave.Restart();
@@ -112,41 +95,19 @@ public sealed class TrainingRun
         return RunOutcome.Completed;
     }
 
-    private (double Loss, long Samples) Step(ref bool mutating)
-    {
-        using var scope = NewDisposeScope();
-        _scheduler.Apply();
-        using var batch = _job.Data.Read(_cursor);
-        using var onDevice = new Batch(batch.Input.to(_job.Device), batch.Target.to(_job.Device));
-        _job.Model.train();
-        _job.Optimizer.zero_grad();
-        var loss = _job.Loss(onDevice);
-        var value = loss.item<float>();
-        if (!float.IsFinite(value))
-        {
-            throw new NonFiniteLossException(_counters.Iteration + 1, value);
-        }
-        loss.backward();
-        mutating = true;
-        _job.Optimizer.step();
-        mutating = false;
-        _scheduler.Advance();
-        return (value, batch.Size);
-    }
-
     private TrainingFailedException Fail(AsyncCheckpointWriter writer, Exception error, bool mutating)
     {
-        var failedStep = _counters.Iteration + 1;
+        var failedStep = _state.Counters.Iteration + 1;
         if (mutating)
         {
             return new TrainingFailedException($"training failed inside the optimizer at step {failedStep}: {error.Message}; the state is not consistent, so no checkpoint was saved (latest kept: {_store.LatestPointer ?? "none"})", error);
         }
         try
         {
-            Save(writer, "failure", blocking: true, force: _counters.Iteration > _lastSavedIteration);
+            Save(writer, "failure", blocking: true, force: _state.Counters.Iteration > _lastSavedIteration);
             writer.WaitForIdle(); // a scheduled save may still be in flight; the message names what is on disk
             Drain(writer);
-            return new TrainingFailedException($"training failed at step {failedStep}: {error.Message}; state after step {_counters.Iteration} is saved in {_store.LatestPointer ?? "none"}", error);
+            return new TrainingFailedException($"training failed at step {failedStep}: {error.Message}; state after step {_state.Counters.Iteration} is saved in {_store.LatestPointer ?? "none"}", error);
         }
         catch (Exception saveError)
         {
@@ -156,20 +117,19 @@ public sealed class TrainingRun
 
     private void Save(AsyncCheckpointWriter writer, string reason, bool blocking, bool force)
     {
-        if (!force || _counters.Iteration == _lastSavedIteration)
+        if (!force || _state.Counters.Iteration == _lastSavedIteration)
         {
             return;
         }
         var clock = Stopwatch.StartNew();
         writer.WaitForIdle();
-        var info = new CheckpointInfo(_job.Name, _counters.Iteration, _counters.Epoch, _counters.SamplesSeen, "", reason, DateTimeOffset.UtcNow, _options.Threads);
-        var snapshot = _checkpointer.Capture(info);
+        var snapshot = _state.Capture(reason, _options.Threads);
         writer.Start(snapshot, clock.Elapsed, blocking);
         if (blocking)
         {
             writer.WaitForIdle();
         }
-        _lastSavedIteration = _counters.Iteration;
+        _lastSavedIteration = _state.Counters.Iteration;
     }
 
     private void Drain(AsyncCheckpointWriter writer)
@@ -192,7 +152,7 @@ public sealed class TrainingRun
     }
 
     private RunResult Result(RunOutcome outcome) =>
-        new(_job.Name, outcome, _counters.Iteration, _counters.Epoch, WeightsDigest.Of(_job.Model), _resumedFrom, _saves);
+        new(_job.Name, outcome, _state.Counters.Iteration, _state.Counters.Epoch, WeightsDigest.Of(_job.Model), _resumedFrom, _saves);
 
     /// <summary>Restores whatever the options ask for; returns one line per checkpoint that was skipped as invalid.</summary>
     private IReadOnlyList<string> PrepareStart()
@@ -240,20 +200,7 @@ public sealed class TrainingRun
 
     private void ResumeFrom(LoadedCheckpoint checkpoint)
     {
-        if (checkpoint.Info.Job != _job.Name)
-        {
-            throw new CheckpointMismatchException($"checkpoint {checkpoint.Name} is of job '{checkpoint.Info.Job}', not '{_job.Name}'; use a work dir of this job or --load-from for weights only");
-        }
-        var only = _checkpointer.ComponentNames.ToHashSet(StringComparer.Ordinal);
-        if (_options.SkipOptimizerState)
-        {
-            only.Remove(ComponentNames.Optimizer);
-        }
-        if (_options.SkipSchedulerState)
-        {
-            only.Remove(ComponentNames.Scheduler);
-        }
-        var report = _checkpointer.Restore(checkpoint, only);
+        var report = _state.Resume(checkpoint, _options.SkipOptimizerState, _options.SkipSchedulerState);
         foreach (var note in report.Notes)
         {
             _observer.Note(note);
@@ -267,7 +214,7 @@ public sealed class TrainingRun
             _observer.Note($"checkpoint was trained with {checkpoint.Info.TorchThreads} threads, resuming with {_options.Threads}: results may differ in the last bits");
         }
         _resumedFrom = checkpoint.Path;
-        _lastSavedIteration = _counters.Iteration;
+        _lastSavedIteration = _state.Counters.Iteration;
     }
 
     private void LoadWeightsOnlyIfAsked()
@@ -277,8 +224,7 @@ public sealed class TrainingRun
             return;
         }
         var checkpoint = _store.Load(_options.LoadFrom);
-        var report = _checkpointer.Restore(checkpoint, new HashSet<string>(StringComparer.Ordinal) { ModelCheckpointable.ComponentName });
-        foreach (var note in report.Notes)
+        foreach (var note in _state.LoadWeights(checkpoint).Notes)
         {
             _observer.Note(note);
         }
@@ -302,13 +248,4 @@ public sealed class TrainingRun
             return span > 0 ? (_recent.Count - 1) / span : 0;
         }
     }
-}
-
-public static class ComponentNames
-{
-    public const string Optimizer = "optimizer";
-    public const string Scheduler = "scheduler";
-    public const string Rng = "rng";
-    public const string Data = "data";
-    public const string Counters = "counters";
 }
