@@ -9,6 +9,7 @@ namespace Orchestrator.Cli.Commands;
 internal sealed class ParsedArguments
 {
     private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<string>> _repeated = new(StringComparer.Ordinal);
     private readonly HashSet<string> _switches = new(StringComparer.Ordinal);
     private readonly string _command;
 
@@ -16,7 +17,9 @@ internal sealed class ParsedArguments
 
     public List<string> Positionals { get; } = [];
 
-    public static ParsedArguments Parse(string command, IEnumerable<string> args, IReadOnlySet<string> valueOptions, IReadOnlySet<string> switches)
+    /// <param name="repeatable">Value options that may be given several times (see <see cref="Values"/>).</param>
+    public static ParsedArguments Parse(
+        string command, IEnumerable<string> args, IReadOnlySet<string> valueOptions, IReadOnlySet<string> switches, IReadOnlySet<string>? repeatable = null)
     {
         var parsed = new ParsedArguments(command);
         using var e = args.GetEnumerator();
@@ -43,7 +46,11 @@ internal sealed class ParsedArguments
             else if (valueOptions.Contains(name))
             {
                 var value = inlineValue ?? (e.MoveNext() ? e.Current : throw new UsageException($"{name} needs a value (orchestrator {command} --help)"));
-                if (!parsed._values.TryAdd(name, value))
+                if (repeatable?.Contains(name) == true)
+                {
+                    (parsed._repeated.TryGetValue(name, out var list) ? list : parsed._repeated[name] = []).Add(value);
+                }
+                else if (!parsed._values.TryAdd(name, value))
                 {
                     throw new UsageException($"{name} is given twice");
                 }
@@ -59,6 +66,8 @@ internal sealed class ParsedArguments
     public bool Has(string name) => _switches.Contains(name);
 
     public string? Value(string name) => _values.GetValueOrDefault(name);
+
+    public IReadOnlyList<string> Values(string name) => _repeated.TryGetValue(name, out var values) ? values : [];
 
     public long? Long(string name) => Value(name) is { } text
         ? long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : throw Bad(name, text, "a whole number")

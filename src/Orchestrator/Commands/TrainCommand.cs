@@ -1,11 +1,16 @@
+using Akka.Actor;
+using Orchestrator.Actors.Job;
+using Orchestrator.Actors.Persistence;
 using Orchestrator.Cli.Console;
 using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Jobs;
-using Orchestrator.Trainer.Training;
 
 namespace Orchestrator.Cli.Commands;
 
-/// <summary><c>orchestrator train</c>: runs a built-in job with checkpoints; a rerun in the same work dir resumes.</summary>
+/// <summary>
+/// <c>orchestrator train</c>: runs a built-in job through the actor runtime (R ranks under a supervisor
+/// with a journal); a rerun in the same work dir resumes.
+/// </summary>
 internal static class TrainCommand
 {
     public const string Help = """
@@ -13,6 +18,7 @@ internal static class TrainCommand
 
           --steps N                    train N steps in all (or --epochs E)
           --epochs E                   train E passes over the data
+          --ranks R                    data-parallel ranks (default 1); the batch is split between them
           --checkpoint-every N         save every N steps (default 100)
           --checkpoint-every-epochs E  save at the end of every E-th epoch
           --checkpoint-every-seconds T save when T seconds have passed since the last save
@@ -21,7 +27,7 @@ internal static class TrainCommand
           --name-template T            checkpoint folder names, {n} = step, {epoch} = epoch (default iter_{n})
           --resume auto|none|PATH      auto: newest valid checkpoint in the work dir (default);
                                        none: fresh start; PATH: that checkpoint
-          --delete-existing            with --resume none: delete the work dir's checkpoints first
+          --delete-existing            with --resume none: delete the work dir's checkpoints and journal first
           --load-from PATH             load weights only (fine-tuning); counters and optimizer start fresh
           --no-optimizer-state         on resume, do not restore the optimizer
           --no-scheduler-state         on resume, restart the learning-rate schedule
@@ -32,119 +38,93 @@ internal static class TrainCommand
           --ignore-keys REGEX          never load model weights whose names match
           --seed S                     seed for initialisation, data and shuffling (default 1)
           --device cpu|cuda[:N]        where to train (default cpu)
-          --threads N                  torch intra-op threads (saved in checkpoints; default: cores, at most 8)
-          --batch-size N, --lr X, --samples N, --width N   job settings
-          --sync-save                  write checkpoints on the training thread (no async save)
+          --threads N                  torch intra-op threads (saved in checkpoints; default: cores / ranks)
+          --batch-size N, --lr X, --samples N, --width N   job settings (the batch is the global batch)
+          --step-timeout S             a rank that takes longer than S seconds for a step is hung (default 60)
+          --max-restarts M             at most M restarts within --restart-window (default 5)
+          --restart-window S           the sliding window for --max-restarts, seconds (default 600)
+          --restart-backoff MS         first restart delay, doubled for each further one (default 200)
+          --inject-fault F             crash|hang|nan@step=N[,rank=R] or kill-process@step=N; repeatable
+          --journal J                  sqlite (default: journal.db in the work dir) or postgres:CONNECTION
           --config FILE                JSON (or HOCON: .conf, .hocon) file with any of the above in camelCase (flags win)
           --quiet                      no progress display
         """;
 
     private static readonly HashSet<string> ValueOptions =
     [
-        "--job", "--work-dir", "--steps", "--epochs", "--checkpoint-every", "--checkpoint-every-epochs", "--checkpoint-every-seconds",
+        "--job", "--work-dir", "--steps", "--epochs", "--ranks", "--checkpoint-every", "--checkpoint-every-epochs", "--checkpoint-every-seconds",
         "--keep", "--name-template", "--resume", "--load-from", "--remove-prefix", "--add-prefix", "--revise-key", "--ignore-keys",
         "--seed", "--device", "--threads", "--batch-size", "--lr", "--samples", "--width", "--config",
+        "--step-timeout", "--max-restarts", "--restart-window", "--restart-backoff", "--inject-fault", "--journal",
     ];
+
+    private static readonly HashSet<string> Repeatable = ["--inject-fault"];
 
     private static readonly HashSet<string> Switches =
     [
-        "--no-save-last", "--delete-existing", "--no-optimizer-state", "--no-scheduler-state", "--non-strict", "--sync-save", "--quiet",
+        "--no-save-last", "--delete-existing", "--no-optimizer-state", "--no-scheduler-state", "--non-strict", "--quiet",
     ];
 
     public static int Run(IReadOnlyList<string> args)
     {
-        var parsed = ParsedArguments.Parse("train", args, ValueOptions, Switches);
+        var parsed = ParsedArguments.Parse("train", args, ValueOptions, Switches, Repeatable);
         if (parsed.Positionals.Count > 0)
         {
             throw new UsageException($"unexpected argument '{parsed.Positionals[0]}' (orchestrator train --help)");
         }
         var config = parsed.Value("--config") is { } path ? TrainConfigFile.Read(path) : new TrainConfigFile();
-        var jobName = parsed.Value("--job") ?? config.Job ?? throw new UsageException("--job is required (mlp, cnn or charlm)");
-        var seed = parsed.Long("--seed") ?? config.Seed ?? 1;
-        var jobOptions = new BuiltInJobOptions
+        var spec = TrainSpecBuilder.Build(parsed, config);
+        JobSpecValidator.Validate(spec);
+        var journal = JournalSettings.Parse(parsed.Value("--journal") ?? config.Journal, spec.WorkDir);
+        if (spec.FreshStart && parsed.Has("--delete-existing"))
         {
-            Seed = seed,
-            BatchSize = parsed.Int("--batch-size") ?? config.BatchSize,
-            LearningRate = parsed.Double("--lr") ?? config.LearningRate,
-            Samples = parsed.Int("--samples") ?? config.Samples,
-            Width = parsed.Int("--width") ?? config.Width,
-            Device = parsed.Value("--device") ?? config.Device ?? "cpu",
-        };
-        var factory = JobCatalog.Factory(jobName, jobOptions);
-        var runOptions = BuildRunOptions(parsed, config, seed);
-        using var stop = new StopSignals();
+            DeleteExisting(spec, journal);
+        }
+        Directory.CreateDirectory(spec.WorkDir);
+
         var observer = new ProgressObserver(quiet: parsed.Has("--quiet"));
-        var result = TrainingRun.Execute(factory, runOptions, observer, stop.Token);
+        using var system = OrchestratorSystem.Create("orchestrator", journal);
+        var reporter = system.ActorOf(ConsoleReporter.Props(observer), "console");
+        var supervisor = system.ActorOf(JobSupervisor.Props(spec, reporter), "job");
+        using var stop = new StopSignals(() => supervisor.Tell(StopJob.Instance));
+        var finished = AwaitFinish(supervisor);
+        system.Terminate().Wait(TimeSpan.FromSeconds(30));
         observer.Finish();
-        System.Console.Out.WriteLine(result.Outcome switch
+        if (finished.Outcome is JobOutcome.Refused)
         {
-            RunOutcome.AlreadyComplete => $"already complete at step {result.Iteration}: nothing to do",
-            RunOutcome.Interrupted => $"stopped at step {result.Iteration}; checkpoint saved, rerun the same command to continue",
-            _ => $"completed {result.Iteration} steps",
-        });
-        System.Console.Out.WriteLine($"weights-sha256: {result.WeightsSha256}");
-        return result.Outcome == RunOutcome.Interrupted ? ExitCodes.Interrupted : ExitCodes.Ok;
-    }
-
-    private static RunOptions BuildRunOptions(ParsedArguments parsed, TrainConfigFile config, long seed)
-    {
-        var workDir = parsed.Value("--work-dir") ?? config.WorkDir ?? throw new UsageException("--work-dir is required");
-        var (cliSteps, cliEpochs) = (parsed.Long("--steps"), parsed.Long("--epochs"));
-        var (steps, epochs) = cliSteps is not null || cliEpochs is not null ? (cliSteps, cliEpochs) : (config.Steps, config.Epochs);
-        if (steps is null && epochs is null)
-        {
-            steps = 1000;
+            throw new UsageException(finished.Message);
         }
-        var everyEpochs = parsed.Long("--checkpoint-every-epochs") ?? config.CheckpointEveryEpochs;
-        var everySeconds = parsed.Double("--checkpoint-every-seconds") ?? config.CheckpointEverySeconds;
-        var everySteps = parsed.Long("--checkpoint-every") ?? config.CheckpointEvery ?? (everyEpochs is null && everySeconds is null ? 100 : null);
-        var (resume, resumePath) = ParseResume(parsed.Value("--resume") ?? config.Resume ?? "auto");
-        return new RunOptions
+        if (finished.Outcome is JobOutcome.Failed)
         {
-            WorkDir = workDir,
-            Steps = steps,
-            Epochs = epochs,
-            Seed = seed,
-            Threads = parsed.Int("--threads") ?? config.Threads ?? Trainer.Runtime.DeterministicRuntime.DefaultThreads,
-            Schedule = new CheckpointSchedule(everySteps, everyEpochs, everySeconds, SaveLast: !parsed.Has("--no-save-last") && (config.SaveLast ?? true)),
-            Keep = parsed.Int("--keep") ?? config.Keep ?? 0,
-            NameTemplate = parsed.Value("--name-template") ?? config.NameTemplate ?? (everyEpochs is not null ? CheckpointNaming.EpochTemplate : CheckpointNaming.IterationTemplate),
-            Resume = resume,
-            ResumePath = resumePath,
-            LoadFrom = parsed.Value("--load-from") ?? config.LoadFrom,
-            ModelLoad = BuildModelLoad(parsed),
-            SkipOptimizerState = parsed.Has("--no-optimizer-state"),
-            SkipSchedulerState = parsed.Has("--no-scheduler-state"),
-            DeleteExisting = parsed.Has("--delete-existing"),
-            AsyncSave = !parsed.Has("--sync-save"),
-        };
+            System.Console.Error.WriteLine($"error: {finished.Message}");
+            return ExitCodes.Failed;
+        }
+        System.Console.Out.WriteLine(finished.Message);
+        System.Console.Out.WriteLine($"weights-sha256: {finished.WeightsSha256}");
+        return finished.Outcome == JobOutcome.Stopped ? ExitCodes.Interrupted : ExitCodes.Ok;
     }
 
-    private static ModelLoadOptions BuildModelLoad(ParsedArguments parsed)
+    // The supervisor answers when the job ends; if it dies instead (its journal failed), say so.
+    private static JobFinished AwaitFinish(IActorRef supervisor)
     {
-        var options = ModelLoadOptions.Default with
+        var answer = supervisor.Ask<JobFinished>(RunJob.Instance, Timeout.InfiniteTimeSpan);
+        var death = supervisor.WatchAsync();
+        Task.WaitAny(answer, death);
+        return answer.IsCompletedSuccessfully
+            ? answer.Result
+            : throw new InvalidOperationException("the job supervisor stopped unexpectedly (is the journal reachable and writable?)");
+    }
+
+    private static void DeleteExisting(JobSpec spec, JournalSettings journal)
+    {
+        var deleted = new CheckpointStore(spec.CheckpointDirectory, new CheckpointNaming(spec.NameTemplate)).DeleteAll();
+        if (journal.ProviderName == JournalSettings.SqliteProvider)
         {
-            Strict = !parsed.Has("--non-strict"),
-            RemovePrefix = parsed.Value("--remove-prefix"),
-            AddPrefix = parsed.Value("--add-prefix"),
-            IgnoreKeys = parsed.Value("--ignore-keys") is { } ignore ? [ignore] : [],
-        };
-        if (parsed.Value("--revise-key") is { } revision)
-        {
-            var equals = revision.IndexOf('=', StringComparison.Ordinal);
-            if (equals <= 0)
+            foreach (var file in Directory.Exists(spec.WorkDir) ? Directory.GetFiles(spec.WorkDir, "journal.db*") : [])
             {
-                throw new UsageException($"--revise-key '{revision}' must be REGEX=REPLACEMENT");
+                File.Delete(file);
             }
-            options = options with { Revisions = [new KeyRevision(revision[..equals], revision[(equals + 1)..])] };
         }
-        return options;
+        System.Console.Error.WriteLine($"deleted {deleted} existing checkpoint(s) (--delete-existing)");
     }
-
-    private static (ResumeMode Mode, string? Path) ParseResume(string value) => value switch
-    {
-        "auto" => (ResumeMode.Auto, null),
-        "none" => (ResumeMode.None, null),
-        _ => (ResumeMode.Path, value),
-    };
 }

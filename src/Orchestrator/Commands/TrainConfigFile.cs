@@ -29,6 +29,13 @@ internal sealed record TrainConfigFile
     public double? LearningRate { get; init; }
     public int? Samples { get; init; }
     public int? Width { get; init; }
+    public int? Ranks { get; init; }
+    public double? StepTimeout { get; init; }
+    public int? MaxRestarts { get; init; }
+    public double? RestartWindow { get; init; }
+    public double? RestartBackoff { get; init; }
+    public string[]? InjectFaults { get; init; }
+    public string? Journal { get; init; }
 
     private static readonly JsonSerializerOptions Options = new()
     {

@@ -10,9 +10,11 @@ internal sealed class StopSignals : IDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly List<PosixSignalRegistration> _registrations = [];
+    private readonly Action? _onStop;
 
-    public StopSignals()
+    public StopSignals(Action? onStop = null)
     {
+        _onStop = onStop;
         foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM })
         {
             _registrations.Add(PosixSignalRegistration.Create(signal, OnSignal));
@@ -39,5 +41,6 @@ internal sealed class StopSignals : IDisposable
         context.Cancel = true;
         System.Console.Error.WriteLine($"\n{context.Signal}: saving a checkpoint at the next step boundary, then stopping (send again to kill)");
         _stop.Cancel();
+        _onStop?.Invoke();
     }
 }

@@ -7,7 +7,9 @@ namespace Orchestrator.Trainer.Checkpointing;
 /// Writes snapshots in the background, one at a time. The training thread pays only for the snapshot copy
 /// plus any wait for the previous write (back-pressure); both are reported as the save's stall.
 /// </summary>
-public sealed class AsyncCheckpointWriter(CheckpointStore store, Func<CommitResult, IReadOnlyList<string>> afterCommit) : IDisposable
+/// <remarks><paramref name="completed"/>, if given, is called on the writer thread after each commit.</remarks>
+public sealed class AsyncCheckpointWriter(
+    CheckpointStore store, Func<CommitResult, IReadOnlyList<string>> afterCommit, Action<SaveReport>? completed = null) : IDisposable
 {
     private readonly ConcurrentQueue<SaveReport> _completed = new();
     private Task? _inFlight;
@@ -53,11 +55,15 @@ public sealed class AsyncCheckpointWriter(CheckpointStore store, Func<CommitResu
     private void Write(CheckpointSnapshot snapshot, TimeSpan stall, bool blocking)
     {
         var clock = Stopwatch.StartNew();
-        var result = store.Commit(snapshot.WithWeightsDigest());
+        var digested = snapshot.WithWeightsDigest();
+        var result = store.Commit(digested);
         var written = clock.Elapsed;
         var deleted = afterCommit(result);
-        _completed.Enqueue(new SaveReport(
-            result.Name, snapshot.Info.Iteration, snapshot.Info.Reason, result.Bytes, blocking ? stall + written : stall, written, deleted, result.AlreadyPresent));
+        var report = new SaveReport(
+            result.Name, snapshot.Info.Iteration, snapshot.Info.Reason, result.Bytes, blocking ? stall + written : stall, written, deleted, result.AlreadyPresent,
+            digested.Info.WeightsSha256);
+        _completed.Enqueue(report);
+        completed?.Invoke(report);
     }
 }
 
@@ -70,4 +76,5 @@ public sealed record SaveReport(
     TimeSpan Stall,
     TimeSpan WriteDuration,
     IReadOnlyList<string> Deleted,
-    bool AlreadyPresent);
+    bool AlreadyPresent,
+    string WeightsSha256);

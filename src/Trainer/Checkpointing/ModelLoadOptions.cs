@@ -19,10 +19,10 @@ public sealed record ModelLoadOptions
     public string? AddPrefix { get; init; }
 
     /// <summary>Regex rewrites applied in order to every saved name, last of all.</summary>
-    public IReadOnlyList<KeyRevision> Revisions { get; init; } = [new KeyRevision("^module\\.", "")];
+    public KeyRevision[] Revisions { get; init; } = [new KeyRevision("^module\\.", "")];
 
     /// <summary>Model names matching any of these are neither loaded nor reported missing.</summary>
-    public IReadOnlyList<string> IgnoreKeys { get; init; } = [];
+    public string[] IgnoreKeys { get; init; } = [];
 
     public string Revise(string savedName)
     {

@@ -59,12 +59,22 @@ public sealed class BadInputTests : IDisposable
     }
 
     [Fact]
+    public void Work_dir_of_another_job()
+    {
+        var dir = _temp.Sub("run");
+        Assert.Equal(0, CliProcess.Run(CliProcess.Train("mlp", dir, 10)).ExitCode);
+
+        AssertRefused(CliProcess.Train("cnn", dir, 20), $"error: work dir {dir} holds job 'mlp', not 'cnn'; use another work dir");
+    }
+
+    [Fact]
     public void Checkpoint_of_another_model()
     {
         var dir = _temp.Sub("run");
         Assert.Equal(0, CliProcess.Run(CliProcess.Train("mlp", dir, 10)).ExitCode);
 
-        AssertRefused(CliProcess.Train("cnn", dir, 20), "error: checkpoint iter_10 is of job 'mlp', not 'cnn'; use a work dir of this job or --load-from for weights only");
+        AssertRefused(CliProcess.Train("cnn", _temp.Sub("other"), 20, more: ["--resume", Path.Combine(dir, "checkpoints", "iter_10")]),
+            "error: checkpoint iter_10 is of job 'mlp', not 'cnn'; use a work dir of this job or --load-from for weights only");
     }
 
     [Fact]

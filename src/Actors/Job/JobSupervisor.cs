@@ -1,0 +1,571 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using Akka.Actor;
+using Akka.Persistence;
+using Orchestrator.Actors.Rank;
+using Orchestrator.Trainer.Checkpointing;
+using Orchestrator.Trainer.Distributed;
+using Orchestrator.Trainer.Training;
+
+namespace Orchestrator.Actors.Job;
+
+/// <summary>
+/// Owns one job: starts its rank trainers, drives every step (gradients in, average out), runs the
+/// checkpoint protocol (barrier, buffer sync, rank 0 saves), decides what a failure means and restarts, and
+/// records all of it in its journal. The protocol below reads top to bottom: Idle, Starting, Stepping,
+/// Checkpointing, Restarting, Done.
+/// </summary>
+public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
+{
+    private const string PhaseTimer = "phase";
+    private const string RestartTimer = "restart";
+    private const int SnapshotEvery = 50;
+
+    private readonly JobSpec _requested;
+    private readonly IActorRef _reporter;
+    private readonly CheckpointStore _store;
+    private readonly IReadOnlyList<FaultSpec> _faults;
+    private readonly Dictionary<long, double> _lossAtStep = [];
+    private readonly Stopwatch _sinceSave = Stopwatch.StartNew();
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private JobState _state = JobState.Empty;
+    private IActorRef? _requester;
+    private IActorRef[] _ranks = [];
+    private int _generation;
+    private long _step;
+    private long _total;
+    private HashSet<int> _waiting = [];
+    private GradientReduction? _reduction;
+    private float[]?[] _buffers = [];
+    private string?[] _digests = [];
+    private bool _stopRequested;
+    private bool _announced;
+    private string? _startedFrom;
+    private IReadOnlyList<string> _skipped = [];
+    private TimeSpan _lastStepAt;
+    private long _lastWrittenStep = -1;
+
+    public JobSupervisor(JobSpec requested, IActorRef reporter)
+    {
+        _requested = requested;
+        _reporter = reporter;
+        _store = new CheckpointStore(requested.CheckpointDirectory, new CheckpointNaming(requested.NameTemplate));
+        _faults = requested.Faults.Select(FaultSpec.Parse).ToList();
+        PersistenceId = PersistenceIdFor(requested.WorkDir);
+        Recover<SnapshotOffer>(offer =>
+        {
+            if (offer.Snapshot is JobState snapshot)
+            {
+                _state = snapshot;
+            }
+        });
+        Recover<JobEvent>(e => _state = _state.Apply(e));
+        Idle();
+    }
+
+    public override string PersistenceId { get; }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(JobSpec spec, IActorRef reporter) => Akka.Actor.Props.Create(() => new JobSupervisor(spec, reporter));
+
+    /// <summary>One journal stream per work dir, so several jobs can share one PostgreSQL database.</summary>
+    public static string PersistenceIdFor(string workDir) =>
+        "job-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(workDir))))[..16];
+
+    private int Ranks => _requested.Ranks;
+
+    // ---- Idle: waiting to be told to run -------------------------------------------------------------
+
+    private void Idle()
+    {
+        Command<RunJob>(_ =>
+        {
+            _requester = Sender;
+            Submit();
+        });
+        Command<StopJob>(_ => _stopRequested = true);
+        Command<SaveSnapshotSuccess>(_ => { });
+        Command<SaveSnapshotFailure>(_ => { });
+    }
+
+    private void Submit()
+    {
+        if (_state.Spec is null)
+        {
+            Record(new JobSubmitted(_requested, Now), StartFromDisk);
+        }
+        else if (_state.Spec.Job != _requested.Job)
+        {
+            Finish(JobOutcome.Refused, $"work dir {_requested.WorkDir} holds job '{_state.Spec.Job}', not '{_requested.Job}'; use another work dir");
+        }
+        else if (_state.Spec.Steps != _requested.Steps || _state.Spec.Epochs != _requested.Epochs)
+        {
+            Record(new JobExtended(_requested.Steps, _requested.Epochs, Now), StartFromDisk);
+        }
+        else
+        {
+            StartFromDisk();
+        }
+    }
+
+    private void StartFromDisk()
+    {
+        try
+        {
+            ChooseStartAndStartRanks();
+        }
+        catch (Exception e) when (e is CorruptCheckpointException or CheckpointMismatchException or ArgumentException)
+        {
+            Finish(JobOutcome.Refused, e.Message);
+        }
+    }
+
+    private void ChooseStartAndStartRanks()
+    {
+        var removed = _store.RemoveAbandonedSaves();
+        if (removed > 0)
+        {
+            Note($"removed {removed} unfinished save folder(s) left by an interrupted run");
+        }
+        string? resumeFrom;
+        if (_requested.ResumePath is not null && !_announced)
+        {
+            resumeFrom = _store.Load(_requested.ResumePath).Path;
+        }
+        else if (_requested.FreshStart && _store.List().Count > 0)
+        {
+            Finish(JobOutcome.Refused, $"work dir {_requested.WorkDir} already has checkpoints; use --resume auto to continue, or --delete-existing to start over");
+            return;
+        }
+        else
+        {
+            var (latest, skipped) = _store.LoadLatestValid();
+            foreach (var line in skipped)
+            {
+                Note($"skipping invalid checkpoint: {line}");
+            }
+            _skipped = skipped;
+            resumeFrom = latest?.Path;
+        }
+        if (resumeFrom is not null && _requested.LoadFrom is not null)
+        {
+            Note($"--load-from ignored: resuming from {Path.GetFileName(resumeFrom)} in the work dir");
+        }
+        _startedFrom = resumeFrom;
+        var start = new StartRank(0, resumeFrom, resumeFrom is null ? _requested.LoadFrom : null, _requested.SkipOptimizerState, _requested.SkipSchedulerState);
+        _generation = _state.Generation + 1;
+        StartRanks(Enumerable.Range(0, Ranks).ToList(), start, reloadOthersFrom: null);
+    }
+
+    // ---- Starting: ranks build their replicas and restore ---------------------------------------------
+
+    private void StartRanks(IReadOnlyList<int> create, StartRank start, string? reloadOthersFrom)
+    {
+        if (_ranks.Length == 0)
+        {
+            _ranks = new IActorRef[Ranks];
+        }
+        foreach (var rank in create)
+        {
+            var spec = new RankSpec(_requested.Job, _requested.JobOptions, rank, Ranks, _requested.Threads, _requested.CheckpointDirectory, _requested.NameTemplate, _requested.Keep)
+            {
+                ModelLoad = _requested.ModelLoad,
+            };
+            _ranks[rank] = Context.ActorOf(RankTrainer.Props(spec, Self), $"rank-{rank}-g{_generation}");
+            _ranks[rank].Tell(start with { Generation = _generation });
+        }
+        foreach (var rank in Enumerable.Range(0, Ranks).Except(create))
+        {
+            _ranks[rank].Tell(new ReloadCheckpoint(_generation, reloadOthersFrom!));
+        }
+        _waiting = Enumerable.Range(0, Ranks).ToHashSet();
+        _digests = new string?[Ranks];
+        ArmTimeout(TimeSpan.FromTicks(_requested.StepTimeout.Ticks * 5), "start");
+        Become(Starting);
+    }
+
+    private void Starting()
+    {
+        Command<RankReady>(ready => ready.Generation == _generation, ready =>
+        {
+            foreach (var note in ready.Notes)
+            {
+                Note(note);
+            }
+            _digests[ready.Rank] = ready.WeightsSha256;
+            _step = ready.Step;
+            _total = _requested.Steps ?? checked(_requested.Epochs!.Value * ready.BatchesPerEpoch);
+            if (!Arrived(ready.Rank))
+            {
+                return;
+            }
+            if (DivergedRank() is { } diverged)
+            {
+                Fail(diverged, $"replica of rank {diverged} does not match rank 0 after start");
+                return;
+            }
+            Record(new RanksStarted(_generation, Ranks, _startedFrom is null ? null : Path.GetFileName(_startedFrom), _step, Now), () =>
+            {
+                if (!_announced)
+                {
+                    _announced = true;
+                    _reporter.Tell(new ProgressStarted(new RunStart(_requested.Job, _step, _total, _startedFrom, _skipped)));
+                    if (_startedFrom is null && _requested.LoadFrom is not null)
+                    {
+                        Note($"loaded weights from {Path.GetFileName(_requested.LoadFrom)} (optimizer, schedule and counters start fresh)");
+                    }
+                }
+                if (_step >= _total)
+                {
+                    Finish(JobOutcome.AlreadyComplete, $"already complete at step {_step}: nothing to do", _digests[0]);
+                    return;
+                }
+                _lastStepAt = _clock.Elapsed;
+                BeginStep();
+            });
+        });
+        Common();
+    }
+
+    // ---- Stepping: gradients from every rank, their average back to every rank -----------------------
+
+    private void BeginStep()
+    {
+        if (_stopRequested)
+        {
+            BeginCheckpoint("interrupt");
+            return;
+        }
+        var next = _step + 1;
+        var due = _faults.Where(f => f.Step == next && !_state.FiredFaults.Contains(f.Id)).ToList();
+        if (due.Count == 0)
+        {
+            SendCompute(next, []);
+            return;
+        }
+        PersistAll(due.Select(f => new FaultFired(f.Id, Now)), fired =>
+        {
+            _state = _state.Apply(fired);
+            if (fired.FaultId != due[^1].Id)
+            {
+                return;
+            }
+            if (due.Any(f => f.Kind == FaultKind.KillProcess))
+            {
+                Console.Error.WriteLine($"injected fault kill-process@step={next}: killing the process");
+                Process.GetCurrentProcess().Kill();
+            }
+            SendCompute(next, due);
+        });
+    }
+
+    private void SendCompute(long step, IReadOnlyList<FaultSpec> faults)
+    {
+        _reduction = new GradientReduction(Ranks);
+        _waiting = Enumerable.Range(0, Ranks).ToHashSet();
+        for (var rank = 0; rank < Ranks; rank++)
+        {
+            var fault = faults.FirstOrDefault(f => f.Rank == rank && f.Kind != FaultKind.KillProcess)?.Kind;
+            _ranks[rank].Tell(new ComputeGradients(_generation, step, fault));
+        }
+        ArmTimeout(_requested.StepTimeout, $"step {step}");
+        Become(Stepping);
+    }
+
+    private void Stepping()
+    {
+        Command<GradientChunk>(chunk => chunk.Generation == _generation, chunk =>
+        {
+            if (_reduction!.Add(chunk) is { } averaged)
+            {
+                foreach (var rank in _ranks)
+                {
+                    rank.Tell(averaged);
+                }
+            }
+        });
+        Command<StepApplied>(applied => applied.Generation == _generation, applied =>
+        {
+            if (!Arrived(applied.Rank))
+            {
+                return;
+            }
+            _step = applied.Step;
+            var loss = _reduction!.MeanLoss;
+            _lossAtStep[_step] = loss;
+            var now = _clock.Elapsed;
+            var rate = 1.0 / Math.Max(1e-9, (now - _lastStepAt).TotalSeconds);
+            _lastStepAt = now;
+            _reporter.Tell(new ProgressStep(new StepReport(_step, _total, applied.Epoch, loss, applied.LearningRate, rate)));
+            FaultPoints.Reach($"step:{_step}");
+            if (_step >= _total)
+            {
+                BeginCheckpoint(_requested.Schedule.SaveLast ? "final" : null);
+            }
+            else if (_requested.Schedule.IsDue(_step, applied.EpochEnded, applied.Epoch, _sinceSave.Elapsed))
+            {
+                BeginCheckpoint("schedule");
+            }
+            else
+            {
+                BeginStep();
+            }
+        });
+        Common();
+    }
+
+    // ---- Checkpointing: barrier, buffer sync, rank 0 saves --------------------------------------------
+
+    /// <summary>A null reason syncs buffers and checks replicas but saves nothing (the end of a run without --save-last).</summary>
+    private void BeginCheckpoint(string? reason)
+    {
+        _buffers = new float[]?[Ranks];
+        _digests = new string?[Ranks];
+        _waiting = Enumerable.Range(0, Ranks).ToHashSet();
+        foreach (var rank in _ranks)
+        {
+            rank.Tell(new ExportBuffers(_generation, _step));
+        }
+        ArmTimeout(_requested.StepTimeout, $"checkpoint at step {_step}");
+        Become(() => Checkpointing(reason));
+    }
+
+    private void Checkpointing(string? reason)
+    {
+        Command<BuffersExported>(exported => exported.Generation == _generation, exported =>
+        {
+            _buffers[exported.Rank] = exported.Values;
+            if (!Arrived(exported.Rank))
+            {
+                return;
+            }
+            var averaged = GradientAverager.Average(_buffers!);
+            _waiting = Enumerable.Range(0, Ranks).ToHashSet();
+            foreach (var rank in _ranks)
+            {
+                rank.Tell(new ImportBuffers(_generation, _step, averaged));
+            }
+        });
+        Command<BuffersImported>(imported => imported.Generation == _generation, imported =>
+        {
+            _digests[imported.Rank] = imported.WeightsSha256;
+            if (!Arrived(imported.Rank))
+            {
+                return;
+            }
+            if (DivergedRank() is { } diverged)
+            {
+                Fail(diverged, $"replica of rank {diverged} diverged from rank 0 at step {_step} (weights {_digests[diverged]![..12]} vs {_digests[0]![..12]})");
+                return;
+            }
+            if (reason is null)
+            {
+                Done(JobOutcome.Completed, $"completed {_step} steps", checkpoint: null);
+                return;
+            }
+            _ranks[0].Tell(new SaveCheckpoint(_generation, _step, reason, Blocking: reason != "schedule"));
+        });
+        Command<CheckpointCaptured>(captured => captured.Generation == _generation, captured =>
+        {
+            Timers.Cancel(PhaseTimer);
+            if (reason == "schedule")
+            {
+                _sinceSave.Restart();
+                BeginStep();
+            }
+            else if (_lastWrittenStep >= captured.Step)
+            {
+                FinishAfterFinalWrite(reason!, captured.Step, Path.GetFileName(_store.LatestPointer));
+            }
+            else
+            {
+                Become(() => AwaitingFinalWrite(reason!, captured.Step));
+            }
+        });
+        Common();
+    }
+
+    // The commit report of a blocking save can arrive before or after the capture answer; both paths end here.
+    private void AwaitingFinalWrite(string reason, long step)
+    {
+        Common(onWritten: written =>
+        {
+            if (written.Step == step)
+            {
+                FinishAfterFinalWrite(reason, step, written.Name);
+            }
+        });
+    }
+
+    private void FinishAfterFinalWrite(string reason, long step, string? checkpoint) =>
+        Done(reason == "interrupt" ? JobOutcome.Stopped : JobOutcome.Completed,
+            reason == "interrupt" ? $"stopped at step {step}; checkpoint saved, rerun the same command to continue" : $"completed {step} steps",
+            checkpoint);
+
+    // ---- Failures and restarts ------------------------------------------------------------------------
+
+    private void Fail(int rank, string reason)
+    {
+        Timers.Cancel(PhaseTimer);
+        var failedGeneration = _generation;
+        _generation++; // answers from the failed incarnation are ignored from here on
+        Record(new RankFailed(failedGeneration, rank, _step + 1, reason, Now), () =>
+        {
+            var latest = _store.LoadLatestValid().Checkpoint;
+            var delay = _requested.Restarts.NextDelay(_state.Restarts, Now);
+            if (delay is null)
+            {
+                var message = $"rank {rank} failed at step {_step + 1}: {reason}; restart limit reached ({_requested.Restarts.MaxRestarts} in {_requested.Restarts.Window.TotalMinutes:0.#} min); last good checkpoint: {latest?.Name ?? "none"}";
+                Record(new JobFailed(message, latest?.Name, Now), () =>
+                {
+                    StopRanks(Enumerable.Range(0, Ranks));
+                    Finish(JobOutcome.Failed, message);
+                });
+                return;
+            }
+            var fromStep = latest?.Info.Iteration ?? 0;
+            var mode = latest is not null && _step == fromStep ? "one" : "all";
+            var scheduled = new RestartScheduled(_generation, mode, rank, latest?.Name, fromStep, _step - fromStep, delay.Value.TotalMilliseconds, Now);
+            Record(scheduled, () =>
+            {
+                Note(mode == "all"
+                    ? $"rank {rank} failed at step {_step + 1} ({reason}); restarting all ranks from {latest?.Name ?? "the start"} in {delay.Value.TotalMilliseconds:0} ms, {_step - fromStep} step(s) redone"
+                    : $"rank {rank} failed at step {_step + 1} ({reason}); no step since {latest!.Name}, so only rank {rank} is recreated and the others reload it in place, in {delay.Value.TotalMilliseconds:0} ms");
+                var recreate = mode == "all" ? Enumerable.Range(0, Ranks).ToList() : [rank];
+                StopRanks(recreate);
+                Timers.StartSingleTimer(RestartTimer, new RestartNow(_generation, recreate.ToArray(), latest?.Path), delay.Value);
+                Become(Restarting);
+            });
+        });
+    }
+
+    private void Restarting()
+    {
+        Command<RestartNow>(now => now.Generation == _generation, now =>
+        {
+            _startedFrom = now.FromCheckpoint;
+            var start = new StartRank(0, now.FromCheckpoint, null, false, false);
+            StartRanks(now.Recreate, start, now.FromCheckpoint);
+        });
+        Common();
+    }
+
+    // ---- Done -------------------------------------------------------------------------------------------
+
+    private void Done(JobOutcome outcome, string message, string? checkpoint)
+    {
+        Timers.Cancel(PhaseTimer);
+        var digest = _digests.FirstOrDefault() ?? _state.LastCheckpoint?.WeightsSha256;
+        JobEvent final = outcome == JobOutcome.Stopped ? new JobStopped(_step, checkpoint, Now) : new JobCompleted(_step, digest ?? "", Now);
+        Record(final, () =>
+        {
+            StopRanks(Enumerable.Range(0, Ranks));
+            Finish(outcome, message, digest);
+        });
+    }
+
+    private void Finish(JobOutcome outcome, string message, string? digest = null)
+    {
+        _requester?.Tell(new JobFinished(outcome, _step, digest, message));
+        Become(Finished);
+    }
+
+    private void Finished()
+    {
+        Common();
+    }
+
+    // ---- Shared by every state --------------------------------------------------------------------------
+
+    private void Common(Action<CheckpointWritten>? onWritten = null)
+    {
+        Command<CheckpointWritten>(written =>
+        {
+            _lastWrittenStep = Math.Max(_lastWrittenStep, written.Step);
+            var loss = _lossAtStep.GetValueOrDefault(written.Step, double.NaN);
+            _reporter.Tell(new ProgressSaved(new SaveReport(written.Name, written.Step, written.Reason, written.Bytes,
+                TimeSpan.FromMilliseconds(written.StallMilliseconds), TimeSpan.FromMilliseconds(written.WriteMilliseconds), written.Deleted, written.AlreadyPresent, written.WeightsSha256)));
+            if (written.AlreadyPresent)
+            {
+                onWritten?.Invoke(written);
+                return;
+            }
+            Record(new CheckpointCommitted(written.Step, written.Name, written.Path, written.WeightsSha256, loss, written.Reason, Now), () => onWritten?.Invoke(written));
+        });
+        Command<RankWorkFailed>(failed => failed.Generation == _generation && failed.Permanent, failed =>
+        {
+            StopRanks(Enumerable.Range(0, Ranks));
+            Finish(JobOutcome.Refused, failed.Reason);
+        });
+        Command<RankWorkFailed>(failed => failed.Generation == _generation, failed => Fail(failed.Rank, failed.Reason));
+        Command<RankWorkFailed>(_ => { }); // from an incarnation already replaced
+        Command<PhaseTimedOut>(timedOut => timedOut.Generation == _generation && _waiting.Count > 0, timedOut =>
+        {
+            var rank = _waiting.Min();
+            Fail(rank, $"rank {rank} did not answer within {_requested.StepTimeout.TotalSeconds:0.#} s during {timedOut.Phase} (hung)");
+        });
+        Command<StopJob>(_ => _stopRequested = true);
+        Command<SaveSnapshotSuccess>(_ => { });
+        Command<SaveSnapshotFailure>(failure => Note($"journal snapshot failed: {failure.Cause.Message}"));
+        CommandAny(_ => { }); // late answers of replaced ranks and expired timers
+    }
+
+    private bool Arrived(int rank)
+    {
+        _waiting.Remove(rank);
+        if (_waiting.Count > 0)
+        {
+            return false;
+        }
+        Timers.Cancel(PhaseTimer);
+        return true;
+    }
+
+    private int? DivergedRank()
+    {
+        for (var rank = 1; rank < _digests.Length; rank++)
+        {
+            if (_digests[rank] != _digests[0])
+            {
+                return rank;
+            }
+        }
+        return null;
+    }
+
+    private void ArmTimeout(TimeSpan after, string phase)
+    {
+        Timers.StartSingleTimer(PhaseTimer, new PhaseTimedOut(_generation, phase), after);
+    }
+
+    private void StopRanks(IEnumerable<int> ranks)
+    {
+        foreach (var rank in ranks)
+        {
+            if (_ranks.Length > rank && _ranks[rank] is { } actor)
+            {
+                Context.Stop(actor);
+            }
+        }
+    }
+
+    private void Record(JobEvent e, Action then) => Persist(e, persisted =>
+    {
+        _state = _state.Apply(persisted);
+        if (LastSequenceNr % SnapshotEvery == 0)
+        {
+            SaveSnapshot(_state);
+        }
+        then();
+    });
+
+    private void Note(string message) => _reporter.Tell(new ProgressNote(message));
+
+    private static DateTimeOffset Now => DateTimeOffset.UtcNow;
+
+    private sealed record PhaseTimedOut(int Generation, string Phase);
+
+    private sealed record RestartNow(int Generation, int[] Recreate, string? FromCheckpoint);
+}

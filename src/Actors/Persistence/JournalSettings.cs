@@ -1,0 +1,43 @@
+using Akka.Configuration;
+using Akka.Persistence.Sql;
+
+namespace Orchestrator.Actors.Persistence;
+
+/// <summary>
+/// Where the job journal lives: by default a SQLite file in the work dir (zero setup); PostgreSQL for a
+/// shared journal. Both go through Akka.Persistence.Sql; tables are created on first use.
+/// </summary>
+public sealed record JournalSettings(string ProviderName, string ConnectionString)
+{
+    public const string SqliteProvider = "SQLite.MS";
+    public const string PostgresProvider = "PostgreSQL.15";
+    public const string PostgresPrefix = "postgres:";
+
+    public static JournalSettings SqliteIn(string workDir) =>
+        new(SqliteProvider, $"Data Source={Path.GetFullPath(Path.Combine(workDir, "journal.db"))}");
+
+    public static JournalSettings Postgres(string connectionString) => new(PostgresProvider, connectionString);
+
+    /// <summary><c>sqlite</c> (the default, in the work dir) or <c>postgres:Host=...;Database=...;Username=...</c>.</summary>
+    public static JournalSettings Parse(string? text, string workDir) => text switch
+    {
+        null or "sqlite" => SqliteIn(workDir),
+        _ when text.StartsWith(PostgresPrefix, StringComparison.Ordinal) && text.Length > PostgresPrefix.Length => Postgres(text[PostgresPrefix.Length..]),
+        _ => throw new ArgumentException($"journal '{text}' is not 'sqlite' or 'postgres:CONNECTION-STRING' (e.g. postgres:Host=localhost;Database=orchestrator;Username=me)"),
+    };
+
+    public Config ToConfig() => ConfigurationFactory.ParseString($$"""
+        akka.persistence {
+          journal {
+            plugin = "akka.persistence.journal.sql"
+            sql { connection-string = {{Quote(ConnectionString)}}, provider-name = {{Quote(ProviderName)}}, auto-initialize = on }
+          }
+          snapshot-store {
+            plugin = "akka.persistence.snapshot-store.sql"
+            sql { connection-string = {{Quote(ConnectionString)}}, provider-name = {{Quote(ProviderName)}}, auto-initialize = on }
+          }
+        }
+        """).WithFallback(SqlPersistence.DefaultConfiguration);
+
+    private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+}

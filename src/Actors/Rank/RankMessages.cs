@@ -1,0 +1,51 @@
+using Orchestrator.Trainer.Distributed;
+
+namespace Orchestrator.Actors.Rank;
+
+// Messages between the job supervisor and its rank trainers. Every one carries the generation (which
+// incarnation of the ranks it belongs to) so answers from ranks replaced after a failure are ignored.
+// They carry data only, never live objects, so they can cross the network unchanged.
+
+/// <summary>Build the replica; restore from <paramref name="ResumeFrom"/> or load weights from <paramref name="LoadWeightsFrom"/>.</summary>
+public sealed record StartRank(int Generation, string? ResumeFrom, string? LoadWeightsFrom, bool SkipOptimizerState, bool SkipSchedulerState);
+
+/// <summary>Restore an already built replica from a checkpoint, in place (a peer failed before any step since).</summary>
+public sealed record ReloadCheckpoint(int Generation, string Path);
+
+public sealed record RankReady(int Generation, int Rank, long Step, long BatchesPerEpoch, string WeightsSha256, string[] Notes);
+
+/// <summary>Run forward and backward for <paramref name="Step"/>; <paramref name="Fault"/> is an injected fault, if any.</summary>
+public sealed record ComputeGradients(int Generation, long Step, FaultKind? Fault);
+
+/// <summary>A slice of one rank's flattened gradients (large tensors travel in chunks).</summary>
+public sealed record GradientChunk(int Generation, int Rank, long Step, int Index, int Count, int TotalLength, float[] Values, double Loss, long Samples);
+
+/// <summary>A slice of the averaged gradients, the same for every rank.</summary>
+public sealed record AveragedChunk(int Generation, long Step, int Index, int Count, int TotalLength, float[] Values, long GlobalSamples);
+
+public sealed record StepApplied(int Generation, int Rank, long Step, long Epoch, bool EpochEnded, double LearningRate);
+
+public sealed record ExportBuffers(int Generation, long Step);
+
+public sealed record BuffersExported(int Generation, int Rank, long Step, float[] Values);
+
+public sealed record ImportBuffers(int Generation, long Step, float[] Values);
+
+public sealed record BuffersImported(int Generation, int Rank, long Step, string WeightsSha256);
+
+/// <summary>To rank 0 only: snapshot now and write; <paramref name="Blocking"/> waits for the write.</summary>
+public sealed record SaveCheckpoint(int Generation, long Step, string Reason, bool Blocking);
+
+/// <summary>The snapshot is taken; training may go on while it is written.</summary>
+public sealed record CheckpointCaptured(int Generation, long Step, double StallMilliseconds);
+
+/// <summary>A checkpoint is durable on disk (sent when the background write commits).</summary>
+public sealed record CheckpointWritten(
+    int Generation, long Step, string Name, string Path, string WeightsSha256, string Reason, long Bytes,
+    double StallMilliseconds, double WriteMilliseconds, string[] Deleted, bool AlreadyPresent);
+
+/// <summary>
+/// The rank's work threw; the supervisor decides what that means. <paramref name="Permanent"/> marks errors
+/// that a restart cannot cure (a checkpoint of another model, bad settings): the job is refused instead.
+/// </summary>
+public sealed record RankWorkFailed(int Generation, int Rank, long Step, string Reason, bool Permanent = false);

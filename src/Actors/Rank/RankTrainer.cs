@@ -1,0 +1,188 @@
+using Akka.Actor;
+using Orchestrator.Trainer.Checkpointing;
+using Orchestrator.Trainer.Distributed;
+
+namespace Orchestrator.Actors.Rank;
+
+/// <summary>
+/// One rank of a data-parallel job. It owns its replica (model, optimizer, data shard) on a dedicated
+/// thread and answers the supervisor between steps. Rank 0 alone owns a checkpoint writer: the other
+/// ranks never write checkpoint files.
+/// </summary>
+public sealed class RankTrainer : ReceiveActor
+{
+    private readonly RankSpec _spec;
+    private readonly IActorRef _supervisor;
+    private readonly RankThread _thread;
+    private readonly CancellationTokenSource _cancel = new();
+    private readonly CheckpointStore _store;
+    private readonly AsyncCheckpointWriter? _writer;
+    private RankWorker? _worker;
+    private float[]? _incoming;
+    private int _incomingChunks;
+
+    public RankTrainer(RankSpec spec, IActorRef supervisor)
+    {
+        _spec = spec;
+        _supervisor = supervisor;
+        _thread = new RankThread($"rank-{spec.Rank}");
+        _store = new CheckpointStore(spec.CheckpointDirectory, new CheckpointNaming(spec.NameTemplate));
+        if (spec.Rank == 0)
+        {
+            var self = Self;
+            _writer = new AsyncCheckpointWriter(_store, c => _store.ApplyRetention(spec.Keep, new HashSet<string> { c.Name }), report => self.Tell(report));
+        }
+        Become(Working);
+    }
+
+    public static Props Props(RankSpec spec, IActorRef supervisor) => Akka.Actor.Props.Create(() => new RankTrainer(spec, supervisor));
+
+    private void Working()
+    {
+        Receive<StartRank>(start => Run(start.Generation, 0, () =>
+        {
+            _worker?.Dispose();
+            _worker = RankWorker.Create(_spec);
+            var notes = new List<string>();
+            if (start.ResumeFrom is not null)
+            {
+                notes.AddRange(_worker.Resume(_store.Load(start.ResumeFrom), start.SkipOptimizerState, start.SkipSchedulerState).Notes);
+            }
+            else if (start.LoadWeightsFrom is not null)
+            {
+                notes.AddRange(_worker.LoadWeights(_store.Load(start.LoadWeightsFrom)).Notes);
+            }
+            return Ready(start.Generation, notes);
+        }));
+        Receive<ReloadCheckpoint>(reload => Run(reload.Generation, 0, () =>
+        {
+            Worker.Resume(_store.Load(reload.Path), false, false);
+            return Ready(reload.Generation, []);
+        }));
+        Receive<ComputeGradients>(compute => Run(compute.Generation, compute.Step, () => Worker.ComputeGradients(compute.Fault, _cancel.Token), wrapForSelf: true));
+        Receive<GenerationResult<LocalGradients>>(local => SendGradients(local.Generation, local.Value));
+        Receive<AveragedChunk>(ReceiveAveraged);
+        Receive<ExportBuffers>(export => Run(export.Generation, export.Step, () => new BuffersExported(export.Generation, _spec.Rank, export.Step, Worker.ExportBuffers())));
+        Receive<ImportBuffers>(import => Run(import.Generation, import.Step, () =>
+        {
+            Worker.ImportBuffers(import.Values);
+            return new BuffersImported(import.Generation, _spec.Rank, import.Step, Worker.WeightsDigest());
+        }));
+        Receive<SaveCheckpoint>(save => Run(save.Generation, save.Step, () => Save(save)));
+        Receive<SaveReport>(report => _supervisor.Tell(new CheckpointWritten(
+            -1, report.Iteration, report.Name, Path.Combine(_store.Directory, report.Name), report.WeightsSha256, report.Reason, report.Bytes,
+            report.Stall.TotalMilliseconds, report.WriteDuration.TotalMilliseconds, report.Deleted.ToArray(), report.AlreadyPresent)));
+        Receive<Status.Failure>(failure => _supervisor.Tell(Find<GenerationFailure>(failure.Cause) is { } g
+            ? new RankWorkFailed(g.Generation, _spec.Rank, g.Step, g.InnerException!.Message, IsPermanent(g.InnerException))
+            : new RankWorkFailed(-1, _spec.Rank, -1, Unwrap(failure.Cause).Message)));
+    }
+
+    protected override void PostStop()
+    {
+        _cancel.Cancel();
+        var writer = _writer;
+        var worker = _worker;
+        // The rank thread finishes what it holds (an in-flight write included), then frees the replica.
+        _ = _thread.Run(() =>
+        {
+            writer?.Dispose();
+            worker?.Dispose();
+            return true;
+        });
+        _thread.Dispose();
+    }
+
+    private RankWorker Worker => _worker ?? throw new InvalidOperationException($"rank {_spec.Rank} was asked to work before it was started");
+
+    private RankReady Ready(int generation, IEnumerable<string> notes) =>
+        new(generation, _spec.Rank, Worker.Counters.Iteration, Worker.BatchesPerEpoch, Worker.WeightsDigest(), notes.ToArray());
+
+    private CheckpointCaptured Save(SaveCheckpoint save)
+    {
+        var writer = _writer ?? throw new InvalidOperationException($"rank {_spec.Rank} cannot save: only rank 0 writes checkpoints");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        writer.WaitForIdle();
+        var snapshot = Worker.Capture(save.Reason);
+        writer.Start(snapshot, clock.Elapsed, save.Blocking);
+        if (save.Blocking)
+        {
+            writer.WaitForIdle();
+        }
+        return new CheckpointCaptured(save.Generation, save.Step, clock.Elapsed.TotalMilliseconds);
+    }
+
+    private void SendGradients(int generation, LocalGradients local)
+    {
+        var count = Chunking.CountFor(local.Values.Length);
+        for (var index = 0; index < count; index++)
+        {
+            _supervisor.Tell(new GradientChunk(generation, _spec.Rank, local.Step, index, count, local.Values.Length, Chunking.Slice(local.Values, index), local.Loss, local.Samples));
+        }
+    }
+
+    private void ReceiveAveraged(AveragedChunk chunk)
+    {
+        _incoming ??= new float[chunk.TotalLength];
+        chunk.Values.CopyTo(_incoming, chunk.Index * Chunking.ChunkLength);
+        if (++_incomingChunks < chunk.Count)
+        {
+            return;
+        }
+        var averaged = _incoming;
+        _incoming = null;
+        _incomingChunks = 0;
+        Run(chunk.Generation, chunk.Step, () =>
+        {
+            var epochBefore = Worker.Counters.Epoch;
+            var rate = Worker.LearningRate;
+            Worker.ApplyGradients(averaged, chunk.GlobalSamples);
+            var counters = Worker.Counters;
+            return new StepApplied(chunk.Generation, _spec.Rank, counters.Iteration, counters.Epoch, counters.Epoch != epochBefore, rate);
+        });
+    }
+
+    // Runs work on the rank thread; the result goes to the supervisor (or back here, wrapped, when the
+    // actor has more to do with it). A failure names the generation and step it belongs to.
+    private void Run<T>(int generation, long step, Func<T> work, bool wrapForSelf = false)
+    {
+        var task = _thread.Run(() =>
+        {
+            try
+            {
+                return work();
+            }
+            catch (Exception e)
+            {
+                throw new GenerationFailure(generation, step, e);
+            }
+        });
+        if (wrapForSelf)
+        {
+            task.PipeTo(Self, success: value => new GenerationResult<T>(generation, value));
+        }
+        else
+        {
+            task.PipeTo(_supervisor, Self, failure: e => new RankWorkFailed(generation, _spec.Rank, step, Unwrap(e).Message, IsPermanent(Unwrap(e))));
+        }
+    }
+
+    private static bool IsPermanent(Exception e) =>
+        e is CheckpointMismatchException or CorruptCheckpointException or ArgumentException or NotSupportedException;
+
+    private static Exception Unwrap(Exception e) => Find<GenerationFailure>(e)?.InnerException ?? (e is AggregateException a ? a.Flatten().InnerException! : e);
+
+    private static T? Find<T>(Exception e) where T : Exception => e switch
+    {
+        T found => found,
+        AggregateException a => a.Flatten().InnerExceptions.OfType<T>().FirstOrDefault(),
+        _ => null,
+    };
+
+    private sealed record GenerationResult<T>(int Generation, T Value);
+
+    private sealed class GenerationFailure(int generation, long step, Exception inner) : Exception(inner.Message, inner)
+    {
+        public int Generation { get; } = generation;
+        public long Step { get; } = step;
+    }
+}

@@ -1,0 +1,18 @@
+using Akka.Actor;
+using Orchestrator.Actors.Job;
+
+namespace Orchestrator.Cli.Console;
+
+/// <summary>Receives the supervisor's progress messages and shows them through the console observer.</summary>
+internal sealed class ConsoleReporter : ReceiveActor
+{
+    public ConsoleReporter(ProgressObserver observer)
+    {
+        Receive<ProgressStarted>(m => observer.Started(m.Start));
+        Receive<ProgressStep>(m => observer.Stepped(m.Step));
+        Receive<ProgressSaved>(m => observer.Saved(m.Save));
+        Receive<ProgressNote>(m => observer.Note(m.Message));
+    }
+
+    public static Props Props(ProgressObserver observer) => Akka.Actor.Props.Create(() => new ConsoleReporter(observer));
+}

@@ -1,0 +1,151 @@
+using System.Runtime.InteropServices;
+using Orchestrator.Trainer.Checkpointing;
+using Orchestrator.Trainer.Jobs;
+using Orchestrator.Trainer.Runtime;
+using Orchestrator.Trainer.Tensors;
+using Orchestrator.Trainer.Training;
+using static TorchSharp.torch;
+
+namespace Orchestrator.Trainer.Distributed;
+
+/// <summary>
+/// One data-parallel replica: its model, optimizer and data shard. It computes gradients on its shard, takes
+/// back the averaged gradients and applies them, and shares its buffers for averaging before a checkpoint.
+/// Every call must come from one thread (TorchSharp dispose scopes are per thread).
+/// </summary>
+public sealed class RankWorker : IDisposable
+{
+    // Replicas are built one at a time with the same seed, so every rank starts from identical weights
+    // even though they share the process-wide torch generator.
+    private static readonly Lock ConstructionGate = new();
+
+    private readonly TrainingState _state;
+    private readonly List<Tensor> _parameters;
+    private readonly List<Tensor> _floatBuffers;
+
+    private RankWorker(RankSpec spec, TrainingJob job)
+    {
+        Spec = spec;
+        _state = new TrainingState(job, spec.JobOptions.Seed, spec.ModelLoad);
+        _parameters = job.Model.parameters().Select(p => (Tensor)p).ToList();
+        _floatBuffers = job.Model.named_buffers().Where(b => b.Item2.dtype == ScalarType.Float32).OrderBy(b => b.Item1, StringComparer.Ordinal).Select(b => b.Item2).ToList();
+        if (_parameters.Any(p => p.dtype != ScalarType.Float32))
+        {
+            throw new NotSupportedException("data-parallel training averages float32 parameters only");
+        }
+    }
+
+    public RankSpec Spec { get; }
+
+    public TrainingCounters Counters => _state.Counters;
+
+    public static RankWorker Create(RankSpec spec)
+    {
+        var options = spec.JobOptions with { Rank = spec.Rank, Ranks = spec.Ranks };
+        lock (ConstructionGate)
+        {
+            DeterministicRuntime.Configure(spec.JobOptions.Seed, spec.Threads);
+            return new RankWorker(spec, JobCatalog.Factory(spec.Job, options)());
+        }
+    }
+
+    public long BatchesPerEpoch => _state.Job.Data.BatchesPerEpoch;
+
+    /// <summary>The learning rate the next step will use.</summary>
+    public double LearningRate => _state.LearningRate;
+
+    public RestoreReport Resume(LoadedCheckpoint checkpoint, bool skipOptimizer, bool skipScheduler) => _state.Resume(checkpoint, skipOptimizer, skipScheduler);
+
+    public RestoreReport LoadWeights(LoadedCheckpoint checkpoint) => _state.LoadWeights(checkpoint);
+
+    /// <summary>Forward and backward on this rank's shard; returns the loss and the flattened gradients.</summary>
+    public LocalGradients ComputeGradients(FaultKind? fault, CancellationToken cancel)
+    {
+        var step = _state.Counters.Iteration + 1;
+        switch (fault)
+        {
+            case FaultKind.Crash:
+                throw new InjectedFaultException($"injected crash on rank {Spec.Rank} at step {step}");
+            case FaultKind.Hang:
+                cancel.WaitHandle.WaitOne();
+                cancel.ThrowIfCancellationRequested();
+                break;
+        }
+        var (loss, samples) = _state.ComputeGradients(fault == FaultKind.Nan ? l => l * float.NaN : null);
+        var flat = new float[_parameters.Sum(p => p.numel())];
+        var offset = 0;
+        foreach (var parameter in _parameters)
+        {
+            using var grad = parameter.grad is { } g ? g.detach().cpu().contiguous() : zeros_like(parameter).cpu();
+            var values = MemoryMarshal.Cast<byte, float>(grad.bytes);
+            values.CopyTo(flat.AsSpan(offset));
+            offset += values.Length;
+        }
+        return new LocalGradients(step, loss, samples, flat);
+    }
+
+    /// <summary>Writes the averaged gradients into the parameters and takes the optimizer step.</summary>
+    public void ApplyGradients(ReadOnlySpan<float> averaged, long globalSamples)
+    {
+        var offset = 0;
+        using (no_grad())
+        {
+            foreach (var parameter in _parameters)
+            {
+                var count = (int)parameter.numel();
+                using var host = empty(parameter.shape, ScalarType.Float32, CPU);
+                MemoryMarshal.AsBytes(averaged.Slice(offset, count)).CopyTo(host.bytes);
+                if (parameter.grad is { } grad)
+                {
+                    grad.copy_(host);
+                }
+                else
+                {
+                    parameter.grad = host.to(parameter.device);
+                }
+                offset += count;
+            }
+        }
+        _state.ApplyStep(globalSamples);
+    }
+
+    /// <summary>The float buffers (BatchNorm running statistics), flattened in name order.</summary>
+    public float[] ExportBuffers()
+    {
+        var flat = new float[_floatBuffers.Sum(b => b.numel())];
+        var offset = 0;
+        foreach (var buffer in _floatBuffers)
+        {
+            using var host = buffer.detach().cpu().contiguous();
+            var values = MemoryMarshal.Cast<byte, float>(host.bytes);
+            values.CopyTo(flat.AsSpan(offset));
+            offset += values.Length;
+        }
+        return flat;
+    }
+
+    public void ImportBuffers(ReadOnlySpan<float> values)
+    {
+        var offset = 0;
+        using (no_grad())
+        {
+            foreach (var buffer in _floatBuffers)
+            {
+                var count = (int)buffer.numel();
+                using var host = empty(buffer.shape, ScalarType.Float32, CPU);
+                MemoryMarshal.AsBytes(values.Slice(offset, count)).CopyTo(host.bytes);
+                buffer.copy_(host);
+                offset += count;
+            }
+        }
+    }
+
+    public string WeightsDigest() => Tensors.WeightsDigest.Of(_state.Job.Model);
+
+    public CheckpointSnapshot Capture(string reason) => _state.Capture(reason, Spec.Threads);
+
+    public void Dispose() => _state.Job.Dispose();
+}
+
+/// <summary>One rank's result of a forward and backward pass.</summary>
+public sealed record LocalGradients(long Step, double Loss, long Samples, float[] Values);
