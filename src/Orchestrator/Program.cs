@@ -7,6 +7,8 @@ const string Usage = """
 
       train        train a job with checkpoints; rerun to resume     (orchestrator train --help)
       checkpoints  list, verify or inspect checkpoints                (orchestrator checkpoints --help)
+      history      the job's events from its journal                  (orchestrator history --help)
+      status       the job's state, step, loss, checkpoint, restarts  (orchestrator status --help)
     """;
 
 if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
@@ -23,6 +25,10 @@ try
         "train" => TrainCommand.Run(rest),
         "checkpoints" when rest.Count == 0 || rest.Contains("--help") => PrintHelp(CheckpointsCommand.Help),
         "checkpoints" => CheckpointsCommand.Run(rest),
+        "history" when rest.Contains("--help") => PrintHelp(HistoryCommand.Help),
+        "history" => HistoryCommand.Run(rest),
+        "status" when rest.Contains("--help") => PrintHelp(StatusCommand.Help),
+        "status" => StatusCommand.Run(rest),
         _ => throw new UsageException($"unknown command '{args[0]}' (orchestrator --help lists them)"),
     };
 }

@@ -36,6 +36,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     private long _step;
     private long _total;
     private HashSet<int> _waiting = [];
+    private HashSet<int> _gradientsFrom = [];
     private GradientReduction? _reduction;
     private float[]?[] _buffers = [];
     private string?[] _digests = [];
@@ -45,6 +46,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     private IReadOnlyList<string> _skipped = [];
     private TimeSpan _lastStepAt;
     private long _lastWrittenStep = -1;
+    private long _lastCapturedStep = -1;
 
     public JobSupervisor(JobSpec requested, IActorRef reporter)
     {
@@ -181,6 +183,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             _ranks[rank].Tell(new ReloadCheckpoint(_generation, reloadOthersFrom!));
         }
         _waiting = Enumerable.Range(0, Ranks).ToHashSet();
+        _gradientsFrom = Enumerable.Range(0, Ranks).ToHashSet();
         _digests = new string?[Ranks];
         ArmTimeout(TimeSpan.FromTicks(_requested.StepTimeout.Ticks * 5), "start");
         Become(Starting);
@@ -265,6 +268,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     {
         _reduction = new GradientReduction(Ranks);
         _waiting = Enumerable.Range(0, Ranks).ToHashSet();
+        _gradientsFrom = [];
         for (var rank = 0; rank < Ranks; rank++)
         {
             var fault = faults.FirstOrDefault(f => f.Rank == rank && f.Kind != FaultKind.KillProcess)?.Kind;
@@ -278,6 +282,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     {
         Command<GradientChunk>(chunk => chunk.Generation == _generation, chunk =>
         {
+            _gradientsFrom.Add(chunk.Rank);
             if (_reduction!.Add(chunk) is { } averaged)
             {
                 foreach (var rank in _ranks)
@@ -370,6 +375,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         Command<CheckpointCaptured>(captured => captured.Generation == _generation, captured =>
         {
             Timers.Cancel(PhaseTimer);
+            _lastCapturedStep = captured.Step;
             if (reason == "schedule")
             {
                 _sinceSave.Restart();
@@ -413,31 +419,56 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         _generation++; // answers from the failed incarnation are ignored from here on
         Record(new RankFailed(failedGeneration, rank, _step + 1, reason, Now), () =>
         {
-            var latest = _store.LoadLatestValid().Checkpoint;
-            var delay = _requested.Restarts.NextDelay(_state.Restarts, Now);
-            if (delay is null)
+            if (_lastCapturedStep <= _lastWrittenStep)
             {
-                var message = $"rank {rank} failed at step {_step + 1}: {reason}; restart limit reached ({_requested.Restarts.MaxRestarts} in {_requested.Restarts.Window.TotalMinutes:0.#} min); last good checkpoint: {latest?.Name ?? "none"}";
-                Record(new JobFailed(message, latest?.Name, Now), () =>
-                {
-                    StopRanks(Enumerable.Range(0, Ranks));
-                    Finish(JobOutcome.Failed, message);
-                });
+                DecideRestart(rank, reason);
                 return;
             }
-            var fromStep = latest?.Info.Iteration ?? 0;
-            var mode = latest is not null && _step == fromStep ? "one" : "all";
-            var scheduled = new RestartScheduled(_generation, mode, rank, latest?.Name, fromStep, _step - fromStep, delay.Value.TotalMilliseconds, Now);
-            Record(scheduled, () =>
+            // A checkpoint is still being written: restart from it once it lands rather than from the one before.
+            Timers.StartSingleTimer(PhaseTimer, new InFlightWriteWaitOver(_generation), _requested.StepTimeout);
+            Become(() => AwaitingInFlightWrite(rank, reason));
+        });
+    }
+
+    private void AwaitingInFlightWrite(int rank, string reason)
+    {
+        Command<InFlightWriteWaitOver>(over => over.Generation == _generation, _ => DecideRestart(rank, reason));
+        Common(onWritten: _ =>
+        {
+            if (_lastWrittenStep >= _lastCapturedStep)
             {
-                Note(mode == "all"
-                    ? $"rank {rank} failed at step {_step + 1} ({reason}); restarting all ranks from {latest?.Name ?? "the start"} in {delay.Value.TotalMilliseconds:0} ms, {_step - fromStep} step(s) redone"
-                    : $"rank {rank} failed at step {_step + 1} ({reason}); no step since {latest!.Name}, so only rank {rank} is recreated and the others reload it in place, in {delay.Value.TotalMilliseconds:0} ms");
-                var recreate = mode == "all" ? Enumerable.Range(0, Ranks).ToList() : [rank];
-                StopRanks(recreate);
-                Timers.StartSingleTimer(RestartTimer, new RestartNow(_generation, recreate.ToArray(), latest?.Path), delay.Value);
-                Become(Restarting);
+                Timers.Cancel(PhaseTimer);
+                DecideRestart(rank, reason);
+            }
+        });
+    }
+
+    private void DecideRestart(int rank, string reason)
+    {
+        var latest = _store.LoadLatestValid().Checkpoint;
+        var delay = _requested.Restarts.NextDelay(_state.Restarts, Now);
+        if (delay is null)
+        {
+            var message = $"rank {rank} failed at step {_step + 1}: {reason}; restart limit reached ({_requested.Restarts.MaxRestarts} in {_requested.Restarts.Window.TotalMinutes:0.#} min); last good checkpoint: {latest?.Name ?? "none"}";
+            Record(new JobFailed(message, latest?.Name, Now), () =>
+            {
+                StopRanks(Enumerable.Range(0, Ranks));
+                Finish(JobOutcome.Failed, message);
             });
+            return;
+        }
+        var fromStep = latest?.Info.Iteration ?? 0;
+        var mode = latest is not null && _step == fromStep ? "one" : "all";
+        var scheduled = new RestartScheduled(_generation, mode, rank, latest?.Name, fromStep, _step - fromStep, delay.Value.TotalMilliseconds, Now);
+        Record(scheduled, () =>
+        {
+            Note(mode == "all"
+                ? $"rank {rank} failed at step {_step + 1} ({reason}); restarting all ranks from {latest?.Name ?? "the start"} in {delay.Value.TotalMilliseconds:0} ms, {_step - fromStep} step(s) redone"
+                : $"rank {rank} failed at step {_step + 1} ({reason}); no step since {latest!.Name}, so only rank {rank} is recreated and the others reload it in place, in {delay.Value.TotalMilliseconds:0} ms");
+            var recreate = mode == "all" ? Enumerable.Range(0, Ranks).ToList() : [rank];
+            StopRanks(recreate);
+            Timers.StartSingleTimer(RestartTimer, new RestartNow(_generation, recreate.ToArray(), latest?.Path), delay.Value);
+            Become(Restarting);
         });
     }
 
@@ -503,7 +534,9 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         Command<RankWorkFailed>(_ => { }); // from an incarnation already replaced
         Command<PhaseTimedOut>(timedOut => timedOut.Generation == _generation && _waiting.Count > 0, timedOut =>
         {
-            var rank = _waiting.Min();
+            // A rank that never sent its gradients is the hung one; its peers are only waiting for it.
+            var silent = _waiting.Where(r => !_gradientsFrom.Contains(r)).ToList();
+            var rank = silent.Count > 0 ? silent.Min() : _waiting.Min();
             Fail(rank, $"rank {rank} did not answer within {_requested.StepTimeout.TotalSeconds:0.#} s during {timedOut.Phase} (hung)");
         });
         Command<StopJob>(_ => _stopRequested = true);
@@ -568,4 +601,6 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     private sealed record PhaseTimedOut(int Generation, string Phase);
 
     private sealed record RestartNow(int Generation, int[] Recreate, string? FromCheckpoint);
+
+    private sealed record InFlightWriteWaitOver(int Generation);
 }

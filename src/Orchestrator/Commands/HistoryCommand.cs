@@ -1,0 +1,48 @@
+using System.Globalization;
+using Orchestrator.Actors.Job;
+
+namespace Orchestrator.Cli.Commands;
+
+/// <summary><c>orchestrator history --work-dir DIR</c>: the job's events, one line each, oldest first.</summary>
+internal static class HistoryCommand
+{
+    public const string Help = """
+        usage: orchestrator history --work-dir DIR [--journal sqlite|postgres:CONNECTION]
+
+        Prints the job's journal: submission, rank starts, checkpoints, failures, restarts (with the
+        checkpoint resumed from and the steps redone), and how it ended.
+        """;
+
+    public static int Run(IReadOnlyList<string> args)
+    {
+        var (_, history) = JournalReader.Read("history", args);
+        foreach (var e in history.Events)
+        {
+            System.Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{e.At:yyyy-MM-dd HH:mm:ss.fff}  {Describe(e)}"));
+        }
+        var restarts = history.Events.OfType<RestartScheduled>().ToList();
+        System.Console.WriteLine($"{history.Events.Count} events; {history.Events.OfType<RankFailed>().Count()} failure(s), {restarts.Count} restart(s), {restarts.Sum(r => r.StepsRedone)} step(s) redone");
+        return ExitCodes.Ok;
+    }
+
+    internal static string Describe(JobEvent e) => e switch
+    {
+        JobSubmitted s => $"submitted       job {s.Spec.Job}, {s.Spec.Ranks} rank(s), {Length(s.Spec.Steps, s.Spec.Epochs)}, seed {s.Spec.JobOptions.Seed}" +
+            (s.Spec.Faults.Length > 0 ? $", faults {string.Join(" ", s.Spec.Faults)}" : ""),
+        JobExtended x => $"extended        to {Length(x.Steps, x.Epochs)}",
+        RanksStarted r => $"ranks started   generation {r.Generation}, {r.Ranks} rank(s), {(r.FromCheckpoint is null ? "fresh" : $"from {r.FromCheckpoint}")} at step {r.FromStep}",
+        CheckpointCommitted c => string.Create(CultureInfo.InvariantCulture, $"checkpoint      {c.Name} ({c.Reason}) at step {c.Step}, loss {c.Loss:0.0000}, weights {Short(c.WeightsSha256)}"),
+        FaultFired f => $"fault injected  {f.FaultId}",
+        RankFailed f => $"rank failed     rank {f.Rank} at step {f.Step}: {f.Reason}",
+        RestartScheduled r => string.Create(CultureInfo.InvariantCulture,
+            $"restart         {(r.Mode == "all" ? "all ranks" : $"rank {r.FailedRank} only")} from {r.FromCheckpoint ?? "the start"} (step {r.FromStep}), {r.StepsRedone} step(s) redone, after {r.DelayMilliseconds:0} ms"),
+        JobCompleted c => $"completed       at step {c.Step}, weights {Short(c.WeightsSha256)}",
+        JobFailed f => $"failed          {f.Reason}",
+        JobStopped s => $"stopped         at step {s.Step}, checkpoint {s.Checkpoint ?? "none"}",
+        _ => e.GetType().Name,
+    };
+
+    private static string Length(long? steps, long? epochs) => steps is { } s ? $"{s} steps" : $"{epochs} epochs";
+
+    private static string Short(string digest) => digest.Length > 12 ? digest[..12] : digest;
+}

@@ -1,0 +1,31 @@
+using Akka.Actor;
+using Orchestrator.Actors.Job;
+using Orchestrator.Actors.Persistence;
+
+namespace Orchestrator.Cli.Commands;
+
+/// <summary>Reads a work dir's job journal (all events, snapshots ignored) for history and status.</summary>
+internal static class JournalReader
+{
+    public static readonly HashSet<string> ValueOptions = ["--work-dir", "--journal"];
+
+    public static (string WorkDir, JobHistory History) Read(string command, IReadOnlyList<string> args)
+    {
+        var parsed = ParsedArguments.Parse(command, args, ValueOptions, new HashSet<string>());
+        var workDir = Path.GetFullPath(parsed.Value("--work-dir") ?? throw new UsageException($"--work-dir is required (orchestrator {command} --work-dir DIR)"));
+        var journal = JournalSettings.Parse(parsed.Value("--journal"), workDir);
+        if (journal.ProviderName == JournalSettings.SqliteProvider && !File.Exists(Path.Combine(workDir, "journal.db")))
+        {
+            throw new UsageException($"no job journal in {workDir} (run 'orchestrator train --work-dir {workDir} ...' first)");
+        }
+        using var system = OrchestratorSystem.Create("orchestrator-reader", journal);
+        var reader = system.ActorOf(JobHistoryReader.Props(JobSupervisor.PersistenceIdFor(workDir)));
+        var history = reader.Ask<JobHistory>(ReadHistory.Instance, TimeSpan.FromSeconds(60)).GetAwaiter().GetResult();
+        system.Terminate().Wait(TimeSpan.FromSeconds(10));
+        if (history.Events.Count == 0)
+        {
+            throw new UsageException($"the journal has no job for {workDir}");
+        }
+        return (workDir, history);
+    }
+}

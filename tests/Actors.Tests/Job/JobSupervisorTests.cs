@@ -1,0 +1,156 @@
+using System.Runtime.InteropServices;
+using Akka.Actor;
+using Orchestrator.Actors.Job;
+using Orchestrator.Actors.Tests.Support;
+using Orchestrator.Trainer.Checkpointing;
+using Orchestrator.Trainer.Distributed;
+using Orchestrator.Trainer.Jobs;
+using Orchestrator.Trainer.Training;
+
+namespace Orchestrator.Actors.Tests.Job;
+
+public sealed class JobSupervisorTests() : JobTestKit(new TempDirectory())
+{
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    public async Task Crashes_hangs_and_NaNs_at_several_steps_do_not_change_the_trained_weights(int ranks)
+    {
+        var clean = await RunAsync(Spec("clean", ranks: ranks));
+        var faulty = Spec("faulty", ranks: ranks, faults: ["crash@step=13,rank=1", "crash@step=21,rank=0", "nan@step=24,rank=1", $"hang@step=33,rank={ranks - 1}"]);
+
+        var result = await RunAsync(faulty);
+        var history = await HistoryAsync(faulty);
+
+        Assert.Equal(JobOutcome.Completed, clean.Outcome);
+        Assert.Equal(JobOutcome.Completed, result.Outcome);
+        Assert.Equal(clean.WeightsSha256, result.WeightsSha256);
+        var failures = history.Events.OfType<RankFailed>().ToList();
+        Assert.Equal(4, failures.Count);
+        Assert.Contains(failures, f => f.Rank == ranks - 1 && f.Reason.Contains("(hung)", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.Reason.Contains("loss is NaN", StringComparison.Ordinal));
+        var restarts = history.Events.OfType<RestartScheduled>().ToList();
+        Assert.Contains(restarts, r => r.Mode == "one" && r.StepsRedone == 0); // the crash at step 21 came right after iter_20
+        Assert.Contains(restarts, r => r.Mode == "all" && r.StepsRedone > 0);
+    }
+
+    [Fact]
+    public async Task One_rank_through_the_actors_trains_exactly_what_the_single_process_loop_trains()
+    {
+        var spec = Spec("actors", job: MlpJob.Name, ranks: 1);
+        var direct = TrainingRun.Execute(
+            JobCatalog.Factory(MlpJob.Name, spec.JobOptions),
+            new RunOptions { WorkDir = Temp.Sub("direct"), Steps = spec.Steps, Seed = spec.JobOptions.Seed, Threads = 1, Schedule = spec.Schedule });
+
+        var viaActors = await RunAsync(spec);
+
+        Assert.Equal(direct.WeightsSha256, viaActors.WeightsSha256);
+    }
+
+    [Fact]
+    public async Task Two_ranks_match_one_rank_within_float_rounding_for_the_same_global_batch()
+    {
+        var one = Spec("r1", job: MlpJob.Name, ranks: 1, steps: 60);
+        var two = Spec("r2", job: MlpJob.Name, ranks: 2, steps: 60);
+
+        var a = await RunAsync(one);
+        var b = await RunAsync(two);
+
+        // Same data, same global batch of 64: only the order of float additions differs (mean of two
+        // half-batch means against one mean), so weights agree to rounding, not bit for bit.
+        Assert.NotEqual(a.WeightsSha256, b.WeightsSha256);
+        var difference = MaxAbsDifference(FinalModel(one), FinalModel(two));
+        Assert.True(difference < 1e-4, $"largest weight difference {difference}");
+    }
+
+    [Fact]
+    public async Task Saved_BatchNorm_statistics_are_the_average_of_the_ranks_statistics()
+    {
+        var spec = Spec("bn", ranks: 2, steps: 10, every: 10);
+        await RunAsync(spec);
+        var saved = FinalModel(spec).Where(t => t.Key.Contains("running_", StringComparison.Ordinal)).OrderBy(t => t.Key, StringComparer.Ordinal)
+            .SelectMany(t => MemoryMarshal.Cast<byte, float>(t.Value.Bytes).ToArray()).ToArray();
+
+        // Replay the same ten steps by hand with two replicas, without actors.
+        var workers = Enumerable.Range(0, 2).Select(rank => RankWorker.Create(
+            new RankSpec(spec.Job, spec.JobOptions, rank, 2, 1, Temp.Sub("replay"), spec.NameTemplate, 0))).ToList();
+        for (var step = 0; step < 10; step++)
+        {
+            var local = workers.Select(w => w.ComputeGradients(null, CancellationToken.None)).ToList();
+            var averaged = GradientAverager.Average(local.Select(l => l.Values).ToList());
+            workers.ForEach(w => w.ApplyGradients(averaged, local.Sum(l => l.Samples)));
+        }
+        var perRank = workers.Select(w => w.ExportBuffers()).ToList();
+        workers.ForEach(w => w.Dispose());
+
+        Assert.NotEqual(perRank[0], perRank[1]);
+        Assert.Equal(GradientAverager.Average(perRank), saved);
+    }
+
+    [Fact]
+    public async Task Past_the_restart_budget_the_job_fails_naming_the_reason_and_the_last_good_checkpoint()
+    {
+        var spec = Spec("budget", ranks: 2, steps: 40, faults: ["crash@step=12,rank=1", "crash@step=14,rank=0", "crash@step=16,rank=1"]) with
+        {
+            Restarts = new RestartPolicy { MaxRestarts = 2, BaseDelay = TimeSpan.FromMilliseconds(30) },
+        };
+
+        var result = await RunAsync(spec);
+        var history = await HistoryAsync(spec);
+
+        Assert.Equal(JobOutcome.Failed, result.Outcome);
+        Assert.Equal("rank 1 failed at step 16: injected crash on rank 1 at step 16; restart limit reached (2 in 10 min); last good checkpoint: iter_10", result.Message);
+        Assert.Equal([30.0, 60.0], history.Events.OfType<RestartScheduled>().Select(r => r.DelayMilliseconds));
+        Assert.Equal(JobStatus.Failed, history.State.Status);
+    }
+
+    [Fact]
+    public async Task A_stop_request_checkpoints_stops_and_a_new_run_finishes_identically()
+    {
+        var clean = await RunAsync(Spec("clean", steps: 300, every: 100));
+        var spec = Spec("stopped", steps: 300, every: 100);
+        var reporter = CreateTestProbe();
+        var supervisor = Sys.ActorOf(JobSupervisor.Props(spec, reporter.Ref));
+        supervisor.Tell(RunJob.Instance, TestActor);
+        await reporter.FishForMessageAsync(m => m is ProgressStep { Step.Iteration: 50 }, JobLimit);
+        supervisor.Tell(StopJob.Instance);
+
+        var stopped = await ExpectMsgAsync<JobFinished>(JobLimit);
+        var resumed = await RunAsync(spec);
+
+        Assert.Equal(JobOutcome.Stopped, stopped.Outcome);
+        Assert.True(stopped.Step >= 50, $"stopped at {stopped.Step}");
+        Assert.True(Directory.Exists(Path.Combine(spec.CheckpointDirectory, $"iter_{stopped.Step}")));
+        Assert.Equal(clean.WeightsSha256, resumed.WeightsSha256);
+    }
+
+    [Fact]
+    public async Task A_finished_job_is_not_run_again_and_every_journalled_checkpoint_is_durable()
+    {
+        var spec = Spec("done", steps: 30);
+        var first = await RunAsync(spec);
+
+        var again = await RunAsync(spec);
+        var history = await HistoryAsync(spec);
+
+        Assert.Equal(JobOutcome.AlreadyComplete, again.Outcome);
+        Assert.Equal(first.WeightsSha256, again.WeightsSha256);
+        var store = new CheckpointStore(spec.CheckpointDirectory, new CheckpointNaming());
+        var committed = history.Events.OfType<CheckpointCommitted>().ToList();
+        Assert.Equal([10L, 20, 30], committed.Select(c => c.Step));
+        Assert.All(committed, c => Assert.True(store.Verify(c.Path).IsValid));
+        Assert.Equal(committed[^1].WeightsSha256, first.WeightsSha256);
+    }
+
+    private IReadOnlyList<KeyValuePair<string, Trainer.Tensors.HostTensor>> FinalModel(JobSpec spec)
+    {
+        var store = new CheckpointStore(spec.CheckpointDirectory, new CheckpointNaming());
+        return store.LoadLatestValid().Checkpoint!.Components[ModelCheckpointable.ComponentName].Tensors;
+    }
+
+    private static double MaxAbsDifference(
+        IReadOnlyList<KeyValuePair<string, Trainer.Tensors.HostTensor>> a, IReadOnlyList<KeyValuePair<string, Trainer.Tensors.HostTensor>> b) =>
+        a.Zip(b, (x, y) => MemoryMarshal.Cast<byte, float>(x.Value.Bytes).ToArray()
+            .Zip(MemoryMarshal.Cast<byte, float>(y.Value.Bytes).ToArray(), (p, q) => Math.Abs((double)p - q))
+            .Max()).Max();
+}
