@@ -209,22 +209,32 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
                 Fail(diverged, $"replica of rank {diverged} does not match rank 0 after start");
                 return;
             }
+            if (!_announced)
+            {
+                _announced = true;
+                _reporter.Tell(new ProgressStarted(new RunStart(_requested.Job, _step, _total, _startedFrom, _skipped)));
+                if (_startedFrom is null && _requested.LoadFrom is not null)
+                {
+                    Note($"loaded weights from {Path.GetFileName(_requested.LoadFrom)} (optimizer, schedule and counters start fresh)");
+                }
+            }
+            if (_step >= _total)
+            {
+                // Also reached when the process died between the final commit and recording completion.
+                StopRanks(Enumerable.Range(0, Ranks));
+                void AlreadyComplete() => Finish(JobOutcome.AlreadyComplete, $"already complete at step {_step}: nothing to do", _digests[0]);
+                if (_state.Status == JobStatus.Completed)
+                {
+                    AlreadyComplete();
+                }
+                else
+                {
+                    Record(new JobCompleted(_step, _digests[0] ?? "", Now), AlreadyComplete);
+                }
+                return;
+            }
             Record(new RanksStarted(_generation, Ranks, _startedFrom is null ? null : Path.GetFileName(_startedFrom), _step, Now), () =>
             {
-                if (!_announced)
-                {
-                    _announced = true;
-                    _reporter.Tell(new ProgressStarted(new RunStart(_requested.Job, _step, _total, _startedFrom, _skipped)));
-                    if (_startedFrom is null && _requested.LoadFrom is not null)
-                    {
-                        Note($"loaded weights from {Path.GetFileName(_requested.LoadFrom)} (optimizer, schedule and counters start fresh)");
-                    }
-                }
-                if (_step >= _total)
-                {
-                    Finish(JobOutcome.AlreadyComplete, $"already complete at step {_step}: nothing to do", _digests[0]);
-                    return;
-                }
                 _lastStepAt = _clock.Elapsed;
                 BeginStep();
             });

@@ -26,6 +26,28 @@ public sealed record JournalSettings(string ProviderName, string ConnectionStrin
         _ => throw new ArgumentException($"journal '{text}' is not 'sqlite' or 'postgres:CONNECTION-STRING' (e.g. postgres:Host=localhost;Database=orchestrator;Username=me)"),
     };
 
+    /// <summary>
+    /// Opens one connection, so an unreachable or misspelled database is one clear line at start instead of
+    /// a journal that never answers.
+    /// </summary>
+    public void CheckReachable()
+    {
+        if (ProviderName != PostgresProvider)
+        {
+            return;
+        }
+        try
+        {
+            var builder = new Npgsql.NpgsqlConnectionStringBuilder(ConnectionString) { Timeout = 10 };
+            using var connection = new Npgsql.NpgsqlConnection(builder.ConnectionString);
+            connection.Open();
+        }
+        catch (Exception e) when (e is ArgumentException or Npgsql.NpgsqlException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            throw new ArgumentException($"cannot use the PostgreSQL journal ({e.Message.Split('\n')[0].TrimEnd('.')}); check the connection string after 'postgres:'");
+        }
+    }
+
     public Config ToConfig() => ConfigurationFactory.ParseString($$"""
         akka.persistence {
           journal {

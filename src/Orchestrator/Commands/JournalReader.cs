@@ -14,6 +14,7 @@ internal static class JournalReader
         var parsed = ParsedArguments.Parse(command, args, ValueOptions, new HashSet<string>());
         var workDir = Path.GetFullPath(parsed.Value("--work-dir") ?? throw new UsageException($"--work-dir is required (orchestrator {command} --work-dir DIR)"));
         var journal = JournalSettings.Parse(parsed.Value("--journal"), workDir);
+        journal.CheckReachable();
         if (journal.ProviderName == JournalSettings.SqliteProvider && !File.Exists(Path.Combine(workDir, "journal.db")))
         {
             throw new UsageException($"no job journal in {workDir} (run 'orchestrator train --work-dir {workDir} ...' first)");

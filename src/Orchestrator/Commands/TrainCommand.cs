@@ -76,6 +76,7 @@ internal static class TrainCommand
         var spec = TrainSpecBuilder.Build(parsed, config);
         JobSpecValidator.Validate(spec);
         var journal = JournalSettings.Parse(parsed.Value("--journal") ?? config.Journal, spec.WorkDir);
+        journal.CheckReachable();
         if (spec.FreshStart && parsed.Has("--delete-existing"))
         {
             DeleteExisting(spec, journal);

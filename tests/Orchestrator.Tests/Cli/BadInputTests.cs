@@ -94,6 +94,39 @@ public sealed class BadInputTests : IDisposable
             $"error: missing: no such checkpoint folder ({_temp.Sub("missing")})");
 
     [Fact]
+    public void Unknown_fault_kind() =>
+        AssertRefused(CliProcess.Train("mlp", _temp.Sub("run"), 10, more: ["--inject-fault", "explode@step=3"]),
+            "error: unknown fault kind 'explode' in 'explode@step=3' (crash, hang, nan, kill-process)");
+
+    [Fact]
+    public void Fault_on_a_rank_the_job_does_not_have() =>
+        AssertRefused(CliProcess.Train("mlp", _temp.Sub("run"), 10, more: ["--ranks", "2", "--inject-fault", "crash@step=3,rank=2"]),
+            "error: fault crash@step=3,rank=2 names rank 2, but the job has 2 rank(s)");
+
+    [Fact]
+    public void Ranks_that_do_not_divide_the_batch() =>
+        AssertRefused(CliProcess.Train("mlp", _temp.Sub("run"), 10, more: ["--ranks", "3"]),
+            "error: shard 0 of 3 does not divide the batch of 64");
+
+    [Fact]
+    public void Unknown_journal_kind() =>
+        AssertRefused(CliProcess.Train("mlp", _temp.Sub("run"), 10, more: ["--journal", "mysql"]),
+            "error: journal 'mysql' is not 'sqlite' or 'postgres:CONNECTION-STRING' (e.g. postgres:Host=localhost;Database=orchestrator;Username=me)");
+
+    [Fact]
+    public void Unreachable_PostgreSQL_journal()
+    {
+        var result = Refused(CliProcess.Train("mlp", _temp.Sub("run"), 10, more: ["--journal", "postgres:Host=127.0.0.1;Port=1;Database=x;Username=y"]));
+
+        Assert.StartsWith("error: cannot use the PostgreSQL journal (", result.Error);
+        Assert.EndsWith("check the connection string after 'postgres:'", result.Error.Trim());
+    }
+
+    [Fact]
+    public void History_of_a_work_dir_without_a_job() =>
+        AssertRefused(["history", "--work-dir", _temp.Path], $"error: no job journal in {_temp.Path} (run 'orchestrator train --work-dir {_temp.Path} ...' first)");
+
+    [Fact]
     public void Unknown_command() => AssertRefused(["fly"], "error: unknown command 'fly' (orchestrator --help lists them)");
 
     [Fact]
