@@ -282,7 +282,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         for (var rank = 0; rank < Ranks; rank++)
         {
             var fault = faults.FirstOrDefault(f => f.Rank == rank && f.Kind != FaultKind.KillProcess)?.Kind;
-            _ranks[rank].Tell(new ComputeGradients(_generation, step, fault));
+            _ranks[rank].Tell(new ComputeGradients(_generation, step, fault, Alone: Ranks == 1));
         }
         ArmTimeout(_requested.StepTimeout, $"step {step}");
         Become(Stepping);
@@ -308,7 +308,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
                 return;
             }
             _step = applied.Step;
-            var loss = _reduction!.MeanLoss;
+            var loss = Ranks == 1 ? applied.Loss : _reduction!.MeanLoss;
             _lossAtStep[_step] = loss;
             var now = _clock.Elapsed;
             var rate = 1.0 / Math.Max(1e-9, (now - _lastStepAt).TotalSeconds);

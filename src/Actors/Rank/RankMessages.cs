@@ -14,8 +14,11 @@ public sealed record ReloadCheckpoint(int Generation, string Path);
 
 public sealed record RankReady(int Generation, int Rank, long Step, long BatchesPerEpoch, string WeightsSha256, string[] Notes);
 
-/// <summary>Run forward and backward for <paramref name="Step"/>; <paramref name="Fault"/> is an injected fault, if any.</summary>
-public sealed record ComputeGradients(int Generation, long Step, FaultKind? Fault);
+/// <summary>
+/// Run forward and backward for <paramref name="Step"/>; <paramref name="Fault"/> is an injected fault, if
+/// any. <paramref name="Alone"/> (a job of one rank) applies the step at once instead of sending gradients.
+/// </summary>
+public sealed record ComputeGradients(int Generation, long Step, FaultKind? Fault, bool Alone = false);
 
 /// <summary>A slice of one rank's flattened gradients (large tensors travel in chunks).</summary>
 public sealed record GradientChunk(int Generation, int Rank, long Step, int Index, int Count, int TotalLength, float[] Values, double Loss, long Samples);
@@ -23,7 +26,7 @@ public sealed record GradientChunk(int Generation, int Rank, long Step, int Inde
 /// <summary>A slice of the averaged gradients, the same for every rank.</summary>
 public sealed record AveragedChunk(int Generation, long Step, int Index, int Count, int TotalLength, float[] Values, long GlobalSamples);
 
-public sealed record StepApplied(int Generation, int Rank, long Step, long Epoch, bool EpochEnded, double LearningRate);
+public sealed record StepApplied(int Generation, int Rank, long Step, long Epoch, bool EpochEnded, double LearningRate, double Loss = double.NaN);
 
 public sealed record ExportBuffers(int Generation, long Step);
 

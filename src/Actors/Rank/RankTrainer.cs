@@ -59,6 +59,14 @@ public sealed class RankTrainer : ReceiveActor
             Worker.Resume(_store.Load(reload.Path), false, false);
             return Ready(reload.Generation, []);
         }));
+        Receive<ComputeGradients>(compute => compute.Alone, compute => Run(compute.Generation, compute.Step, () =>
+        {
+            var epochBefore = Worker.Counters.Epoch;
+            var rate = Worker.LearningRate;
+            var (loss, _) = Worker.StepAlone(compute.Fault, _cancel.Token);
+            var counters = Worker.Counters;
+            return new StepApplied(compute.Generation, _spec.Rank, counters.Iteration, counters.Epoch, counters.Epoch != epochBefore, rate, loss);
+        }));
         Receive<ComputeGradients>(compute => Run(compute.Generation, compute.Step, () => Worker.ComputeGradients(compute.Fault, _cancel.Token), wrapForSelf: true));
         Receive<GenerationResult<LocalGradients>>(local => SendGradients(local.Generation, local.Value));
         Receive<AveragedChunk>(ReceiveAveraged);

@@ -13,7 +13,10 @@ public sealed class OptimizerCheckpointable(optim.Optimizer optimizer, Device de
     public ComponentState Capture()
     {
         var helper = AsHelper();
-        using var memory = new MemoryStream();
+        // Room for every parameter three times over (Adam's two moments and more) up front: growing a
+        // MemoryStream by doubling would copy hundreds of megabytes during the training stall.
+        var parameterBytes = optimizer.parameters().Sum(p => p.numel() * p.element_size());
+        using var memory = new MemoryStream((int)Math.Min(int.MaxValue - 1024, (3 * parameterBytes) + 4096));
         using (var writer = new BinaryWriter(memory, System.Text.Encoding.UTF8, leaveOpen: true))
         {
             helper.save_state_dict(writer);

@@ -62,15 +62,7 @@ public sealed class RankWorker : IDisposable
     public LocalGradients ComputeGradients(FaultKind? fault, CancellationToken cancel)
     {
         var step = _state.Counters.Iteration + 1;
-        switch (fault)
-        {
-            case FaultKind.Crash:
-                throw new InjectedFaultException($"injected crash on rank {Spec.Rank} at step {step}");
-            case FaultKind.Hang:
-                cancel.WaitHandle.WaitOne();
-                cancel.ThrowIfCancellationRequested();
-                break;
-        }
+        InjectBeforeCompute(fault, cancel);
         var (loss, samples) = _state.ComputeGradients(fault == FaultKind.Nan ? l => l * float.NaN : null);
         var flat = new float[_parameters.Sum(p => p.numel())];
         var offset = 0;
@@ -82,6 +74,18 @@ public sealed class RankWorker : IDisposable
             offset += values.Length;
         }
         return new LocalGradients(step, loss, samples, flat);
+    }
+
+    /// <summary>
+    /// A whole step on this replica alone: with a single rank the average of the gradients is the gradients
+    /// themselves, so they never leave the tensors (no copies, no messages) and the result is bit-identical.
+    /// </summary>
+    public (double Loss, long Samples) StepAlone(FaultKind? fault, CancellationToken cancel)
+    {
+        InjectBeforeCompute(fault, cancel);
+        var (loss, samples) = _state.ComputeGradients(fault == FaultKind.Nan ? l => l * float.NaN : null);
+        _state.ApplyStep(samples);
+        return (loss, samples);
     }
 
     /// <summary>Writes the averaged gradients into the parameters and takes the optimizer step.</summary>
@@ -137,6 +141,19 @@ public sealed class RankWorker : IDisposable
                 buffer.copy_(host);
                 offset += count;
             }
+        }
+    }
+
+    private void InjectBeforeCompute(FaultKind? fault, CancellationToken cancel)
+    {
+        switch (fault)
+        {
+            case FaultKind.Crash:
+                throw new InjectedFaultException($"injected crash on rank {Spec.Rank} at step {_state.Counters.Iteration + 1}");
+            case FaultKind.Hang:
+                cancel.WaitHandle.WaitOne();
+                cancel.ThrowIfCancellationRequested();
+                break;
         }
     }
 

@@ -15,7 +15,12 @@ public static class DeterministicRuntime
         {
             throw new ArgumentOutOfRangeException(nameof(threads), "thread count must be positive");
         }
-        set_num_threads(threads);
+        // Changing libtorch's pool while another thread runs ops on it is unsafe; a process keeps one count,
+        // so only the first call (or a real change) touches it.
+        if (get_num_threads() != threads)
+        {
+            set_num_threads(threads);
+        }
         random.manual_seed(seed);
     }
 

@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using Orchestrator.Trainer.Checkpointing;
+using Orchestrator.Trainer.Jobs;
+using Orchestrator.Trainer.Runtime;
+using Orchestrator.Trainer.Training;
+
+namespace Orchestrator.Bench;
+
+/// <summary>Stall of an async save, and save/load bandwidth against plain sequential file I/O on the same disk.</summary>
+internal static class CheckpointBenchmark
+{
+    public static IReadOnlyList<Row> Run(ModelSize size, int repetitions, int threads, string scratch)
+    {
+        DeterministicRuntime.Configure(1, threads);
+        using var job = JobCatalog.Factory(MlpJob.Name, size.Options)();
+        var state = new TrainingState(job, 1, ModelLoadOptions.Default);
+        // One step, so the optimizer holds both Adam moments: a checkpoint of a model in training.
+        var (_, samples) = state.ComputeGradients();
+        state.ApplyStep(samples);
+
+        var stalls = new List<double>();
+        var syncSaves = new List<double>();
+        var plainWrites = new List<double>();
+        var loads = new List<double>();
+        var plainReads = new List<double>();
+        long bytes = 0;
+        for (var i = 0; i < repetitions; i++)
+        {
+            var store = new CheckpointStore(Path.Combine(scratch, $"ckpt-{Guid.NewGuid():N}"), new CheckpointNaming());
+            using (var writer = new AsyncCheckpointWriter(store, _ => []))
+            {
+                var clock = Stopwatch.StartNew();
+                writer.WaitForIdle();
+                writer.Start(state.Capture("schedule", 1), clock.Elapsed);
+                stalls.Add(clock.Elapsed.TotalSeconds);
+                writer.WaitForIdle();
+                writer.TryTakeCompleted(out var report);
+                bytes = report.Bytes;
+            }
+            store.DeleteAll();
+            using (var writer = new AsyncCheckpointWriter(store, _ => []))
+            {
+                syncSaves.Add(Measurement.Seconds(() =>
+                {
+                    writer.Start(state.Capture("final", 1), TimeSpan.Zero, blocking: true);
+                    writer.WaitForIdle();
+                }));
+            }
+            var path = store.List()[0].Path;
+            loads.Add(Measurement.Seconds(() => store.Load(path)));
+            plainReads.Add(Measurement.Seconds(() =>
+            {
+                foreach (var file in Directory.GetFiles(path))
+                {
+                    _ = File.ReadAllBytes(file);
+                }
+            }));
+            plainWrites.Add(PlainWrite(Path.Combine(scratch, $"plain-{Guid.NewGuid():N}"), bytes));
+            Directory.Delete(store.Directory, recursive: true);
+        }
+        var megabytes = bytes / 1e6;
+        return
+        [
+            new Row($"Checkpoint stall, {size.Name} model ({megabytes:0} MB checkpoint)", "s", new(stalls), new(syncSaves), "synchronous save", 0.05, false,
+                "the snapshot copies every tensor (weights and both Adam moments) into managed memory on the training thread"),
+            new Row($"Checkpoint write bandwidth, {size.Name}", "MB/s", new(syncSaves.Select(s => megabytes / s).ToList()), new(plainWrites.Select(s => megabytes / s).ToList()),
+                "plain sequential write + fsync", 0.8, true, "snapshot copy and SHA-256 of every byte on top of the write"),
+            new Row($"Checkpoint load + verify bandwidth, {size.Name}", "MB/s", new(loads.Select(s => megabytes / s).ToList()), new(plainReads.Select(s => megabytes / s).ToList()),
+                "plain sequential read (page cache warm)", 0.8, true, "SHA-256 of every byte and parsing into host tensors"),
+        ];
+    }
+
+    private static double PlainWrite(string path, long bytes)
+    {
+        var buffer = new byte[1 << 20];
+        Random.Shared.NextBytes(buffer);
+        var seconds = Measurement.Seconds(() =>
+        {
+            using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+            for (long written = 0; written < bytes; written += buffer.Length)
+            {
+                stream.Write(buffer, 0, (int)Math.Min(buffer.Length, bytes - written));
+            }
+            stream.Flush(flushToDisk: true);
+        });
+        File.Delete(path);
+        return seconds;
+    }
+}

@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Orchestrator.Actors.Job;
+using Orchestrator.Actors.Persistence;
+using Orchestrator.Trainer.Checkpointing;
+using Orchestrator.Trainer.Data;
+using Orchestrator.Trainer.Jobs;
+using Orchestrator.Trainer.Runtime;
+using static TorchSharp.torch;
+
+namespace Orchestrator.Bench;
+
+/// <summary>Steps per second through the actor runtime against a bare TorchSharp loop over the same job.</summary>
+internal static class OverheadBenchmark
+{
+    /// <summary>Steps left out of both timings: JIT and first-touch allocations, in the loop and in the actors.</summary>
+    public const int WarmUpSteps = 3;
+
+    public static Row Run(ModelSize size, int ranks, int steps, int repetitions, int threads, string scratch)
+    {
+        // One discarded round of each warms the JIT and the allocator; then the two alternate, so drift in
+        // the machine's speed falls on both alike.
+        BareLoop(size, Math.Min(steps, 20), threads);
+        ThroughActors(size, ranks, Math.Min(steps, 20), threads, scratch);
+        var bareSamples = new List<double>();
+        var actorSamples = new List<double>();
+        for (var i = 0; i < repetitions; i++)
+        {
+            bareSamples.Add(BareLoop(size, steps, threads));
+            actorSamples.Add(ThroughActors(size, ranks, steps, threads, scratch));
+        }
+        var bare = new Measurement(bareSamples);
+        var actors = new Measurement(actorSamples);
+        return new Row($"Orchestration overhead, {size.Name}, R={ranks}", "steps/s", actors, bare, "bare TorchSharp loop", ranks == 1 ? 0.98 : null, true,
+            ranks == 1
+                ? "one message each way per step; the gradients stay in the tensors"
+                : "per step and rank: gradients copied out of the tensors, sent in 1 MiB chunks, averaged and copied back; thread hand-offs between actors and rank threads");
+    }
+
+    /// <summary>The loop a user would write by hand: same model, data, optimizer and thread count.</summary>
+    private static double BareLoop(ModelSize size, int steps, int threads)
+    {
+        DeterministicRuntime.Configure(1, threads);
+        using var job = JobCatalog.Factory(MlpJob.Name, size.Options)();
+        var data = (IDataSource)job.Data;
+        var cursor = DataCursor.Start(1);
+        void Step()
+        {
+            using var scope = NewDisposeScope();
+            using var batch = data.Read(cursor);
+            job.Model.train();
+            job.Optimizer.zero_grad();
+            var loss = job.Loss(batch);
+            _ = loss.item<float>();
+            loss.backward();
+            job.Optimizer.step();
+            cursor = data.Advance(cursor);
+        }
+        for (var i = 0; i < WarmUpSteps; i++)
+        {
+            Step();
+        }
+        var clock = Stopwatch.StartNew();
+        for (var i = WarmUpSteps; i < steps; i++)
+        {
+            Step();
+        }
+        return (steps - WarmUpSteps) / clock.Elapsed.TotalSeconds;
+    }
+
+    private static double ThroughActors(ModelSize size, int ranks, int steps, int threads, string scratch)
+    {
+        var workDir = Path.Combine(scratch, $"overhead-{Guid.NewGuid():N}");
+        using var system = OrchestratorSystem.Create("bench", JournalSettings.SqliteIn(Directory.CreateDirectory(workDir).FullName));
+        var timings = new StepTimings();
+        var reporter = system.ActorOf(Props.Create(() => new TimingReporter(timings)));
+        var spec = new JobSpec
+        {
+            Job = MlpJob.Name,
+            WorkDir = workDir,
+            JobOptions = size.Options,
+            Ranks = ranks,
+            Steps = steps,
+            Threads = threads,
+            Schedule = new CheckpointSchedule(EveryIterations: 1_000_000, SaveLast: false),
+        };
+        var supervisor = system.ActorOf(JobSupervisor.Props(spec, reporter));
+        var finished = supervisor.Ask<JobFinished>(RunJob.Instance, TimeSpan.FromMinutes(30)).GetAwaiter().GetResult();
+        if (finished.Outcome != JobOutcome.Completed)
+        {
+            throw new InvalidOperationException($"benchmark job did not complete: {finished.Message}");
+        }
+        system.Terminate().Wait();
+        Directory.Delete(workDir, recursive: true);
+        return timings.StepsPerSecond(WarmUpSteps, steps);
+    }
+}
+
+/// <summary>When each step was reported, on one clock.</summary>
+internal sealed class StepTimings
+{
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly Dictionary<long, TimeSpan> _at = [];
+    private readonly Lock _gate = new();
+
+    public void Stepped(long step)
+    {
+        lock (_gate)
+        {
+            _at[step] = _clock.Elapsed;
+        }
+    }
+
+    public double StepsPerSecond(long first, long last)
+    {
+        lock (_gate)
+        {
+            return (last - first) / (_at[last] - _at[first]).TotalSeconds;
+        }
+    }
+}
+
+internal sealed class TimingReporter : ReceiveActor
+{
+    public TimingReporter(StepTimings timings)
+    {
+        Receive<ProgressStep>(m => timings.Stepped(m.Step.Iteration));
+        ReceiveAny(_ => { });
+    }
+}

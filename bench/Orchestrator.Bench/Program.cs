@@ -1,0 +1,67 @@
+using Orchestrator.Bench;
+
+// Usage: dotnet run -c Release --project bench/Orchestrator.Bench -- [--quick] [--out DIR]
+// Every ratio compares two measurements taken in this run, on this machine.
+var quick = args.Contains("--quick");
+var outIndex = Array.IndexOf(args, "--out");
+var outDir = outIndex >= 0 && outIndex + 1 < args.Length ? args[outIndex + 1] : "bench-results";
+if (args.Except(["--quick", "--out", outDir]).Any())
+{
+    Console.Error.WriteLine("usage: Orchestrator.Bench [--quick] [--out DIR]");
+    return 2;
+}
+Directory.CreateDirectory(outDir);
+var scratch = Directory.CreateDirectory(Path.Combine(outDir, "scratch")).FullName;
+var repetitions = quick ? 3 : 5;
+// One torch thread count for the whole run: libtorch's pool must not be resized while replicas of an
+// earlier measurement are still being freed on their threads, and ratios compare like with like.
+const int threads = 1;
+var rows = new List<Row>();
+
+void Measure(string what, Func<IEnumerable<Row>> run)
+{
+    Console.Error.WriteLine($"measuring {what} ...");
+    var clock = System.Diagnostics.Stopwatch.StartNew();
+    rows.AddRange(run());
+    Console.Error.WriteLine($"  done in {clock.Elapsed.TotalSeconds:0.0} s");
+}
+
+if (Environment.GetEnvironmentVariable("BENCH_ONLY") is { } only)
+{
+    // For working on one row: BENCH_ONLY=kill runs just the kill -9 rows, and so on.
+    Measure(only, () => only switch
+    {
+        "kill" => RecoveryBenchmark.ProcessKill(1, scratch),
+        "crash" => [RecoveryBenchmark.RankCrash(1, scratch)],
+        "overhead" => [OverheadBenchmark.Run(ModelSize.Small, 1, 100, 1, threads, scratch)],
+        _ => throw new ArgumentException($"BENCH_ONLY={only}: kill, crash or overhead"),
+    });
+    Console.WriteLine(Report.Markdown(rows));
+    return 0;
+}
+Measure("overhead, 1 MB model, R=1", () => [OverheadBenchmark.Run(ModelSize.Small, 1, quick ? 150 : 400, repetitions, threads, scratch)]);
+Measure("overhead, 1 MB model, R=2", () => [OverheadBenchmark.Run(ModelSize.Small, 2, quick ? 150 : 400, repetitions, threads, scratch)]);
+Measure("overhead, 100 MB model, R=1", () => [OverheadBenchmark.Run(ModelSize.Medium, 1, quick ? 10 : 20, quick ? 2 : 3, threads, scratch)]);
+if (!quick)
+{
+    Measure("overhead, 100 MB model, R=2", () => [OverheadBenchmark.Run(ModelSize.Medium, 2, 10, 3, threads, scratch)]);
+    Measure("overhead, 500 MB model, R=1", () => [OverheadBenchmark.Run(ModelSize.Large, 1, 6, 3, threads, scratch)]);
+}
+Measure("checkpoints, 1 MB model", () => CheckpointBenchmark.Run(ModelSize.Small, repetitions, threads, scratch));
+Measure("checkpoints, 100 MB model", () => CheckpointBenchmark.Run(ModelSize.Medium, quick ? 2 : repetitions, threads, scratch));
+if (!quick)
+{
+    Measure("checkpoints, 500 MB model", () => CheckpointBenchmark.Run(ModelSize.Large, 3, threads, scratch));
+}
+Measure("recovery from a rank crash", () => [RecoveryBenchmark.RankCrash(repetitions, scratch)]);
+Measure("recovery from kill -9", () => RecoveryBenchmark.ProcessKill(quick ? 2 : repetitions, scratch));
+
+Directory.Delete(scratch, recursive: true);
+var machine = $"{Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1L << 30)} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, torch threads {threads}";
+var table = Report.Markdown(rows);
+Console.WriteLine($"Machine: {machine}{(quick ? " (quick run)" : "")}\n");
+Console.WriteLine(table);
+File.WriteAllText(Path.Combine(outDir, "results.md"), table);
+Report.WriteJson(Path.Combine(outDir, "results.json"), rows, machine);
+Console.Error.WriteLine($"wrote {Path.Combine(outDir, "results.md")} and results.json");
+return 0;
