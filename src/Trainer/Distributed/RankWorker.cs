@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Jobs;
 using Orchestrator.Trainer.Runtime;
@@ -64,15 +63,7 @@ public sealed class RankWorker : IDisposable
         var step = _state.Counters.Iteration + 1;
         InjectBeforeCompute(fault, cancel);
         var (loss, samples) = _state.ComputeGradients(fault == FaultKind.Nan ? l => l * float.NaN : null);
-        var flat = new float[_parameters.Sum(p => p.numel())];
-        var offset = 0;
-        foreach (var parameter in _parameters)
-        {
-            using var grad = parameter.grad is { } g ? g.detach().cpu().contiguous() : zeros_like(parameter).cpu();
-            var values = MemoryMarshal.Cast<byte, float>(grad.bytes);
-            values.CopyTo(flat.AsSpan(offset));
-            offset += values.Length;
-        }
+        var flat = FlatFloats.Gather(_parameters, parameter => parameter.grad);
         return new LocalGradients(step, loss, samples, flat);
     }
 
@@ -91,58 +82,24 @@ public sealed class RankWorker : IDisposable
     /// <summary>Writes the averaged gradients into the parameters and takes the optimizer step.</summary>
     public void ApplyGradients(ReadOnlySpan<float> averaged, long globalSamples)
     {
-        var offset = 0;
-        using (no_grad())
+        FlatFloats.Scatter(averaged, _parameters, (parameter, host) =>
         {
-            foreach (var parameter in _parameters)
+            if (parameter.grad is { } grad)
             {
-                var count = (int)parameter.numel();
-                using var host = empty(parameter.shape, ScalarType.Float32, CPU);
-                MemoryMarshal.AsBytes(averaged.Slice(offset, count)).CopyTo(host.bytes);
-                if (parameter.grad is { } grad)
-                {
-                    grad.copy_(host);
-                }
-                else
-                {
-                    parameter.grad = host.to(parameter.device);
-                }
-                offset += count;
+                grad.copy_(host);
             }
-        }
+            else
+            {
+                parameter.grad = host.to(parameter.device, copy: true);
+            }
+        });
         _state.ApplyStep(globalSamples);
     }
 
     /// <summary>The float buffers (BatchNorm running statistics), flattened in name order.</summary>
-    public float[] ExportBuffers()
-    {
-        var flat = new float[_floatBuffers.Sum(b => b.numel())];
-        var offset = 0;
-        foreach (var buffer in _floatBuffers)
-        {
-            using var host = buffer.detach().cpu().contiguous();
-            var values = MemoryMarshal.Cast<byte, float>(host.bytes);
-            values.CopyTo(flat.AsSpan(offset));
-            offset += values.Length;
-        }
-        return flat;
-    }
+    public float[] ExportBuffers() => FlatFloats.Gather(_floatBuffers, buffer => buffer);
 
-    public void ImportBuffers(ReadOnlySpan<float> values)
-    {
-        var offset = 0;
-        using (no_grad())
-        {
-            foreach (var buffer in _floatBuffers)
-            {
-                var count = (int)buffer.numel();
-                using var host = empty(buffer.shape, ScalarType.Float32, CPU);
-                MemoryMarshal.AsBytes(values.Slice(offset, count)).CopyTo(host.bytes);
-                buffer.copy_(host);
-                offset += count;
-            }
-        }
-    }
+    public void ImportBuffers(ReadOnlySpan<float> values) => FlatFloats.Scatter(values, _floatBuffers, (buffer, host) => buffer.copy_(host));
 
     private void InjectBeforeCompute(FaultKind? fault, CancellationToken cancel)
     {
