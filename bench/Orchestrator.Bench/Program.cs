@@ -34,11 +34,14 @@ if (Environment.GetEnvironmentVariable("BENCH_ONLY") is { } only)
         "kill" => RecoveryBenchmark.ProcessKill(1, scratch),
         "crash" => [RecoveryBenchmark.RankCrash(1, scratch)],
         "overhead" => [OverheadBenchmark.Run(ModelSize.Small, 1, 100, 1, threads, scratch)],
-        _ => throw new ArgumentException($"BENCH_ONLY={only}: kill, crash or overhead"),
+        "memory" => [MemoryBenchmark.Run(quick ? 3_000 : 10_000, threads, scratch)],
+        _ => throw new ArgumentException($"BENCH_ONLY={only}: kill, crash, overhead or memory"),
     });
     Console.WriteLine(Report.Markdown(rows));
     return 0;
 }
+// First, while the process is fresh, so the resident set reflects this run alone.
+Measure("memory over a long run", () => [MemoryBenchmark.Run(quick ? 3_000 : 10_000, threads, scratch)]);
 Measure("overhead, 1 MB model, R=1", () => [OverheadBenchmark.Run(ModelSize.Small, 1, quick ? 150 : 400, repetitions, threads, scratch)]);
 Measure("overhead, 1 MB model, R=2", () => [OverheadBenchmark.Run(ModelSize.Small, 2, quick ? 150 : 400, repetitions, threads, scratch)]);
 Measure("overhead, 100 MB model, R=1", () => [OverheadBenchmark.Run(ModelSize.Medium, 1, quick ? 10 : 20, quick ? 2 : 3, threads, scratch)]);
