@@ -132,9 +132,10 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             Note($"removed {removed} unfinished save folder(s) left by an interrupted run");
         }
         string? resumeFrom;
-        if (_requested.ResumePath is not null && !_announced)
+        if (_requested.ResumePath is not null)
         {
-            resumeFrom = _store.Load(_requested.ResumePath).Path;
+            var check = _store.Verify(_requested.ResumePath);
+            resumeFrom = check.IsValid ? Path.GetFullPath(_requested.ResumePath) : throw new CorruptCheckpointException(check.Problem!);
         }
         else if (_requested.FreshStart && _store.List().Count > 0)
         {
@@ -193,7 +194,8 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     {
         Command<RankReady>(ready => ready.Generation == _generation, ready =>
         {
-            foreach (var note in ready.Notes)
+            // Every replica restores the same checkpoint; rank 0 speaks for them.
+            foreach (var note in ready.Rank == 0 ? ready.Notes : [])
             {
                 Note(note);
             }
