@@ -19,6 +19,7 @@ public sealed class RankTrainer : ReceiveActor
     private readonly AsyncCheckpointWriter? _writer;
     private RankWorker? _worker;
     private float[]? _incoming;
+    private string? _resumedFrom;
     private int _incomingChunks;
 
     public RankTrainer(RankSpec spec, IActorRef supervisor)
@@ -30,7 +31,8 @@ public sealed class RankTrainer : ReceiveActor
         if (spec.Rank == 0)
         {
             var self = Self;
-            _writer = new AsyncCheckpointWriter(_store, c => _store.ApplyRetention(spec.Keep, new HashSet<string> { c.Name }), report => self.Tell(report));
+            // Retention runs on the writer thread; it reads the resumed-from name, which only changes between saves.
+            _writer = new AsyncCheckpointWriter(_store, c => _store.ApplyRetention(spec.Keep, Protected(c.Name)), report => self.Tell(report));
         }
         Become(Working);
     }
@@ -44,6 +46,7 @@ public sealed class RankTrainer : ReceiveActor
             _worker?.Dispose();
             _worker = RankWorker.Create(_spec);
             var notes = new List<string>();
+            Volatile.Write(ref _resumedFrom, start.ResumeFrom is null ? null : Path.GetFileName(start.ResumeFrom));
             if (start.ResumeFrom is not null)
             {
                 notes.AddRange(_worker.Resume(_store.Load(start.ResumeFrom), start.SkipOptimizerState, start.SkipSchedulerState).Notes);
@@ -99,6 +102,10 @@ public sealed class RankTrainer : ReceiveActor
         });
         _thread.Dispose();
     }
+
+    /// <summary>Never deleted by retention: the checkpoint just committed and the one this replica resumed from.</summary>
+    private HashSet<string> Protected(string committed) =>
+        Volatile.Read(ref _resumedFrom) is { } resumed ? [committed, resumed] : [committed];
 
     private RankWorker Worker => _worker ?? throw new InvalidOperationException($"rank {_spec.Rank} was asked to work before it was started");
 

@@ -142,6 +142,18 @@ public sealed class JobSupervisorTests() : JobTestKit(new TempDirectory())
         Assert.Equal(committed[^1].WeightsSha256, first.WeightsSha256);
     }
 
+    [Fact]
+    public async Task Retention_keeps_the_newest_and_never_the_checkpoint_the_run_resumed_from()
+    {
+        var first = Spec("keep", steps: 20) with { Keep = 1 };
+        await RunAsync(first);
+
+        var extended = await RunAsync(first with { Steps = 40 });
+
+        Assert.Equal(JobOutcome.Completed, extended.Outcome);
+        Assert.Equal(["iter_20", "iter_40"], Directory.GetDirectories(first.CheckpointDirectory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
     private IReadOnlyList<KeyValuePair<string, Trainer.Tensors.HostTensor>> FinalModel(JobSpec spec)
     {
         var store = new CheckpointStore(spec.CheckpointDirectory, new CheckpointNaming());
