@@ -34,3 +34,6 @@ public sealed record ProgressStep(StepReport Step);
 public sealed record ProgressSaved(SaveReport Save);
 
 public sealed record ProgressNote(string Message);
+
+/// <summary>The job restarts from <paramref name="FromStep"/>; <paramref name="Restarts"/> counts them so far.</summary>
+public sealed record ProgressRestart(long FromStep, int Restarts);

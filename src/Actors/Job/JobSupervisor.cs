@@ -477,6 +477,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             Note(mode == "all"
                 ? $"rank {rank} failed at step {_step + 1} ({reason}); restarting all ranks from {latest?.Name ?? "the start"} in {delay.Value.TotalMilliseconds:0} ms, {_step - fromStep} step(s) redone"
                 : $"rank {rank} failed at step {_step + 1} ({reason}); no step since {latest!.Name}, so only rank {rank} is recreated and the others reload it in place, in {delay.Value.TotalMilliseconds:0} ms");
+            _reporter.Tell(new ProgressRestart(fromStep, _state.Restarts.Length));
             var recreate = mode == "all" ? Enumerable.Range(0, Ranks).ToList() : [rank];
             StopRanks(recreate);
             Timers.StartSingleTimer(RestartTimer, new RestartNow(_generation, recreate.ToArray(), latest?.Path), delay.Value);

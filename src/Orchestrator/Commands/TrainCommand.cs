@@ -85,7 +85,7 @@ internal static class TrainCommand
 
         var observer = new ProgressObserver(quiet: parsed.Has("--quiet"));
         using var system = OrchestratorSystem.Create("orchestrator", journal);
-        var reporter = system.ActorOf(ConsoleReporter.Props(observer), "console");
+        var reporter = system.ActorOf(ConsoleReporter.Props(observer, spec.WorkDir), "console");
         var supervisor = system.ActorOf(JobSupervisor.Props(spec, reporter), "job");
         using var stop = new StopSignals(() => supervisor.Tell(StopJob.Instance));
         var finished = AwaitFinish(supervisor);
