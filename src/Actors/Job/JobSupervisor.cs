@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Akka.Actor;
 using Akka.Persistence;
+using Orchestrator.Actors.Metrics;
 using Orchestrator.Actors.Rank;
 using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Distributed;
@@ -26,6 +27,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     private readonly IActorRef _reporter;
     private readonly CheckpointStore _store;
     private readonly IReadOnlyList<FaultSpec> _faults;
+    private readonly JobMetrics _metrics;
     private readonly Dictionary<long, double> _lossAtStep = [];
     private readonly Stopwatch _sinceSave = Stopwatch.StartNew();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -54,6 +56,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         _reporter = reporter;
         _store = new CheckpointStore(requested.CheckpointDirectory, new CheckpointNaming(requested.NameTemplate));
         _faults = requested.Faults.Select(FaultSpec.Parse).ToList();
+        _metrics = new JobMetrics(requested.Job);
         PersistenceId = PersistenceIdFor(requested.WorkDir);
         Recover<SnapshotOffer>(offer =>
         {
@@ -237,6 +240,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             }
             Record(new RanksStarted(_generation, Ranks, _startedFrom is null ? null : Path.GetFileName(_startedFrom), _step, Now), () =>
             {
+                _metrics.RanksStarted(Ranks);
                 _lastStepAt = _clock.Elapsed;
                 BeginStep();
             });
@@ -316,6 +320,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             var rate = 1.0 / Math.Max(1e-9, (now - _lastStepAt).TotalSeconds);
             _lastStepAt = now;
             _reporter.Tell(new ProgressStep(new StepReport(_step, _total, applied.Epoch, loss, applied.LearningRate, rate)));
+            _metrics.Stepped(_step, loss, rate);
             FaultPoints.Reach($"step:{_step}");
             if (_step >= _total)
             {
@@ -429,6 +434,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         Timers.Cancel(PhaseTimer);
         var failedGeneration = _generation;
         _generation++; // answers from the failed incarnation are ignored from here on
+        _metrics.RankFailed(rank);
         Record(new RankFailed(failedGeneration, rank, _step + 1, reason, Now), () =>
         {
             if (_lastCapturedStep <= _lastWrittenStep)
@@ -478,6 +484,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
                 ? $"rank {rank} failed at step {_step + 1} ({reason}); restarting all ranks from {latest?.Name ?? "the start"} in {delay.Value.TotalMilliseconds:0} ms, {_step - fromStep} step(s) redone"
                 : $"rank {rank} failed at step {_step + 1} ({reason}); no step since {latest!.Name}, so only rank {rank} is recreated and the others reload it in place, in {delay.Value.TotalMilliseconds:0} ms");
             _reporter.Tell(new ProgressRestart(fromStep, _state.Restarts.Length));
+            _metrics.Restarted();
             var recreate = mode == "all" ? Enumerable.Range(0, Ranks).ToList() : [rank];
             StopRanks(recreate);
             Timers.StartSingleTimer(RestartTimer, new RestartNow(_generation, recreate.ToArray(), latest?.Path), delay.Value);
@@ -512,6 +519,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
 
     private void Finish(JobOutcome outcome, string message, string? digest = null)
     {
+        _metrics.Ended();
         _requester?.Tell(new JobFinished(outcome, _step, digest, message));
         Become(Finished);
     }
@@ -536,6 +544,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
                 onWritten?.Invoke(written);
                 return;
             }
+            _metrics.Committed(written.Step, written.StallMilliseconds / 1000, written.WriteMilliseconds / 1000, written.Bytes);
             Record(new CheckpointCommitted(written.Step, written.Name, written.Path, written.WeightsSha256, loss, written.Reason, Now), () => onWritten?.Invoke(written));
         });
         Command<RankWorkFailed>(failed => failed.Generation == _generation && failed.Permanent, failed =>

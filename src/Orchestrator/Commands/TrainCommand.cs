@@ -46,6 +46,7 @@ internal static class TrainCommand
           --restart-backoff MS         first restart delay, doubled for each further one (default 200)
           --inject-fault F             crash|hang|nan@step=N[,rank=R] or kill-process@step=N; repeatable
           --journal J                  sqlite (default: journal.db in the work dir) or postgres:CONNECTION
+          --metrics-port P             serve Prometheus metrics on http://127.0.0.1:P/metrics while training
           --config FILE                JSON (or HOCON: .conf, .hocon) file with any of the above in camelCase (flags win)
           --quiet                      no progress display
         """;
@@ -55,7 +56,7 @@ internal static class TrainCommand
         "--job", "--work-dir", "--steps", "--epochs", "--ranks", "--checkpoint-every", "--checkpoint-every-epochs", "--checkpoint-every-seconds",
         "--keep", "--name-template", "--resume", "--load-from", "--remove-prefix", "--add-prefix", "--revise-key", "--ignore-keys",
         "--seed", "--device", "--threads", "--batch-size", "--lr", "--samples", "--width", "--config",
-        "--step-timeout", "--max-restarts", "--restart-window", "--restart-backoff", "--inject-fault", "--journal",
+        "--step-timeout", "--max-restarts", "--restart-window", "--restart-backoff", "--inject-fault", "--journal", "--metrics-port",
     ];
 
     private static readonly HashSet<string> Repeatable = ["--inject-fault"];
@@ -83,6 +84,7 @@ internal static class TrainCommand
         }
         Directory.CreateDirectory(spec.WorkDir);
 
+        using var metrics = MetricsEndpoint.Start(parsed.Int("--metrics-port") ?? config.MetricsPort);
         var observer = new ProgressObserver(quiet: parsed.Has("--quiet"));
         using var system = OrchestratorSystem.Create("orchestrator", journal);
         var reporter = system.ActorOf(ConsoleReporter.Props(observer, spec.WorkDir), "console");

@@ -36,6 +36,7 @@ internal sealed record TrainConfigFile
     public double? RestartBackoff { get; init; }
     public string[]? InjectFaults { get; init; }
     public string? Journal { get; init; }
+    public int? MetricsPort { get; init; }
 
     private static readonly JsonSerializerOptions Options = new()
     {

@@ -1,0 +1,38 @@
+using System.Net;
+using Orchestrator.Cli.Commands;
+using Prometheus;
+
+namespace Orchestrator.Cli.Console;
+
+/// <summary>Serves the process's Prometheus metrics on 127.0.0.1 while a command runs, when a port is given.</summary>
+internal sealed class MetricsEndpoint : IDisposable
+{
+    private readonly MetricServer? _server;
+
+    private MetricsEndpoint(MetricServer? server) => _server = server;
+
+    public static MetricsEndpoint Start(int? port)
+    {
+        if (port is null)
+        {
+            return new MetricsEndpoint(null);
+        }
+        if (port is < 1 or > 65535)
+        {
+            throw new UsageException($"--metrics-port {port} is not a TCP port (1-65535)");
+        }
+        var server = new MetricServer(hostname: "127.0.0.1", port: port.Value);
+        try
+        {
+            server.Start();
+        }
+        catch (HttpListenerException e)
+        {
+            throw new UsageException($"cannot serve metrics on 127.0.0.1:{port} ({e.Message}); choose another --metrics-port");
+        }
+        System.Console.Error.WriteLine($"metrics: http://127.0.0.1:{port}/metrics");
+        return new MetricsEndpoint(server);
+    }
+
+    public void Dispose() => _server?.Stop();
+}
