@@ -4,8 +4,8 @@ namespace Orchestrator.Actors.Rank;
 
 /// <summary>
 /// One dedicated thread per rank for all of its TorchSharp work: calls block for the length of a step,
-/// dispose scopes are per thread, and the actor's mailbox must stay free. Work is queued and its result
-/// comes back as a task, which the actor pipes to itself.
+/// dispose scopes are per thread, and the actor's mailbox must stay free. Work is queued in order and
+/// reports its own outcome (by telling an actor).
 /// </summary>
 internal sealed class RankThread : IDisposable
 {
@@ -19,22 +19,8 @@ internal sealed class RankThread : IDisposable
         _thread.Start();
     }
 
-    public Task<T> Run<T>(Func<T> work)
-    {
-        var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _work.Add(() =>
-        {
-            try
-            {
-                completion.SetResult(work());
-            }
-            catch (Exception e)
-            {
-                completion.SetException(e);
-            }
-        });
-        return completion.Task;
-    }
+    /// <summary>Queues work whose outcome the work itself reports.</summary>
+    public void Post(Action work) => _work.Add(work);
 
     /// <summary>Lets queued work finish on the thread, then ends it; never blocks the caller.</summary>
     public void Dispose() => _work.CompleteAdding();

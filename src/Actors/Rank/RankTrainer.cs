@@ -70,8 +70,11 @@ public sealed class RankTrainer : ReceiveActor
             var counters = Worker.Counters;
             return new StepApplied(compute.Generation, _spec.Rank, counters.Iteration, counters.Epoch, counters.Epoch != epochBefore, rate, loss);
         }));
-        Receive<ComputeGradients>(compute => Run(compute.Generation, compute.Step, () => Worker.ComputeGradients(compute.Fault, _cancel.Token), wrapForSelf: true));
-        Receive<GenerationResult<LocalGradients>>(local => SendGradients(local.Generation, local.Value));
+        Receive<ComputeGradients>(compute => Run(compute.Generation, compute.Step, () =>
+        {
+            SendGradients(compute.Generation, Worker.ComputeGradients(compute.Fault, _cancel.Token));
+            return null;
+        }));
         Receive<AveragedChunk>(ReceiveAveraged);
         Receive<ExportBuffers>(export => Run(export.Generation, export.Step, () => new BuffersExported(export.Generation, _spec.Rank, export.Step, Worker.ExportBuffers())));
         Receive<ImportBuffers>(import => Run(import.Generation, import.Step, () =>
@@ -83,9 +86,6 @@ public sealed class RankTrainer : ReceiveActor
         Receive<SaveReport>(report => _supervisor.Tell(new CheckpointWritten(
             -1, report.Iteration, report.Name, Path.Combine(_store.Directory, report.Name), report.WeightsSha256, report.Reason, report.Bytes,
             report.Stall.TotalMilliseconds, report.WriteDuration.TotalMilliseconds, report.Deleted.ToArray(), report.AlreadyPresent)));
-        Receive<Status.Failure>(failure => _supervisor.Tell(Find<GenerationFailure>(failure.Cause) is { } g
-            ? new RankWorkFailed(g.Generation, _spec.Rank, g.Step, g.InnerException!.Message, IsPermanent(g.InnerException))
-            : new RankWorkFailed(-1, _spec.Rank, -1, Unwrap(failure.Cause).Message)));
     }
 
     protected override void PostStop()
@@ -94,11 +94,10 @@ public sealed class RankTrainer : ReceiveActor
         var writer = _writer;
         var worker = _worker;
         // The rank thread finishes what it holds (an in-flight write included), then frees the replica.
-        _ = _thread.Run(() =>
+        _thread.Post(() =>
         {
             writer?.Dispose();
             worker?.Dispose();
-            return true;
         });
         _thread.Dispose();
     }
@@ -156,48 +155,32 @@ public sealed class RankTrainer : ReceiveActor
         });
     }
 
-    // Runs work on the rank thread; the result goes to the supervisor (or back here, wrapped, when the
-    // actor has more to do with it). A failure names the generation and step it belongs to.
-    private void Run<T>(int generation, long step, Func<T> work, bool wrapForSelf = false)
+    // Runs work on the rank thread, which tells its answer (or its failure) to the supervisor itself: one
+    // hand-off fewer per message than piping a task back through this actor. Tell is safe from any thread,
+    // and the work touches only the replica, owned by that thread, and immutable fields.
+    private void Run(int generation, long step, Func<object?> work)
     {
-        var task = _thread.Run(() =>
+        var supervisor = _supervisor;
+        var self = Self;
+        var rank = _spec.Rank;
+        _thread.Post(() =>
         {
+            object? answer;
             try
             {
-                return work();
+                answer = work();
             }
             catch (Exception e)
             {
-                throw new GenerationFailure(generation, step, e);
+                answer = new RankWorkFailed(generation, rank, step, e.Message, IsPermanent(e));
+            }
+            if (answer is not null)
+            {
+                supervisor.Tell(answer, self);
             }
         });
-        if (wrapForSelf)
-        {
-            task.PipeTo(Self, success: value => new GenerationResult<T>(generation, value));
-        }
-        else
-        {
-            task.PipeTo(_supervisor, Self, failure: e => new RankWorkFailed(generation, _spec.Rank, step, Unwrap(e).Message, IsPermanent(Unwrap(e))));
-        }
     }
 
     private static bool IsPermanent(Exception e) =>
         e is CheckpointMismatchException or CorruptCheckpointException or ArgumentException or NotSupportedException;
-
-    private static Exception Unwrap(Exception e) => Find<GenerationFailure>(e)?.InnerException ?? (e is AggregateException a ? a.Flatten().InnerException! : e);
-
-    private static T? Find<T>(Exception e) where T : Exception => e switch
-    {
-        T found => found,
-        AggregateException a => a.Flatten().InnerExceptions.OfType<T>().FirstOrDefault(),
-        _ => null,
-    };
-
-    private sealed record GenerationResult<T>(int Generation, T Value);
-
-    private sealed class GenerationFailure(int generation, long step, Exception inner) : Exception(inner.Message, inner)
-    {
-        public int Generation { get; } = generation;
-        public long Step { get; } = step;
-    }
 }
