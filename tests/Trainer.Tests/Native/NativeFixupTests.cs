@@ -76,9 +76,9 @@ public sealed class NativeFixupTests : IDisposable
     [Fact]
     public void TorchSharp_loads_and_a_job_trains_until_its_loss_falls()
     {
-        var losses = new List<double>();
-        var observer = new LossRecorder(losses);
+        var observer = new RecordingObserver();
         TrainingRun.Execute(Runs.Job(), Runs.Options(_temp.Path, steps: 120, every: 1000) with { Schedule = new(SaveLast: false) }, observer);
+        var losses = observer.Steps.Select(s => s.Loss).ToList();
 
         Assert.Equal(120, losses.Count);
         Assert.True(losses.TakeLast(10).Average() < losses.Take(10).Average() * 0.8, $"loss {losses.Take(10).Average()} -> {losses.TakeLast(10).Average()}");
@@ -92,13 +92,5 @@ public sealed class NativeFixupTests : IDisposable
         var path = Path.Combine(packages, "torchsharp", "0.107.0", "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
         Assert.True(File.Exists(path), $"TorchSharp package not found at {path}");
         return path;
-    }
-
-    private sealed class LossRecorder(List<double> losses) : ITrainingObserver
-    {
-        public void Started(RunStart start) { }
-        public void Stepped(StepReport step) => losses.Add(step.Loss);
-        public void Saved(Orchestrator.Trainer.Checkpointing.SaveReport save) { }
-        public void Note(string message) { }
     }
 }

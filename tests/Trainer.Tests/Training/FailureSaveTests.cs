@@ -64,7 +64,13 @@ public sealed class FailureSaveTests : IDisposable
         var dir = _temp.Sub("run");
         using var stop = new CancellationTokenSource();
 
-        var interrupted = TrainingRun.Execute(Runs.Job(), Runs.Options(dir, steps: 40), new StopAt(23, stop), stop.Token);
+        var interrupted = TrainingRun.Execute(Runs.Job(), Runs.Options(dir, steps: 40), new RecordingObserver(step =>
+        {
+            if (step.Iteration == 23)
+            {
+                stop.Cancel();
+            }
+        }), stop.Token);
         var finished = Runs.Execute(Runs.Options(dir, steps: 40));
 
         Assert.Equal(RunOutcome.Interrupted, interrupted.Outcome);
@@ -87,18 +93,4 @@ public sealed class FailureSaveTests : IDisposable
             Loss = batch => loss(inner, batch),
         };
     };
-
-    private sealed class StopAt(long step, CancellationTokenSource stop) : ITrainingObserver
-    {
-        public void Started(RunStart start) { }
-        public void Stepped(StepReport report)
-        {
-            if (report.Iteration == step)
-            {
-                stop.Cancel();
-            }
-        }
-        public void Saved(SaveReport save) { }
-        public void Note(string message) { }
-    }
 }

@@ -17,12 +17,12 @@ public sealed class ResumeModeTests : IDisposable
         var dir = _temp.Sub("run");
         Runs.Execute(Runs.Options(dir, steps: 30));
         File.WriteAllText(Path.Combine(dir, "checkpoints", "iter_30", "model.weights"), "x");
-        var notes = new List<string>();
+        var observer = new RecordingObserver();
 
-        var result = TrainingRun.Execute(Runs.Job(), Runs.Options(dir, steps: 30), new NoteRecorder(notes));
+        var result = TrainingRun.Execute(Runs.Job(), Runs.Options(dir, steps: 30), observer);
 
         Assert.EndsWith("iter_20", result.ResumedFrom);
-        Assert.Contains(notes, n => n.Contains("iter_30: model.weights is truncated", StringComparison.Ordinal));
+        Assert.Contains(observer.Notes, n => n.Contains("iter_30: model.weights is truncated", StringComparison.Ordinal));
         Assert.Equal(Runs.Execute(Runs.Options(_temp.Sub("straight"), steps: 30)).WeightsSha256, result.WeightsSha256);
     }
 
@@ -75,11 +75,11 @@ public sealed class ResumeModeTests : IDisposable
         var source = _temp.Sub("pretrain");
         Runs.Execute(Runs.Options(source, steps: 20));
         var pretrained = new CheckpointStore(Path.Combine(source, "checkpoints"), new CheckpointNaming()).Load(Path.Combine(source, "checkpoints", "iter_20"));
-        var observed = new List<long>();
+        var observer = new RecordingObserver();
 
-        var result = TrainingRun.Execute(Runs.Job(), Runs.Options(_temp.Sub("finetune"), steps: 5) with { LoadFrom = pretrained.Path }, new StepRecorder(observed));
+        var result = TrainingRun.Execute(Runs.Job(), Runs.Options(_temp.Sub("finetune"), steps: 5) with { LoadFrom = pretrained.Path }, observer);
 
-        Assert.Equal([1L, 2, 3, 4, 5], observed);
+        Assert.Equal([1L, 2, 3, 4, 5], observer.Steps.Select(s => s.Iteration));
         Assert.Null(result.ResumedFrom);
         Assert.NotEqual(pretrained.Info.WeightsSha256, result.WeightsSha256);
         var untrained = TrainingRun.Execute(Runs.Job(), Runs.Options(_temp.Sub("scratch"), steps: 5));
@@ -106,11 +106,11 @@ public sealed class ResumeModeTests : IDisposable
     {
         var dir = _temp.Sub("run");
         TrainingRun.Execute(Runs.Job(CnnJob.Name), Runs.Options(dir, steps: 210) with { Schedule = new(EveryIterations: 210) });
-        var rates = new List<double>();
+        var observer = new RecordingObserver();
 
-        TrainingRun.Execute(Runs.Job(CnnJob.Name), Runs.Options(dir, steps: 212) with { SkipSchedulerState = true }, new RateRecorder(rates));
+        TrainingRun.Execute(Runs.Job(CnnJob.Name), Runs.Options(dir, steps: 212) with { SkipSchedulerState = true }, observer);
 
-        Assert.Equal([2e-3, 2e-3], rates); // the step decay starts over; with its state the rate would be 1e-3
+        Assert.Equal([2e-3, 2e-3], observer.Steps.Select(s => s.LearningRate)); // the step decay starts over; with its state the rate would be 1e-3
     }
 
     [Fact]
@@ -142,29 +142,5 @@ public sealed class ResumeModeTests : IDisposable
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Copy(file, target);
         }
-    }
-
-    private sealed class NoteRecorder(List<string> notes) : ITrainingObserver
-    {
-        public void Started(RunStart start) { }
-        public void Stepped(StepReport step) { }
-        public void Saved(SaveReport save) { }
-        public void Note(string message) => notes.Add(message);
-    }
-
-    private sealed class StepRecorder(List<long> steps) : ITrainingObserver
-    {
-        public void Started(RunStart start) { }
-        public void Stepped(StepReport step) => steps.Add(step.Iteration);
-        public void Saved(SaveReport save) { }
-        public void Note(string message) { }
-    }
-
-    private sealed class RateRecorder(List<double> rates) : ITrainingObserver
-    {
-        public void Started(RunStart start) { }
-        public void Stepped(StepReport step) => rates.Add(step.LearningRate);
-        public void Saved(SaveReport save) { }
-        public void Note(string message) { }
     }
 }
