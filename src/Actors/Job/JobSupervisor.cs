@@ -7,6 +7,7 @@ using Orchestrator.Actors.Metrics;
 using Orchestrator.Actors.Rank;
 using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Distributed;
+using Orchestrator.Trainer.Metrics;
 using Orchestrator.Trainer.Training;
 
 namespace Orchestrator.Actors.Job;
@@ -28,6 +29,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     private readonly CheckpointStore _store;
     private readonly IReadOnlyList<FaultSpec> _faults;
     private readonly JobMetrics _metrics;
+    private TensorBoardLog? _tensorBoard;
     private readonly Dictionary<long, double> _lossAtStep = [];
     private readonly Stopwatch _sinceSave = Stopwatch.StartNew();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -48,6 +50,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     private IReadOnlyList<string> _skipped = [];
     private TimeSpan _lastStepAt;
     private long _lastWrittenStep = -1;
+    private double _lastLoss = double.NaN;
     private long _lastCapturedStep = -1;
 
     public JobSupervisor(JobSpec requested, IActorRef reporter)
@@ -147,7 +150,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         }
         else
         {
-            var (latest, skipped) = _store.LoadLatestValid();
+            var (latest, skipped) = _store.FindLatestValid();
             foreach (var line in skipped)
             {
                 Note($"skipping invalid checkpoint: {line}");
@@ -217,6 +220,8 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             if (!_announced)
             {
                 _announced = true;
+                // Written here, in step with training, so every step before a kill is on disk before the next starts.
+                _tensorBoard = new TensorBoardLog(_requested.WorkDir, _step);
                 _reporter.Tell(new ProgressStarted(new RunStart(_requested.Job, _step, _total, _startedFrom, _skipped)));
                 if (_startedFrom is null && _requested.LoadFrom is not null)
                 {
@@ -315,12 +320,13 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             }
             _step = applied.Step;
             var loss = Ranks == 1 ? applied.Loss : _reduction!.MeanLoss;
-            _lossAtStep[_step] = loss;
+            _lastLoss = loss;
             var now = _clock.Elapsed;
             var rate = 1.0 / Math.Max(1e-9, (now - _lastStepAt).TotalSeconds);
             _lastStepAt = now;
             _reporter.Tell(new ProgressStep(new StepReport(_step, _total, applied.Epoch, loss, applied.LearningRate, rate)));
             _metrics.Stepped(_step, loss, rate);
+            _tensorBoard?.Stepped(new StepReport(_step, _total, applied.Epoch, loss, applied.LearningRate, rate));
             FaultPoints.Reach($"step:{_step}");
             if (_step >= _total)
             {
@@ -343,6 +349,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     /// <summary>A null reason syncs buffers and checks replicas but saves nothing (the end of a run without --save-last).</summary>
     private void BeginCheckpoint(string? reason)
     {
+        _lossAtStep[_step] = _lastLoss; // journalled with the commit, which comes later
         _buffers = new float[]?[Ranks];
         _digests = new string?[Ranks];
         _waiting = Enumerable.Range(0, Ranks).ToHashSet();
@@ -463,7 +470,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
 
     private void DecideRestart(int rank, string reason)
     {
-        var latest = _store.LoadLatestValid().Checkpoint;
+        var latest = _store.FindLatestValid().Checkpoint;
         var delay = _requested.Restarts.NextDelay(_state.Restarts, Now);
         if (delay is null)
         {
@@ -484,6 +491,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
                 ? $"rank {rank} failed at step {_step + 1} ({reason}); restarting all ranks from {latest?.Name ?? "the start"} in {delay.Value.TotalMilliseconds:0} ms, {_step - fromStep} step(s) redone"
                 : $"rank {rank} failed at step {_step + 1} ({reason}); no step since {latest!.Name}, so only rank {rank} is recreated and the others reload it in place, in {delay.Value.TotalMilliseconds:0} ms");
             _reporter.Tell(new ProgressRestart(fromStep, _state.Restarts.Length));
+            _tensorBoard?.Restarted(fromStep, _state.Restarts.Length);
             _metrics.Restarted();
             var recreate = mode == "all" ? Enumerable.Range(0, Ranks).ToList() : [rank];
             StopRanks(recreate);
@@ -536,9 +544,11 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         Command<CheckpointWritten>(written =>
         {
             _lastWrittenStep = Math.Max(_lastWrittenStep, written.Step);
-            var loss = _lossAtStep.GetValueOrDefault(written.Step, double.NaN);
-            _reporter.Tell(new ProgressSaved(new SaveReport(written.Name, written.Step, written.Reason, written.Bytes,
-                TimeSpan.FromMilliseconds(written.StallMilliseconds), TimeSpan.FromMilliseconds(written.WriteMilliseconds), written.Deleted, written.AlreadyPresent, written.WeightsSha256)));
+            var loss = _lossAtStep.Remove(written.Step, out var atCapture) ? atCapture : double.NaN;
+            var save = new SaveReport(written.Name, written.Step, written.Reason, written.Bytes,
+                TimeSpan.FromMilliseconds(written.StallMilliseconds), TimeSpan.FromMilliseconds(written.WriteMilliseconds), written.Deleted, written.AlreadyPresent, written.WeightsSha256);
+            _reporter.Tell(new ProgressSaved(save));
+            _tensorBoard?.Saved(save);
             if (written.AlreadyPresent)
             {
                 onWritten?.Invoke(written);

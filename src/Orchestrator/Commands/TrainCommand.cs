@@ -87,7 +87,7 @@ internal static class TrainCommand
         using var metrics = MetricsEndpoint.Start(parsed.Int("--metrics-port") ?? config.MetricsPort);
         var observer = new ProgressObserver(quiet: parsed.Has("--quiet"));
         using var system = OrchestratorSystem.Create("orchestrator", journal);
-        var reporter = system.ActorOf(ConsoleReporter.Props(observer, spec.WorkDir), "console");
+        var reporter = system.ActorOf(ConsoleReporter.Props(observer), "console");
         var supervisor = system.ActorOf(JobSupervisor.Props(spec, reporter), "job");
         using var stop = new StopSignals(() => supervisor.Tell(StopJob.Instance));
         var finished = AwaitFinish(supervisor);

@@ -139,14 +139,22 @@ public sealed class CheckpointStore
     public LoadedCheckpoint Load(string checkpointPath) => ReadVerified(checkpointPath, loadContents: true);
 
     /// <summary>The newest checkpoint that verifies, and one line for each newer one that did not.</summary>
-    public (LoadedCheckpoint? Checkpoint, IReadOnlyList<string> Skipped) LoadLatestValid()
+    public (LoadedCheckpoint? Checkpoint, IReadOnlyList<string> Skipped) LoadLatestValid() => Latest(loadContents: true);
+
+    /// <summary>
+    /// Like <see cref="LoadLatestValid"/>, every file verified, but only the info is kept (no tensors): for
+    /// choosing where to restart when the ranks will load the checkpoint themselves.
+    /// </summary>
+    public (LoadedCheckpoint? Checkpoint, IReadOnlyList<string> Skipped) FindLatestValid() => Latest(loadContents: false);
+
+    private (LoadedCheckpoint? Checkpoint, IReadOnlyList<string> Skipped) Latest(bool loadContents)
     {
         var skipped = new List<string>();
         foreach (var entry in List())
         {
             try
             {
-                return (Load(entry.Path), skipped);
+                return (ReadVerified(entry.Path, loadContents), skipped);
             }
             catch (CorruptCheckpointException e)
             {
