@@ -324,9 +324,10 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             var now = _clock.Elapsed;
             var rate = 1.0 / Math.Max(1e-9, (now - _lastStepAt).TotalSeconds);
             _lastStepAt = now;
-            _reporter.Tell(new ProgressStep(new StepReport(_step, _total, applied.Epoch, loss, applied.LearningRate, rate)));
-            _metrics.Stepped(_step, loss, rate);
-            _tensorBoard?.Stepped(new StepReport(_step, _total, applied.Epoch, loss, applied.LearningRate, rate));
+            var report = new StepReport(_step, _total, applied.Epoch, loss, applied.LearningRate, rate, applied.Samples);
+            _reporter.Tell(new ProgressStep(report));
+            _metrics.Stepped(report);
+            _tensorBoard?.Stepped(report);
             FaultPoints.Reach($"step:{_step}");
             if (_step >= _total)
             {

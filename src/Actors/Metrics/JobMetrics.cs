@@ -1,3 +1,4 @@
+using Orchestrator.Trainer.Training;
 using Prometheus;
 
 namespace Orchestrator.Actors.Metrics;
@@ -11,6 +12,7 @@ public sealed class JobMetrics(string job)
     private static readonly Gauge Step = Prometheus.Metrics.CreateGauge("orchestrator_step", "Last completed training step.", "job");
     private static readonly Gauge Loss = Prometheus.Metrics.CreateGauge("orchestrator_loss", "Loss of the last step (mean over ranks).", "job");
     private static readonly Gauge StepsPerSecond = Prometheus.Metrics.CreateGauge("orchestrator_steps_per_second", "Training speed at the last step.", "job");
+    private static readonly Gauge SamplesPerSecond = Prometheus.Metrics.CreateGauge("orchestrator_samples_per_second", "Samples (global batch) per second at the last step.", "job");
     private static readonly Gauge RanksAlive = Prometheus.Metrics.CreateGauge("orchestrator_ranks_alive", "Ranks started and not failed.", "job");
     private static readonly Gauge LastCommittedStep = Prometheus.Metrics.CreateGauge("orchestrator_last_committed_step", "Step of the newest durable checkpoint.", "job");
     private static readonly Gauge CheckpointStall = Prometheus.Metrics.CreateGauge("orchestrator_checkpoint_stall_seconds", "Time the step loop was blocked by the last checkpoint.", "job");
@@ -21,11 +23,12 @@ public sealed class JobMetrics(string job)
 
     public void RanksStarted(int ranks) => RanksAlive.WithLabels(job).Set(ranks);
 
-    public void Stepped(long step, double loss, double stepsPerSecond)
+    public void Stepped(StepReport step)
     {
-        Step.WithLabels(job).Set(step);
-        Loss.WithLabels(job).Set(loss);
-        StepsPerSecond.WithLabels(job).Set(stepsPerSecond);
+        Step.WithLabels(job).Set(step.Iteration);
+        Loss.WithLabels(job).Set(step.Loss);
+        StepsPerSecond.WithLabels(job).Set(step.StepsPerSecond);
+        SamplesPerSecond.WithLabels(job).Set(step.SamplesPerSecond);
     }
 
     public void Committed(long step, double stallSeconds, double writeSeconds, long bytes)

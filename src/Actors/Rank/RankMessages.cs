@@ -26,7 +26,7 @@ public sealed record GradientChunk(int Generation, int Rank, long Step, int Inde
 /// <summary>A slice of the averaged gradients, the same for every rank.</summary>
 public sealed record AveragedChunk(int Generation, long Step, int Index, int Count, int TotalLength, float[] Values, long GlobalSamples);
 
-public sealed record StepApplied(int Generation, int Rank, long Step, long Epoch, bool EpochEnded, double LearningRate, double Loss = double.NaN);
+public sealed record StepApplied(int Generation, int Rank, long Step, long Epoch, bool EpochEnded, double LearningRate, double Loss = double.NaN, long Samples = 0);
 
 public sealed record ExportBuffers(int Generation, long Step);
 

@@ -66,9 +66,9 @@ public sealed class RankTrainer : ReceiveActor
         {
             var epochBefore = Worker.Counters.Epoch;
             var rate = Worker.LearningRate;
-            var (loss, _) = Worker.StepAlone(compute.Fault, _cancel.Token);
+            var (loss, samples) = Worker.StepAlone(compute.Fault, _cancel.Token);
             var counters = Worker.Counters;
-            return new StepApplied(compute.Generation, _spec.Rank, counters.Iteration, counters.Epoch, counters.Epoch != epochBefore, rate, loss);
+            return new StepApplied(compute.Generation, _spec.Rank, counters.Iteration, counters.Epoch, counters.Epoch != epochBefore, rate, loss, samples);
         }));
         Receive<ComputeGradients>(compute => Run(compute.Generation, compute.Step, () =>
         {
@@ -151,7 +151,7 @@ public sealed class RankTrainer : ReceiveActor
             var rate = Worker.LearningRate;
             Worker.ApplyGradients(averaged, chunk.GlobalSamples);
             var counters = Worker.Counters;
-            return new StepApplied(chunk.Generation, _spec.Rank, counters.Iteration, counters.Epoch, counters.Epoch != epochBefore, rate);
+            return new StepApplied(chunk.Generation, _spec.Rank, counters.Iteration, counters.Epoch, counters.Epoch != epochBefore, rate, Samples: chunk.GlobalSamples);
         });
     }
 

@@ -38,6 +38,7 @@ public sealed class TensorBoardLog
         _writer.add_scalar("train/loss", (float)step.Loss, at);
         _writer.add_scalar("train/learning_rate", (float)step.LearningRate, at);
         _writer.add_scalar("train/steps_per_second", (float)step.StepsPerSecond, at);
+        _writer.add_scalar("train/samples_per_second", (float)step.SamplesPerSecond, at);
     }
 
     public void Saved(SaveReport save)

@@ -16,7 +16,10 @@ public interface ITrainingObserver
 
 public sealed record RunStart(string Job, long FirstIteration, long TotalIterations, string? ResumedFrom, IReadOnlyList<string> Skipped);
 
-public sealed record StepReport(long Iteration, long TotalIterations, long Epoch, double Loss, double LearningRate, double StepsPerSecond);
+public sealed record StepReport(long Iteration, long TotalIterations, long Epoch, double Loss, double LearningRate, double StepsPerSecond, long Samples = 0)
+{
+    public double SamplesPerSecond => Samples * StepsPerSecond;
+}
 
 /// <summary>An observer that ignores everything.</summary>
 public sealed class SilentObserver : ITrainingObserver

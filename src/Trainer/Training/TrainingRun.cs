@@ -79,7 +79,7 @@ public sealed class TrainingRun
                 mutating = false;
                 var counters = _state.Counters;
                 FaultPoints.Reach($"step:{counters.Iteration}");
-                _observer.Stepped(new StepReport(counters.Iteration, total, counters.Epoch, loss, rate, meter.Tick()));
+                _observer.Stepped(new StepReport(counters.Iteration, total, counters.Epoch, loss, rate, meter.Tick(), samples));
                 Drain(writer);
                 if (counters.Iteration < total && _options.Schedule.IsDue(counters.Iteration, epochEnded, counters.Epoch, lastSave.Elapsed))
                 {

@@ -33,6 +33,7 @@ public sealed class PrometheusTests : IDisposable
         Assert.Equal(2, Value(text, "orchestrator_ranks_alive"));
         Assert.True(Value(text, "orchestrator_checkpoint_bytes") > 10_000);
         Assert.True(Value(text, "orchestrator_loss") > 0);
+        Assert.True(Value(text, "orchestrator_samples_per_second") > 0);
         Assert.Equal(130, stopped.ExitCode);
     }
 

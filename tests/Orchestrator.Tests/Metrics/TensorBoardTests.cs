@@ -25,6 +25,7 @@ public sealed class TensorBoardTests : IDisposable
         var resumed = Scalars(killedDir, "train/loss");
         Assert.Equal(Enumerable.Range(1, 30).Select(i => (long)i), resumed.Select(s => s.Step));
         Assert.Equal(straight, resumed);
+        Assert.All(Scalars(killedDir, "train/samples_per_second"), s => Assert.True(s.Value > 0));
         // A checkpoint committed just before the kill can lose its stall figure (the report dies with the
         // process); what is there is each checkpoint at most once, and the final one.
         var checkpoints = Scalars(killedDir, "checkpoint/stall_ms").Select(s => s.Step).ToList();
