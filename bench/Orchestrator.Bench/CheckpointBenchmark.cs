@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Jobs;
 using Orchestrator.Trainer.Runtime;
@@ -29,10 +28,7 @@ internal static class CheckpointBenchmark
             var store = new CheckpointStore(Path.Combine(scratch, $"ckpt-{Guid.NewGuid():N}"), new CheckpointNaming());
             using (var writer = new AsyncCheckpointWriter(store, _ => []))
             {
-                var clock = Stopwatch.StartNew();
-                writer.WaitForIdle();
-                writer.Start(state.Capture("schedule", 1), clock.Elapsed);
-                stalls.Add(clock.Elapsed.TotalSeconds);
+                stalls.Add(writer.Save(() => state.Capture("schedule", 1), blocking: false).TotalSeconds);
                 writer.WaitForIdle();
                 writer.TryTakeCompleted(out var report);
                 bytes = report.Bytes;
@@ -40,11 +36,7 @@ internal static class CheckpointBenchmark
             store.DeleteAll();
             using (var writer = new AsyncCheckpointWriter(store, _ => []))
             {
-                syncSaves.Add(Measurement.Seconds(() =>
-                {
-                    writer.Start(state.Capture("final", 1), TimeSpan.Zero, blocking: true);
-                    writer.WaitForIdle();
-                }));
+                syncSaves.Add(writer.Save(() => state.Capture("final", 1), blocking: true).TotalSeconds);
             }
             var path = store.List()[0].Path;
             loads.Add(Measurement.Seconds(() => store.Load(path)));

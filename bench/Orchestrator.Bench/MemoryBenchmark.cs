@@ -19,7 +19,13 @@ internal static class MemoryBenchmark
         var workDir = Directory.CreateDirectory(Path.Combine(scratch, $"memory-{Guid.NewGuid():N}")).FullName;
         using var system = OrchestratorSystem.Create("bench", JournalSettings.SqliteIn(workDir));
         var samples = new ResidentSamples(steps / 20);
-        var reporter = system.ActorOf(Props.Create(() => new ResidentReporter(samples)));
+        var reporter = system.ActorOf(ProgressCallback.Props(m =>
+        {
+            if (m is ProgressStep step)
+            {
+                samples.Stepped(step.Step.Iteration);
+            }
+        }));
         var spec = new JobSpec
         {
             Job = MlpJob.Name,
@@ -58,15 +64,6 @@ internal static class MemoryBenchmark
             using var self = Process.GetCurrentProcess();
             self.Refresh();
             return self.WorkingSet64 / 1e6;
-        }
-    }
-
-    private sealed class ResidentReporter : ReceiveActor
-    {
-        public ResidentReporter(ResidentSamples samples)
-        {
-            Receive<ProgressStep>(m => samples.Stepped(m.Step.Iteration));
-            ReceiveAny(_ => { });
         }
     }
 }

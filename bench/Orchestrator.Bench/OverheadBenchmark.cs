@@ -73,7 +73,13 @@ internal static class OverheadBenchmark
         var workDir = Path.Combine(scratch, $"overhead-{Guid.NewGuid():N}");
         using var system = OrchestratorSystem.Create("bench", JournalSettings.SqliteIn(Directory.CreateDirectory(workDir).FullName));
         var timings = new StepTimings();
-        var reporter = system.ActorOf(Props.Create(() => new TimingReporter(timings)));
+        var reporter = system.ActorOf(ProgressCallback.Props(m =>
+        {
+            if (m is ProgressStep step)
+            {
+                timings.Stepped(step.Step.Iteration);
+            }
+        }));
         var spec = new JobSpec
         {
             Job = MlpJob.Name,
@@ -117,14 +123,5 @@ internal sealed class StepTimings
         {
             return (last - first) / (_at[last] - _at[first]).TotalSeconds;
         }
-    }
-}
-
-internal sealed class TimingReporter : ReceiveActor
-{
-    public TimingReporter(StepTimings timings)
-    {
-        Receive<ProgressStep>(m => timings.Stepped(m.Step.Iteration));
-        ReceiveAny(_ => { });
     }
 }

@@ -38,7 +38,19 @@ internal static class RecoveryBenchmark
         var workDir = Directory.CreateDirectory(Path.Combine(scratch, $"crash-{Guid.NewGuid():N}")).FullName;
         using var system = OrchestratorSystem.Create("bench", JournalSettings.SqliteIn(workDir));
         var watch = new CrashWatch();
-        var reporter = system.ActorOf(Props.Create(() => new CrashWatchReporter(watch)));
+        // From the supervisor's failure note to the first step completed after the resumed ranks redo the
+        // steps since the checkpoint: the time training was not moving forward.
+        var reporter = system.ActorOf(ProgressCallback.Props(m =>
+        {
+            if (m is ProgressNote note && note.Message.Contains("failed at step 31", StringComparison.Ordinal))
+            {
+                watch.Failed();
+            }
+            else if (m is ProgressStep { Step.Iteration: 31 })
+            {
+                watch.Stepped();
+            }
+        }));
         var spec = new JobSpec
         {
             Job = MlpJob.Name,
@@ -121,24 +133,6 @@ internal static class RecoveryBenchmark
                 _clock.Stop();
                 Milliseconds = _clock.Elapsed.TotalMilliseconds;
             }
-        }
-    }
-
-    // Measures from the supervisor's failure note to the first step completed after the resumed ranks
-    // redo the steps since the checkpoint: the time training was not moving forward.
-    private sealed class CrashWatchReporter : ReceiveActor
-    {
-        private bool _failed;
-
-        public CrashWatchReporter(CrashWatch watch)
-        {
-            Receive<ProgressNote>(n => n.Message.Contains("failed at step 31", StringComparison.Ordinal), _ =>
-            {
-                _failed = true;
-                watch.Failed();
-            });
-            Receive<ProgressStep>(s => _failed && s.Step.Iteration == 31, _ => watch.Stepped());
-            ReceiveAny(_ => { });
         }
     }
 }

@@ -114,15 +114,8 @@ public sealed class RankTrainer : ReceiveActor
     private CheckpointCaptured Save(SaveCheckpoint save)
     {
         var writer = _writer ?? throw new InvalidOperationException($"rank {_spec.Rank} cannot save: only rank 0 writes checkpoints");
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        writer.WaitForIdle();
-        var snapshot = Worker.Capture(save.Reason);
-        writer.Start(snapshot, clock.Elapsed, save.Blocking);
-        if (save.Blocking)
-        {
-            writer.WaitForIdle();
-        }
-        return new CheckpointCaptured(save.Generation, save.Step, clock.Elapsed.TotalMilliseconds);
+        var stall = writer.Save(() => Worker.Capture(save.Reason), save.Blocking);
+        return new CheckpointCaptured(save.Generation, save.Step, stall.TotalMilliseconds);
     }
 
     private void SendGradients(int generation, LocalGradients local)

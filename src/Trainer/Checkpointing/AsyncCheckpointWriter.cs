@@ -28,6 +28,23 @@ public sealed class AsyncCheckpointWriter(
         return waited.Elapsed;
     }
 
+    /// <summary>
+    /// One save as the training thread sees it: wait for the previous write (back-pressure), capture the
+    /// snapshot, start writing it, and with <paramref name="blocking"/> wait for this write too. Returns how
+    /// long the caller was held (the stall).
+    /// </summary>
+    public TimeSpan Save(Func<CheckpointSnapshot> capture, bool blocking)
+    {
+        var clock = Stopwatch.StartNew();
+        WaitForIdle();
+        Start(capture(), clock.Elapsed, blocking);
+        if (blocking)
+        {
+            WaitForIdle();
+        }
+        return clock.Elapsed;
+    }
+
     /// <summary>Starts writing; with <paramref name="blocking"/> the write counts as stall (a synchronous save).</summary>
     public void Start(CheckpointSnapshot snapshot, TimeSpan stall, bool blocking = false)
     {

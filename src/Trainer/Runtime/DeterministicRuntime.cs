@@ -15,12 +15,10 @@ public static class DeterministicRuntime
         {
             throw new ArgumentOutOfRangeException(nameof(threads), "thread count must be positive");
         }
-        // Changing libtorch's pool while another thread runs ops on it is unsafe; a process keeps one count,
-        // so only the first call (or a real change) touches it.
-        if (get_num_threads() != threads)
-        {
-            set_num_threads(threads);
-        }
+        // Always set, on the calling thread: OpenMP keeps the count per thread, so a thread that skipped this
+        // could run kernels with another count than the one the run records. Callers keep one count per
+        // process (resizing the pool while another thread runs ops is unsafe).
+        set_num_threads(threads);
         random.manual_seed(seed);
     }
 

@@ -121,14 +121,7 @@ public sealed class TrainingRun
         {
             return;
         }
-        var clock = Stopwatch.StartNew();
-        writer.WaitForIdle();
-        var snapshot = _state.Capture(reason, _options.Threads);
-        writer.Start(snapshot, clock.Elapsed, blocking);
-        if (blocking)
-        {
-            writer.WaitForIdle();
-        }
+        writer.Save(() => _state.Capture(reason, _options.Threads), blocking);
         _lastSavedIteration = _state.Counters.Iteration;
     }
 
