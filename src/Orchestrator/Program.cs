@@ -1,4 +1,5 @@
 using Orchestrator.Cli.Commands;
+using Orchestrator.Cli.Commands.Cluster;
 using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Training;
 
@@ -9,6 +10,11 @@ const string Usage = """
       checkpoints  list, verify or inspect checkpoints                (orchestrator checkpoints --help)
       history      the job's events from its journal                  (orchestrator history --help)
       status       the job's state, step, loss, checkpoint, restarts  (orchestrator status --help)
+
+      node         run a cluster node that offers its devices as ranks (orchestrator node --help)
+      submit       submit a job to a cluster                           (orchestrator submit --help)
+      stop         stop a cluster job with a final checkpoint          (orchestrator stop --help)
+      drain        move a cluster's work off a node before removing it (orchestrator drain --help)
     """;
 
 if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
@@ -29,6 +35,14 @@ try
         "history" => HistoryCommand.Run(rest),
         "status" when rest.Contains("--help") => PrintHelp(StatusCommand.Help),
         "status" => StatusCommand.Run(rest),
+        "node" when rest.Contains("--help") => PrintHelp(NodeCommand.Help),
+        "node" => NodeCommand.Run(rest),
+        "submit" when rest.Contains("--help") => PrintHelp(SubmitCommand.Help),
+        "submit" => SubmitCommand.Run(rest),
+        "stop" when rest.Count == 0 || rest.Contains("--help") => PrintHelp(ClusterCommands.StopHelp),
+        "stop" => ClusterCommands.Stop(rest),
+        "drain" when rest.Count == 0 || rest.Contains("--help") => PrintHelp(ClusterCommands.DrainHelp),
+        "drain" => ClusterCommands.Drain(rest),
         _ => throw new UsageException($"unknown command '{args[0]}' (orchestrator --help lists them)"),
     };
 }
@@ -36,6 +50,11 @@ catch (Exception e) when (e is UsageException or ArgumentException or Checkpoint
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return ExitCodes.BadInput;
+}
+catch (ClusterUnreachableException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return ExitCodes.Failed;
 }
 catch (TrainingFailedException e)
 {

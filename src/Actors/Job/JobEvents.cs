@@ -10,7 +10,11 @@ public sealed record JobSubmitted(JobSpec Spec, DateTimeOffset At) : JobEvent(At
 /// <summary>The same job was submitted again asking for more steps than it has.</summary>
 public sealed record JobExtended(long? Steps, long? Epochs, DateTimeOffset At) : JobEvent(At);
 
-public sealed record RanksStarted(int Generation, int Ranks, string? FromCheckpoint, long FromStep, DateTimeOffset At) : JobEvent(At);
+/// <summary><paramref name="Nodes"/> names where each rank runs, on a cluster (null in one process).</summary>
+public sealed record RanksStarted(int Generation, int Ranks, string? FromCheckpoint, long FromStep, DateTimeOffset At, string[]? Nodes = null) : JobEvent(At);
+
+/// <summary>A planned change of world size at a checkpoint (a node joined or is drained); not a failure.</summary>
+public sealed record WorldResized(int FromRanks, int ToRanks, string Checkpoint, long Step, string Reason, DateTimeOffset At) : JobEvent(At);
 
 public sealed record CheckpointCommitted(long Step, string Name, string Path, string WeightsSha256, double Loss, string Reason, DateTimeOffset At) : JobEvent(At);
 

@@ -13,6 +13,12 @@ public sealed record JobSpec
     public required string WorkDir { get; init; }
     public BuiltInJobOptions JobOptions { get; init; } = new();
     public int Ranks { get; init; } = 1;
+
+    /// <summary>On a cluster: run with fewer ranks (down to this) when nodes are lost, and wait below it.</summary>
+    public int? MinRanks { get; init; }
+
+    /// <summary>On a cluster: grow up to this many ranks at a checkpoint when nodes join.</summary>
+    public int? MaxRanks { get; init; }
     public long? Steps { get; init; }
     public long? Epochs { get; init; }
     public int Threads { get; init; } = 1;

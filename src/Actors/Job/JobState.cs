@@ -36,6 +36,7 @@ public sealed record JobState
         RanksStarted r => this with { Status = JobStatus.Running, Generation = r.Generation, Step = r.FromStep },
         CheckpointCommitted c => this with { LastCheckpoint = LastCheckpoint is { } last && last.Step > c.Step ? last : c, Step = Math.Max(Step, c.Step) },
         FaultFired f => this with { FiredFaults = [.. FiredFaults, f.FaultId] },
+        WorldResized => this,
         RankFailed => this with { Failures = Failures + 1 },
         RestartScheduled r => this with { Status = JobStatus.Restarting, Generation = r.Generation, Restarts = [.. Restarts, r.At] },
         JobCompleted c => this with { Status = JobStatus.Completed, Step = c.Step, FinalWeightsSha256 = c.WeightsSha256 },

@@ -3,10 +3,12 @@ using System.Security.Cryptography;
 using System.Text;
 using Akka.Actor;
 using Akka.Persistence;
+using Orchestrator.Actors.Cluster;
 using Orchestrator.Actors.Metrics;
 using Orchestrator.Actors.Rank;
 using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Distributed;
+using Orchestrator.Trainer.Jobs;
 using Orchestrator.Trainer.Metrics;
 using Orchestrator.Trainer.Training;
 
@@ -52,11 +54,27 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     private long _lastWrittenStep = -1;
     private double _lastLoss = double.NaN;
     private long _lastCapturedStep = -1;
+    private readonly RankPlacement _placement;
+    private readonly WorldSizing _sizing;
+    private int _world;
+    private RankSlot[] _placedOn = [];
+    private NodeInfo[] _nodes = [];
+    private string[] _draining = [];
+    private readonly Dictionary<string, string?> _directoryChecks = [];
+    private (string Path, string Token)? _probe;
+    private bool _resizePending;
+    private string _phase = "idle";
+    private string? _why;
+    private TimeSpan _checksDeadline;
+    private static readonly TimeSpan DirectoryCheckWait = TimeSpan.FromSeconds(5);
 
-    public JobSupervisor(JobSpec requested, IActorRef reporter)
+    public JobSupervisor(JobSpec requested, IActorRef reporter, RankPlacement? placement = null)
     {
         _requested = requested;
         _reporter = reporter;
+        _placement = placement ?? RankPlacement.Local;
+        _world = requested.Ranks;
+        _sizing = new WorldSizing(requested.MinRanks ?? requested.Ranks, requested.MaxRanks ?? requested.Ranks, JobCatalog.BatchSize(requested.Job, requested.JobOptions));
         _store = new CheckpointStore(requested.CheckpointDirectory, new CheckpointNaming(requested.NameTemplate));
         _faults = requested.Faults.Select(FaultSpec.Parse).ToList();
         _metrics = new JobMetrics(requested.Job);
@@ -76,13 +94,14 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(JobSpec spec, IActorRef reporter) => Akka.Actor.Props.Create(() => new JobSupervisor(spec, reporter));
+    public static Props Props(JobSpec spec, IActorRef reporter, RankPlacement? placement = null) =>
+        Akka.Actor.Props.Create(() => new JobSupervisor(spec, reporter, placement));
 
     /// <summary>One journal stream per work dir, so several jobs can share one PostgreSQL database.</summary>
     public static string PersistenceIdFor(string workDir) =>
         "job-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(workDir))))[..16];
 
-    private int Ranks => _requested.Ranks;
+    private int Ranks => _world;
 
     // ---- Idle: waiting to be told to run -------------------------------------------------------------
 
@@ -94,6 +113,9 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             Submit();
         });
         Command<StopJob>(_ => _stopRequested = true);
+        Command<MembersChanged>(changed => Membership(changed));
+        Command<DirectoryChecked>(DirectoryResult);
+        Command<GetJobStatus>(_ => Sender.Tell(LiveStatus()));
         Command<SaveSnapshotSuccess>(_ => { });
         Command<SaveSnapshotFailure>(_ => { });
     }
@@ -165,24 +187,139 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         _startedFrom = resumeFrom;
         var start = new StartRank(0, resumeFrom, resumeFrom is null ? _requested.LoadFrom : null, _requested.SkipOptimizerState, _requested.SkipSchedulerState);
         _generation = _state.Generation + 1;
-        StartRanks(Enumerable.Range(0, Ranks).ToList(), start, reloadOthersFrom: null);
+        StartAll(start);
+    }
+
+    // ---- Placement: how many ranks, on which nodes (waits on a cluster until enough devices are there) ----
+
+    private void StartAll(StartRank start)
+    {
+        // Nodes still answering the directory check may add ranks: wait a moment rather than start small and grow.
+        var pending = _nodes.Count(n => !_directoryChecks.ContainsKey(n.Address));
+        if (_placement.IsCluster && pending > 0 && _clock.Elapsed < _checksDeadline)
+        {
+            _phase = "waiting";
+            _ranks = [];
+            Timers.StartSingleTimer(PhaseTimer, new RetryPlacement(_generation), _checksDeadline - _clock.Elapsed);
+            Become(() => WaitingForRanks(start));
+            return;
+        }
+        var slots = UsableSlots();
+        if (_sizing.SizeFor(slots.Count) is not { } world || !_placement.IsCluster && slots.Count < _requested.Ranks)
+        {
+            var why = _sizing.WhyNot(slots.Count);
+            if (why != _why)
+            {
+                Note(why);
+            }
+            _why = why;
+            _phase = "waiting";
+            _ranks = [];
+            Become(() => WaitingForRanks(start));
+            return;
+        }
+        _why = null;
+        _world = _placement.IsCluster ? world : _requested.Ranks;
+        _placedOn = slots.Take(_world).ToArray();
+        _ranks = new IActorRef[_world];
+        StartRanks(Enumerable.Range(0, _world).ToList(), start, reloadOthersFrom: null);
+    }
+
+    private void WaitingForRanks(StartRank start)
+    {
+        Command<RetryPlacement>(retry => retry.Generation == _generation, _ => StartAll(start));
+        Command<MembersChanged>(changed =>
+        {
+            Membership(changed);
+            StartAll(start);
+        });
+        Command<DirectoryChecked>(checkedDirectory =>
+        {
+            DirectoryResult(checkedDirectory);
+            StartAll(start);
+        });
+        Common();
+    }
+
+    private List<RankSlot> UsableSlots() => _placement.IsCluster
+        ? _nodes.Where(n => _directoryChecks.TryGetValue(n.Address, out var problem) && problem is null)
+            .SelectMany(n => n.Devices.Select(device => new RankSlot(n.Address, device))).ToList()
+        : Enumerable.Repeat(new RankSlot(null, _requested.JobOptions.Device), _requested.Ranks).ToList();
+
+    private void Membership(MembersChanged changed)
+    {
+        _nodes = changed.Nodes;
+        _draining = changed.Draining;
+        foreach (var gone in _directoryChecks.Keys.Where(node => _nodes.All(n => n.Address != node)).ToList())
+        {
+            _directoryChecks.Remove(gone); // checked again if it comes back
+        }
+        foreach (var node in _nodes.Where(n => !_directoryChecks.ContainsKey(n.Address)))
+        {
+            _checksDeadline = _clock.Elapsed + DirectoryCheckWait;
+            _probe ??= SharedDirectory.WriteProbe(_requested.CheckpointDirectory);
+            Context.ActorSelection($"{node.Address}/user/{NodeAgent.Name}").Tell(new CheckDirectory(_requested.CheckpointDirectory, _probe.Value.Path, _probe.Value.Token));
+        }
+        ReactToPlacement();
+    }
+
+    private void DirectoryResult(DirectoryChecked result)
+    {
+        if (_nodes.All(n => n.Address != result.Node))
+        {
+            return;
+        }
+        _directoryChecks[result.Node] = result.Problem;
+        if (result.Problem is not null)
+        {
+            Note($"node {result.Node} cannot take ranks: {result.Problem}");
+            Sender.Tell(new NodeDeclined(_requested.Job, result.Problem));
+        }
+        ReactToPlacement();
+    }
+
+    /// <summary>While ranks run: a lost node fails its ranks now; a drained node or a new one resizes the job at a checkpoint.</summary>
+    private void ReactToPlacement()
+    {
+        if (!_placement.IsCluster || _ranks.Length == 0 || _phase is not ("starting" or "training"))
+        {
+            return;
+        }
+        var usable = UsableSlots();
+        for (var rank = 0; rank < _placedOn.Length; rank++)
+        {
+            var node = _placedOn[rank].Node;
+            if (_draining.Contains(node))
+            {
+                _resizePending = true;
+            }
+            else if (_nodes.All(n => n.Address != node))
+            {
+                Fail(rank, $"node {node} holding rank {rank} is unreachable or left the cluster");
+                return;
+            }
+        }
+        if (_sizing.SizeFor(usable.Count) is { } size && size > _world)
+        {
+            _resizePending = true;
+        }
     }
 
     // ---- Starting: ranks build their replicas and restore ---------------------------------------------
 
     private void StartRanks(IReadOnlyList<int> create, StartRank start, string? reloadOthersFrom)
     {
-        if (_ranks.Length == 0)
-        {
-            _ranks = new IActorRef[Ranks];
-        }
+        _phase = "starting";
         foreach (var rank in create)
         {
-            var spec = new RankSpec(_requested.Job, _requested.JobOptions, rank, Ranks, _requested.Threads, _requested.CheckpointDirectory, _requested.NameTemplate, _requested.Keep)
+            var slot = _placedOn[rank];
+            var spec = new RankSpec(_requested.Job, _requested.JobOptions with { Device = slot.Device }, rank, Ranks, _requested.Threads, _requested.CheckpointDirectory, _requested.NameTemplate, _requested.Keep)
             {
                 ModelLoad = _requested.ModelLoad,
             };
-            _ranks[rank] = Context.ActorOf(RankTrainer.Props(spec, Self), $"rank-{rank}-g{_generation}");
+            _ranks[rank] = Context.ActorOf(RankTrainer.Props(spec, Self).WithDeploy(_placement.DeployFor(slot)), $"rank-{rank}-g{_generation}");
+            // A rank on another node ends when that node dies: the watch turns that into a rank failure.
+            Context.Watch(_ranks[rank]);
             _ranks[rank].Tell(start with { Generation = _generation });
         }
         foreach (var rank in Enumerable.Range(0, Ranks).Except(create))
@@ -243,8 +380,11 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
                 }
                 return;
             }
-            Record(new RanksStarted(_generation, Ranks, _startedFrom is null ? null : Path.GetFileName(_startedFrom), _step, Now), () =>
+            var nodes = _placement.IsCluster ? _placedOn.Select(s => s.Node!).ToArray() : null;
+            Record(new RanksStarted(_generation, Ranks, _startedFrom is null ? null : Path.GetFileName(_startedFrom), _step, Now, nodes), () =>
             {
+                _phase = "training";
+                ReactToPlacement();
                 _metrics.RanksStarted(Ranks);
                 _lastStepAt = _clock.Elapsed;
                 BeginStep();
@@ -260,6 +400,11 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         if (_stopRequested)
         {
             BeginCheckpoint("interrupt");
+            return;
+        }
+        if (_resizePending && _draining.Length > 0 && _placedOn.Any(s => _draining.Contains(s.Node)))
+        {
+            BeginCheckpoint("resize"); // a drain moves work off at once
             return;
         }
         var next = _step + 1;
@@ -335,7 +480,8 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             }
             else if (_requested.Schedule.IsDue(_step, applied.EpochEnded, applied.Epoch, _sinceSave.Elapsed))
             {
-                BeginCheckpoint("schedule");
+                // Growing restarts every rank from this checkpoint, so it is written before training goes on.
+                BeginCheckpoint(_resizePending ? "resize" : "schedule");
             }
             else
             {
@@ -430,10 +576,32 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         });
     }
 
-    private void FinishAfterFinalWrite(string reason, long step, string? checkpoint) =>
+    private void FinishAfterFinalWrite(string reason, long step, string? checkpoint)
+    {
+        if (reason == "resize")
+        {
+            Resize(step, checkpoint!);
+            return;
+        }
         Done(reason == "interrupt" ? JobOutcome.Stopped : JobOutcome.Completed,
             reason == "interrupt" ? $"stopped at step {step}; checkpoint saved, rerun the same command to continue" : $"completed {step} steps",
             checkpoint);
+    }
+
+    private void Resize(long step, string checkpoint)
+    {
+        _resizePending = false;
+        var world = _sizing.SizeFor(UsableSlots().Count) ?? _world;
+        var reason = _draining.Length > 0 && _placedOn.Any(s => _draining.Contains(s.Node)) ? "node drained" : "nodes joined";
+        Record(new WorldResized(_world, world, checkpoint, step, reason, Now), () =>
+        {
+            Note($"resizing from {_world} to {world} rank(s) at {checkpoint} ({reason})");
+            StopRanks(Enumerable.Range(0, Ranks));
+            _generation++;
+            _startedFrom = Path.Combine(_store.Directory, checkpoint);
+            StartAll(new StartRank(0, _startedFrom, null, false, false));
+        });
+    }
 
     // ---- Failures and restarts ------------------------------------------------------------------------
 
@@ -484,7 +652,8 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             return;
         }
         var fromStep = latest?.Info.Iteration ?? 0;
-        var mode = latest is not null && _step == fromStep ? "one" : "all";
+        var slotKept = !_placement.IsCluster || (_placedOn.Length > rank && UsableSlots().Contains(_placedOn[rank]) && _sizing.SizeFor(UsableSlots().Count) == _world);
+        var mode = latest is not null && _step == fromStep && slotKept ? "one" : "all";
         var scheduled = new RestartScheduled(_generation, mode, rank, latest?.Name, fromStep, _step - fromStep, delay.Value.TotalMilliseconds, Now);
         Record(scheduled, () =>
         {
@@ -496,6 +665,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             _metrics.Restarted();
             var recreate = mode == "all" ? Enumerable.Range(0, Ranks).ToList() : [rank];
             StopRanks(recreate);
+            _phase = "restarting";
             Timers.StartSingleTimer(RestartTimer, new RestartNow(_generation, recreate.ToArray(), latest?.Path), delay.Value);
             Become(Restarting);
         });
@@ -507,7 +677,14 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         {
             _startedFrom = now.FromCheckpoint;
             var start = new StartRank(0, now.FromCheckpoint, null, false, false);
-            StartRanks(now.Recreate, start, now.FromCheckpoint);
+            if (now.Recreate.Length == Ranks)
+            {
+                StartAll(start); // the world may have shrunk or grown since the failure
+            }
+            else
+            {
+                StartRanks(now.Recreate, start, now.FromCheckpoint);
+            }
         });
         Common();
     }
@@ -529,6 +706,8 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     private void Finish(JobOutcome outcome, string message, string? digest = null)
     {
         _metrics.Ended();
+        _phase = outcome.ToString().ToLowerInvariant();
+        _why = outcome is JobOutcome.Failed or JobOutcome.Refused ? message : null;
         _requester?.Tell(new JobFinished(outcome, _step, digest, message));
         Become(Finished);
     }
@@ -573,6 +752,16 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             Fail(rank, $"rank {rank} did not answer within {_requested.StepTimeout.TotalSeconds:0.#} s during {timedOut.Phase} (hung)");
         });
         Command<StopJob>(_ => _stopRequested = true);
+        Command<Terminated>(terminated => Array.IndexOf(_ranks, terminated.ActorRef) is var rank && rank >= 0 && _phase is "starting" or "training", terminated =>
+        {
+            var rank = Array.IndexOf(_ranks, terminated.ActorRef);
+            Fail(rank, terminated.AddressTerminated
+                ? $"node {_placedOn[rank].Node} holding rank {rank} left the cluster"
+                : $"rank {rank} stopped unexpectedly");
+        });
+        Command<MembersChanged>(changed => Membership(changed));
+        Command<DirectoryChecked>(DirectoryResult);
+        Command<GetJobStatus>(_ => Sender.Tell(LiveStatus()));
         Command<SaveSnapshotSuccess>(_ => { });
         Command<SaveSnapshotFailure>(failure => Note($"journal snapshot failed: {failure.Cause.Message}"));
         CommandAny(_ => { }); // late answers of replaced ranks and expired timers
@@ -612,10 +801,15 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         {
             if (_ranks.Length > rank && _ranks[rank] is { } actor)
             {
+                Context.Unwatch(actor);
                 Context.Stop(actor);
             }
         }
     }
+
+    private JobLiveStatus LiveStatus() => new(
+        _requested.Job, _requested.WorkDir, _phase, _why, _step, _total, _lastLoss, _ranks.Length == 0 ? 0 : _world,
+        _placedOn.Take(_ranks.Length).Select(s => s.Node ?? "local").ToArray(), _state.LastCheckpoint?.Name, _state.Restarts.Length);
 
     private void Record(JobEvent e, Action then) => Persist(e, persisted =>
     {
@@ -636,4 +830,6 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     private sealed record RestartNow(int Generation, int[] Recreate, string? FromCheckpoint);
 
     private sealed record InFlightWriteWaitOver(int Generation);
+
+    private sealed record RetryPlacement(int Generation);
 }

@@ -12,18 +12,26 @@ public sealed record JournalSettings(string ProviderName, string ConnectionStrin
     public const string SqliteProvider = "SQLite.MS";
     public const string PostgresProvider = "PostgreSQL.15";
     public const string PostgresPrefix = "postgres:";
+    public const string SqlitePrefix = "sqlite:";
 
     public static JournalSettings SqliteIn(string workDir) =>
         new(SqliteProvider, $"Data Source={Path.GetFullPath(Path.Combine(workDir, "journal.db"))}");
 
+    /// <summary>The SQLite file this journal lives in (null for PostgreSQL).</summary>
+    public string? SqliteFile => ProviderName == SqliteProvider && ConnectionString.StartsWith("Data Source=", StringComparison.Ordinal)
+        ? ConnectionString["Data Source=".Length..]
+        : null;
+
     public static JournalSettings Postgres(string connectionString) => new(PostgresProvider, connectionString);
 
-    /// <summary><c>sqlite</c> (the default, in the work dir) or <c>postgres:Host=...;Database=...;Username=...</c>.</summary>
+    /// <summary><c>sqlite</c> (the default, in the work dir), <c>sqlite:FILE</c> or <c>postgres:Host=...;Database=...;Username=...</c>.</summary>
     public static JournalSettings Parse(string? text, string workDir) => text switch
     {
         null or "sqlite" => SqliteIn(workDir),
+        _ when text.StartsWith(SqlitePrefix, StringComparison.Ordinal) && text.Length > SqlitePrefix.Length =>
+            new(SqliteProvider, $"Data Source={Path.GetFullPath(text[SqlitePrefix.Length..])}"),
         _ when text.StartsWith(PostgresPrefix, StringComparison.Ordinal) && text.Length > PostgresPrefix.Length => Postgres(text[PostgresPrefix.Length..]),
-        _ => throw new ArgumentException($"journal '{text}' is not 'sqlite' or 'postgres:CONNECTION-STRING' (e.g. postgres:Host=localhost;Database=orchestrator;Username=me)"),
+        _ => throw new ArgumentException($"journal '{text}' is not 'sqlite', 'sqlite:FILE' or 'postgres:CONNECTION-STRING' (e.g. postgres:Host=localhost;Database=orchestrator;Username=me)"),
     };
 
     /// <summary>

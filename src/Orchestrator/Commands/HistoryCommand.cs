@@ -7,7 +7,7 @@ namespace Orchestrator.Cli.Commands;
 internal static class HistoryCommand
 {
     public const string Help = """
-        usage: orchestrator history --work-dir DIR [--journal sqlite|postgres:CONNECTION]
+        usage: orchestrator history --work-dir DIR [--journal sqlite|sqlite:FILE|postgres:CONNECTION]
 
         Prints the job's journal: submission, rank starts, checkpoints, failures, restarts (with the
         checkpoint resumed from and the steps redone), and how it ended.
@@ -30,7 +30,9 @@ internal static class HistoryCommand
         JobSubmitted s => $"submitted       job {s.Spec.Job}, {s.Spec.Ranks} rank(s), {Length(s.Spec.Steps, s.Spec.Epochs)}, seed {s.Spec.JobOptions.Seed}" +
             (s.Spec.Faults.Length > 0 ? $", faults {string.Join(" ", s.Spec.Faults)}" : ""),
         JobExtended x => $"extended        to {Length(x.Steps, x.Epochs)}",
-        RanksStarted r => $"ranks started   generation {r.Generation}, {r.Ranks} rank(s), {(r.FromCheckpoint is null ? "fresh" : $"from {r.FromCheckpoint}")} at step {r.FromStep}",
+        RanksStarted r => $"ranks started   generation {r.Generation}, {r.Ranks} rank(s), {(r.FromCheckpoint is null ? "fresh" : $"from {r.FromCheckpoint}")} at step {r.FromStep}" +
+            (r.Nodes is { Length: > 0 } nodes ? $", on {string.Join(" ", nodes.Select(Cluster.JobFollower.Short))}" : ""),
+        WorldResized w => $"world resized   {w.FromRanks} -> {w.ToRanks} rank(s) at {w.Checkpoint} (step {w.Step}): {w.Reason}",
         CheckpointCommitted c => string.Create(CultureInfo.InvariantCulture, $"checkpoint      {c.Name} ({c.Reason}) at step {c.Step}, loss {c.Loss:0.0000}, weights {Short(c.WeightsSha256)}"),
         FaultFired f => $"fault injected  {f.FaultId}",
         RankFailed f => $"rank failed     rank {f.Rank} at step {f.Step}: {f.Reason}",

@@ -15,9 +15,9 @@ internal static class JournalReader
         var workDir = Path.GetFullPath(parsed.Value("--work-dir") ?? throw new UsageException($"--work-dir is required (orchestrator {command} --work-dir DIR)"));
         var journal = JournalSettings.Parse(parsed.Value("--journal"), workDir);
         journal.CheckReachable();
-        if (journal.ProviderName == JournalSettings.SqliteProvider && !File.Exists(Path.Combine(workDir, "journal.db")))
+        if (journal.SqliteFile is { } file && !File.Exists(file))
         {
-            throw new UsageException($"no job journal in {workDir} (run 'orchestrator train --work-dir {workDir} ...' first)");
+            throw new UsageException($"no job journal at {file} (run 'orchestrator train --work-dir {workDir} ...' first, or name a cluster's journal with --journal sqlite:FILE)");
         }
         using var system = OrchestratorSystem.Create("orchestrator-reader", journal);
         var reader = system.ActorOf(JobHistoryReader.Props(JobSupervisor.PersistenceIdFor(workDir)));

@@ -7,13 +7,21 @@ namespace Orchestrator.Cli.Commands;
 internal static class StatusCommand
 {
     public const string Help = """
-        usage: orchestrator status --work-dir DIR [--journal sqlite|postgres:CONNECTION]
+        usage: orchestrator status --work-dir DIR [--journal sqlite|sqlite:FILE|postgres:CONNECTION]
+               orchestrator status --cluster HOST:PORT     nodes, their health and devices, and every job
 
         Shows the job's state, step, loss, last checkpoint and its age, failures and restarts.
         """;
 
     public static int Run(IReadOnlyList<string> args)
     {
+        var cluster = args.ToList().IndexOf("--cluster");
+        if (cluster >= 0)
+        {
+            return args.Count == 2 && cluster == 0
+                ? Cluster.ClusterCommands.Status(Cluster.ClusterOptions.HostPort("--cluster", args[1]))
+                : throw new UsageException("status --cluster HOST:PORT takes no other options");
+        }
         var (workDir, history) = JournalReader.Read("status", args);
         var state = history.State;
         var spec = state.Spec!;

@@ -51,7 +51,7 @@ internal static class TrainCommand
           --quiet                      no progress display
         """;
 
-    private static readonly HashSet<string> ValueOptions =
+    internal static readonly HashSet<string> ValueOptions =
     [
         "--job", "--work-dir", "--steps", "--epochs", "--ranks", "--checkpoint-every", "--checkpoint-every-epochs", "--checkpoint-every-seconds",
         "--keep", "--name-template", "--resume", "--load-from", "--remove-prefix", "--add-prefix", "--revise-key", "--ignore-keys",
@@ -59,9 +59,9 @@ internal static class TrainCommand
         "--step-timeout", "--max-restarts", "--restart-window", "--restart-backoff", "--inject-fault", "--journal", "--metrics-port",
     ];
 
-    private static readonly HashSet<string> Repeatable = ["--inject-fault"];
+    internal static readonly HashSet<string> Repeatable = ["--inject-fault"];
 
-    private static readonly HashSet<string> Switches =
+    internal static readonly HashSet<string> Switches =
     [
         "--no-save-last", "--delete-existing", "--no-optimizer-state", "--no-scheduler-state", "--non-strict", "--quiet",
     ];

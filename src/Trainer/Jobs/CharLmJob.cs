@@ -15,6 +15,8 @@ namespace Orchestrator.Trainer.Jobs;
 public static class CharLmJob
 {
     public const string Name = "charlm";
+
+    public const int DefaultBatchSize = 64;
     private const int Context = 16;
 
     private static readonly string[] Subjects = ["the trainer", "a checkpoint", "the cluster", "rank zero", "the optimizer", "a node"];
@@ -42,7 +44,7 @@ public static class CharLmJob
             Model = model,
             Optimizer = optim.Adam(model.parameters(), options.LearningRate ?? 3e-3),
             LearningRate = new WarmupCosineLearningRate(options.LearningRate ?? 3e-3, WarmupSteps: 50, TotalSteps: 2000, Floor: 3e-4),
-            Data = new ShuffledTensorDataset(tensor(inputs).reshape(windows, Context), tensor(targets), options.BatchSize ?? 64, options.Rank, options.Ranks),
+            Data = new ShuffledTensorDataset(tensor(inputs).reshape(windows, Context), tensor(targets), options.BatchSize ?? DefaultBatchSize, options.Rank, options.Ranks),
             Loss = batch => nn.functional.cross_entropy(model.call(batch.Input), batch.Target),
             Device = device,
         };

@@ -14,6 +14,8 @@ namespace Orchestrator.Trainer.Jobs;
 public static class CnnJob
 {
     public const string Name = "cnn";
+
+    public const int DefaultBatchSize = 32;
     private const int Side = 16;
     private const int Classes = 4;
 
@@ -36,7 +38,7 @@ public static class CnnJob
             Model = model,
             Optimizer = optim.Adam(model.parameters(), options.LearningRate ?? 2e-3),
             LearningRate = new StepDecayLearningRate(options.LearningRate ?? 2e-3, StepSize: 200, Gamma: 0.5),
-            Data = new ShuffledTensorDataset(images, labels, options.BatchSize ?? 32, options.Rank, options.Ranks),
+            Data = new ShuffledTensorDataset(images, labels, options.BatchSize ?? DefaultBatchSize, options.Rank, options.Ranks),
             Loss = batch => nn.functional.cross_entropy(model.call(batch.Input), batch.Target),
             Device = device,
         };

@@ -12,6 +12,15 @@ public static class JobCatalog
 
     public static IReadOnlyCollection<string> Names => Factories.Keys;
 
+    /// <summary>The global batch a job trains with: ranks split it, so a world size must divide it.</summary>
+    public static int BatchSize(string name, BuiltInJobOptions options) => options.BatchSize ?? name switch
+    {
+        MlpJob.Name => MlpJob.DefaultBatchSize,
+        CnnJob.Name => CnnJob.DefaultBatchSize,
+        CharLmJob.Name => CharLmJob.DefaultBatchSize,
+        _ => throw new ArgumentException($"unknown job '{name}' (choose {string.Join(", ", Names)})"),
+    };
+
     public static Func<TrainingJob> Factory(string name, BuiltInJobOptions options) =>
         Factories.TryGetValue(name, out var create)
             ? () => create(options)

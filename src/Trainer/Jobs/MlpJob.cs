@@ -11,6 +11,8 @@ namespace Orchestrator.Trainer.Jobs;
 public static class MlpJob
 {
     public const string Name = "mlp";
+
+    public const int DefaultBatchSize = 64;
     private const int Inputs = 16;
 
     public static TrainingJob Create(BuiltInJobOptions options)
@@ -30,7 +32,7 @@ public static class MlpJob
             Model = model,
             Optimizer = optim.Adam(model.parameters(), options.LearningRate ?? 1e-3),
             LearningRate = new ConstantLearningRate(options.LearningRate ?? 1e-3),
-            Data = new ShuffledTensorDataset(x, y, options.BatchSize ?? 64, options.Rank, options.Ranks),
+            Data = new ShuffledTensorDataset(x, y, options.BatchSize ?? DefaultBatchSize, options.Rank, options.Ranks),
             Loss = batch => nn.functional.mse_loss(model.call(batch.Input), batch.Target),
             Device = device,
         };

@@ -111,7 +111,7 @@ public sealed class BadInputTests : IDisposable
     [Fact]
     public void Unknown_journal_kind() =>
         AssertRefused(CliProcess.Train("mlp", _temp.Sub("run"), 10, more: ["--journal", "mysql"]),
-            "error: journal 'mysql' is not 'sqlite' or 'postgres:CONNECTION-STRING' (e.g. postgres:Host=localhost;Database=orchestrator;Username=me)");
+            "error: journal 'mysql' is not 'sqlite', 'sqlite:FILE' or 'postgres:CONNECTION-STRING' (e.g. postgres:Host=localhost;Database=orchestrator;Username=me)");
 
     [Fact]
     public void Unreachable_PostgreSQL_journal()
@@ -124,7 +124,7 @@ public sealed class BadInputTests : IDisposable
 
     [Fact]
     public void History_of_a_work_dir_without_a_job() =>
-        AssertRefused(["history", "--work-dir", _temp.Path], $"error: no job journal in {_temp.Path} (run 'orchestrator train --work-dir {_temp.Path} ...' first)");
+        AssertRefused(["history", "--work-dir", _temp.Path], $"error: no job journal at {Path.Combine(_temp.Path, "journal.db")} (run 'orchestrator train --work-dir {_temp.Path} ...' first, or name a cluster's journal with --journal sqlite:FILE)");
 
     [Fact]
     public void Unknown_command() => AssertRefused(["fly"], "error: unknown command 'fly' (orchestrator --help lists them)");

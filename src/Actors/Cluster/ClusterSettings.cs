@@ -1,0 +1,56 @@
+using Akka.Configuration;
+using Orchestrator.Actors.Persistence;
+
+namespace Orchestrator.Actors.Cluster;
+
+/// <summary>
+/// A node's configuration, layered: flags and environment variables over a <c>--config</c> file over the
+/// embedded cluster-config/cluster.hocon over the single-process defaults.
+/// </summary>
+public sealed record ClusterSettings(string Hostname, int Port, string[] Seeds, string[] Devices, string? ConfigFile, string? Secret, JournalSettings Journal)
+{
+    public const string SystemName = "orchestrator";
+
+    public static Config Defaults { get; } = LoadEmbedded();
+
+    public static string AddressOf(string hostPort) => $"akka.tcp://{SystemName}@{hostPort}";
+
+    public Config ToConfig()
+    {
+        var file = ConfigFile is null ? Config.Empty : ConfigurationFactory.ParseString(File.ReadAllText(ConfigFile));
+        var seeds = string.Join(", ", Seeds.Select(s => Quote(AddressOf(s))));
+        var devices = string.Join(", ", Devices.Select(Quote));
+        var flags = ConfigurationFactory.ParseString($$"""
+            akka.remote.dot-netty.tcp.hostname = {{Quote(Hostname)}}
+            akka.remote.dot-netty.tcp.port = {{Port}}
+            akka.cluster.seed-nodes = [{{seeds}}]
+            orchestrator.node.devices = [{{devices}}]
+            """);
+        var secret = Secret is null ? Config.Empty : ConfigurationFactory.ParseString($"orchestrator.cluster.secret = {Quote(Secret)}");
+        return secret.WithFallback(flags).WithFallback(file).WithFallback(Journal.ToConfig()).WithFallback(Defaults).WithFallback(OrchestratorSystem.Reference);
+    }
+
+    /// <summary>
+    /// What a command-line client (submit, status, stop, drain) runs: remoting only, never a member. A client
+    /// config file (TLS settings, for one) is layered under the address, which is always the client's own.
+    /// </summary>
+    public static Config ClientConfig(string hostname, string? configFile) => ConfigurationFactory.ParseString($$"""
+        akka.actor.provider = remote
+        # A client reports its own errors in one line; a node it talked to going away is not one of them.
+        akka.loglevel = OFF
+        akka.stdout-loglevel = OFF
+        akka.remote.dot-netty.tcp.hostname = {{Quote(hostname)}}
+        akka.remote.dot-netty.tcp.port = 0
+        """).WithFallback(configFile is null ? Config.Empty : ConfigurationFactory.ParseString(File.ReadAllText(configFile)))
+        .WithFallback(Defaults).WithFallback(OrchestratorSystem.Reference);
+
+    private static Config LoadEmbedded()
+    {
+        using var stream = typeof(ClusterSettings).Assembly.GetManifestResourceStream("Orchestrator.Actors.cluster.hocon")
+            ?? throw new InvalidOperationException("cluster.hocon is not embedded in Orchestrator.Actors");
+        using var reader = new StreamReader(stream);
+        return ConfigurationFactory.ParseString(reader.ReadToEnd());
+    }
+
+    private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+}

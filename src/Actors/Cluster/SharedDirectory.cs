@@ -1,0 +1,40 @@
+namespace Orchestrator.Actors.Cluster;
+
+/// <summary>
+/// The check that a node sees the same checkpoint directory as the job: the job writes a probe file with a
+/// fresh token, every node must read that token back. A node with its own empty folder at the same path (a
+/// volume not mounted) fails it, which is the point.
+/// </summary>
+public static class SharedDirectory
+{
+    public const string ProbeFileName = ".orchestrator-probe";
+
+    public static (string Path, string Token) WriteProbe(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var token = ClusterCredentials.NewNonce();
+        var path = Path.Combine(directory, ProbeFileName);
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, token);
+        File.Move(temp, path, overwrite: true);
+        return (path, token);
+    }
+
+    public static string? Problem(CheckDirectory check)
+    {
+        if (!Directory.Exists(check.Directory))
+        {
+            return $"cannot see checkpoint directory {check.Directory} (mount the shared volume at the same path on every node)";
+        }
+        try
+        {
+            return File.ReadAllText(check.ProbeFile).Trim() == check.Token
+                ? null
+                : $"checkpoint directory {check.Directory} is not the job's (a local folder, not the shared volume?); mount the shared volume at the same path on every node";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"cannot read checkpoint directory {check.Directory} ({e.Message}); mount the shared volume at the same path on every node, readable and writable";
+        }
+    }
+}

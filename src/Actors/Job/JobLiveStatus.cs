@@ -1,0 +1,11 @@
+namespace Orchestrator.Actors.Job;
+
+/// <summary>A job's state as its supervisor sees it now (asked by <c>status --cluster</c>).</summary>
+public sealed record JobLiveStatus(
+    string Job, string WorkDir, string State, string? Why, long Step, long Total, double Loss, int WorldSize,
+    string[] RankNodes, string? LastCheckpoint, int Restarts);
+
+public sealed class GetJobStatus
+{
+    public static readonly GetJobStatus Instance = new();
+}

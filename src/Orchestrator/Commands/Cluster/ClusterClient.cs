@@ -1,0 +1,73 @@
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using Akka.Actor;
+using Orchestrator.Actors.Cluster;
+
+namespace Orchestrator.Cli.Commands.Cluster;
+
+/// <summary>
+/// A short-lived connection from a command (submit, status, stop, drain) to the cluster's coordinator,
+/// through the singleton proxy on the node named by --cluster. The client is never a cluster member.
+/// </summary>
+internal sealed class ClusterClient : IDisposable
+{
+    public const string ProxyName = "coordinator-proxy";
+    public const string ClientConfigVariable = "ORCHESTRATOR_CLIENT_CONFIG";
+
+    private readonly ActorSystem _system;
+    private readonly ActorSelection _coordinator;
+
+    public ClusterClient(string hostPort)
+    {
+        HostPort = hostPort;
+        _system = ActorSystem.Create("orchestrator-client", ClusterSettings.ClientConfig(LocalAddressFacing(hostPort), ClientConfigFile()));
+        _coordinator = _system.ActorSelection($"{ClusterSettings.AddressOf(hostPort)}/user/{ProxyName}");
+    }
+
+    public string HostPort { get; }
+
+    public T Ask<T>(object message, TimeSpan timeout)
+    {
+        try
+        {
+            return _coordinator.Ask<T>(message, timeout).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+        {
+            throw new ClusterUnreachableException($"no answer from the cluster at {HostPort} within {timeout.TotalSeconds:0} s (is a node running there, and has the cluster formed?)");
+        }
+    }
+
+    public void Dispose() => _system.Terminate().Wait(TimeSpan.FromSeconds(10));
+
+    // A cluster with TLS needs the same remoting settings on its clients; no flag for it, since --config
+    // already means the job's config file to submit.
+    private static string? ClientConfigFile()
+    {
+        var file = Environment.GetEnvironmentVariable(ClientConfigVariable);
+        if (string.IsNullOrEmpty(file))
+        {
+            return null;
+        }
+        return File.Exists(file) ? file : throw new UsageException($"{ClientConfigVariable} names {file}, which does not exist (point it at the HOCON file the nodes use, e.g. cluster-config/tls.hocon)");
+    }
+
+    // Replies come back to this process, so it must listen on an address the node can reach: loopback for a
+    // local cluster, otherwise this machine's first non-loopback IPv4 address.
+    private static string LocalAddressFacing(string hostPort)
+    {
+        var host = hostPort[..hostPort.LastIndexOf(':')];
+        if (host is "localhost" || IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip))
+        {
+            return "127.0.0.1";
+        }
+        return NetworkInterface.GetAllNetworkInterfaces()
+            .Where(n => n.OperationalStatus == OperationalStatus.Up && n.NetworkInterfaceType != NetworkInterfaceType.Loopback)
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
+            .Select(a => a.Address)
+            .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)?.ToString() ?? "127.0.0.1";
+    }
+}
+
+internal sealed class ClusterUnreachableException(string message) : Exception(message);

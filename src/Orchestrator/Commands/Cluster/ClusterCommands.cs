@@ -1,0 +1,65 @@
+using Orchestrator.Actors.Cluster;
+
+namespace Orchestrator.Cli.Commands.Cluster;
+
+/// <summary><c>status --cluster</c>, <c>stop --cluster</c> and <c>drain --cluster</c>: small questions and orders to the coordinator.</summary>
+internal static class ClusterCommands
+{
+    public const string StopHelp = """
+        usage: orchestrator stop --cluster HOST:PORT --work-dir DIR [--secret-file FILE]
+
+        Stops the job with a final checkpoint; submitting it again continues it.
+        """;
+
+    public const string DrainHelp = """
+        usage: orchestrator drain --cluster HOST:PORT --node HOST:PORT [--secret-file FILE]
+
+        Moves work off a node before it is removed: every job with ranks there checkpoints at once and
+        continues on the other nodes (smaller, if its --min-ranks allows; otherwise it waits).
+        """;
+
+    public static int Status(string hostPort)
+    {
+        using var client = new ClusterClient(hostPort);
+        var status = client.Ask<ClusterStatus>(GetClusterStatus.Instance, TimeSpan.FromSeconds(15));
+        System.Console.Out.WriteLine($"nodes ({status.Nodes.Length}):");
+        foreach (var node in status.Nodes)
+        {
+            System.Console.Out.WriteLine($"  {JobFollower.Short(node.Address),-22} {node.Status,-12} {string.Join(",", node.Devices)}{(node.Problem is { } p ? $"  ({p})" : "")}");
+        }
+        System.Console.Out.WriteLine($"jobs ({status.Jobs.Length}):");
+        foreach (var job in status.Jobs)
+        {
+            System.Console.Out.WriteLine($"  {job.WorkDir}: {JobFollower.Describe(job)}");
+        }
+        return ExitCodes.Ok;
+    }
+
+    public static int Stop(IReadOnlyList<string> args)
+    {
+        var parsed = ParsedArguments.Parse("stop", args, new HashSet<string> { "--cluster", "--work-dir", "--secret-file" }, new HashSet<string>());
+        var workDir = Path.GetFullPath(parsed.Value("--work-dir") ?? throw new UsageException("--work-dir is required (the job's work dir)"));
+        return Order(parsed, new StopClusterJob(workDir, Proof(parsed, workDir)));
+    }
+
+    public static int Drain(IReadOnlyList<string> args)
+    {
+        var parsed = ParsedArguments.Parse("drain", args, new HashSet<string> { "--cluster", "--node", "--secret-file" }, new HashSet<string>());
+        var node = ClusterOptions.HostPort("--node", parsed.Value("--node"));
+        return Order(parsed, new DrainNode(node, Proof(parsed, node)));
+    }
+
+    private static int Order(ParsedArguments parsed, object order)
+    {
+        using var client = new ClusterClient(ClusterOptions.HostPort("--cluster", parsed.Value("--cluster")));
+        var answer = client.Ask<ClusterCommandAnswer>(order, TimeSpan.FromSeconds(15));
+        if (!answer.Done)
+        {
+            throw new UsageException(answer.Message);
+        }
+        System.Console.Out.WriteLine(answer.Message);
+        return ExitCodes.Ok;
+    }
+
+    private static string Proof(ParsedArguments parsed, string subject) => new ClusterCredentials(ClusterOptions.Secret(parsed) ?? "", []).Prove(subject);
+}

@@ -1,0 +1,76 @@
+using Orchestrator.Actors.Cluster;
+using Orchestrator.Actors.Persistence;
+
+namespace Orchestrator.Cli.Commands.Cluster;
+
+/// <summary>Cluster flags, each with an environment variable behind it (containers set those instead).</summary>
+internal static class ClusterOptions
+{
+    public static ClusterSettings NodeSettings(ParsedArguments parsed)
+    {
+        var port = parsed.Int("--port") ?? EnvInt("ORCHESTRATOR_PORT") ?? 4053;
+        if (port is < 1 or > 65535)
+        {
+            throw new UsageException($"--port {port} must be between 1 and 65535");
+        }
+        var hostname = parsed.Value("--hostname") ?? Env("ORCHESTRATOR_HOSTNAME") ?? "127.0.0.1";
+        var seeds = HostPorts("--seeds", parsed.Value("--seeds") ?? Env("ORCHESTRATOR_SEEDS")
+            ?? throw new UsageException("--seeds is required (host:port of one or more seed nodes; a seed names itself first)"));
+        var devices = (parsed.Value("--devices") ?? Env("ORCHESTRATOR_DEVICES") ?? "cpu").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var device in devices)
+        {
+            if (device != "cpu" && !(device.StartsWith("cuda", StringComparison.Ordinal) && (device == "cuda" || int.TryParse(device.AsSpan(5), out _) && device[4] == ':')))
+            {
+                throw new UsageException($"--devices entry '{device}' is not cpu, cuda or cuda:N");
+            }
+        }
+        if (devices.Length == 0)
+        {
+            throw new UsageException("--devices is empty (give at least one: cpu, or cuda:0,...)");
+        }
+        var configFile = parsed.Value("--config");
+        if (configFile is not null && !File.Exists(configFile))
+        {
+            throw new UsageException($"--config {configFile} does not exist");
+        }
+        var journal = parsed.Value("--journal") ?? Env("ORCHESTRATOR_JOURNAL")
+            ?? throw new UsageException("--journal is required on a node: postgres:CONNECTION for a real cluster, or sqlite:FILE for nodes on one machine");
+        if (journal == "sqlite")
+        {
+            throw new UsageException("--journal sqlite names no file on a node; use sqlite:FILE (on the shared volume) or postgres:CONNECTION");
+        }
+        return new ClusterSettings(hostname, port, seeds, devices, configFile, Secret(parsed), JournalSettings.Parse(journal, "."));
+    }
+
+    /// <summary>The secret from --secret-file or ORCHESTRATOR_SECRET; null leaves the config's (empty by default).</summary>
+    public static string? Secret(ParsedArguments parsed)
+    {
+        if (parsed.Value("--secret-file") is { } file)
+        {
+            return File.Exists(file) ? File.ReadAllText(file).Trim() : throw new UsageException($"--secret-file {file} does not exist");
+        }
+        return Env("ORCHESTRATOR_SECRET");
+    }
+
+    public static string HostPort(string flag, string? text) => HostPorts(flag, text ?? throw new UsageException($"{flag} HOST:PORT is required"))[0];
+
+    private static string[] HostPorts(string flag, string text)
+    {
+        var list = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var item in list)
+        {
+            var colon = item.LastIndexOf(':');
+            if (colon <= 0 || !int.TryParse(item.AsSpan(colon + 1), out var port) || port is < 1 or > 65535)
+            {
+                throw new UsageException($"{flag} entry '{item}' is not HOST:PORT");
+            }
+        }
+        return list.Length > 0 ? list : throw new UsageException($"{flag} is empty (HOST:PORT)");
+    }
+
+    private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
+
+    private static int? EnvInt(string name) => Env(name) is { } text
+        ? int.TryParse(text, out var value) ? value : throw new UsageException($"{name}='{text}' is not a port number")
+        : null;
+}

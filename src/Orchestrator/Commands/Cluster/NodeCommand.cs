@@ -1,0 +1,57 @@
+using Akka.Actor;
+using Akka.Cluster.Tools.Singleton;
+using Orchestrator.Actors.Cluster;
+using Orchestrator.Actors.Persistence;
+using Orchestrator.Cli.Console;
+
+namespace Orchestrator.Cli.Commands.Cluster;
+
+/// <summary>
+/// <c>orchestrator node</c>: one cluster member. It offers its devices as ranks, can host the job
+/// coordinator (a cluster singleton) and runs until stopped (Ctrl-C leaves the cluster gracefully).
+/// </summary>
+internal static class NodeCommand
+{
+    public const string Help = """
+        usage: orchestrator node --port P --seeds HOST:PORT[,HOST:PORT] [options]
+
+          --port P               port for cluster traffic (env ORCHESTRATOR_PORT; default 4053)
+          --hostname H           the address other nodes reach this one at (env ORCHESTRATOR_HOSTNAME; default 127.0.0.1)
+          --seeds LIST           seed nodes, host:port separated by commas; a seed lists itself first to start
+                                 a new cluster (env ORCHESTRATOR_SEEDS)
+          --devices LIST         devices offered as ranks, one rank each: cpu,cpu or cuda:0,cuda:1 (env ORCHESTRATOR_DEVICES; default cpu)
+          --journal J            the shared job journal: postgres:CONNECTION (a real cluster) or sqlite:FILE
+                                 (nodes on one machine) (env ORCHESTRATOR_JOURNAL)
+          --secret-file FILE     the cluster secret; every node and client must have the same (env ORCHESTRATOR_SECRET holds it directly)
+          --config FILE          HOCON laid over cluster-config/cluster.hocon (flags win)
+
+        Checkpoint and work directories must be on a volume every node mounts at the same path: a node that
+        cannot see a job's checkpoint directory is given no ranks of that job, and says so.
+        """;
+
+    private static readonly HashSet<string> ValueOptions = ["--port", "--hostname", "--seeds", "--devices", "--journal", "--secret-file", "--config"];
+
+    public static int Run(IReadOnlyList<string> args)
+    {
+        var parsed = ParsedArguments.Parse("node", args, ValueOptions, new HashSet<string>());
+        if (parsed.Positionals.Count > 0)
+        {
+            throw new UsageException($"unexpected argument '{parsed.Positionals[0]}' (orchestrator node --help)");
+        }
+        var settings = ClusterOptions.NodeSettings(parsed);
+        settings.Journal.CheckReachable();
+        var config = settings.ToConfig();
+        var credentials = ClusterCredentials.From(config);
+        var outcome = new NodeOutcome();
+        using var system = ActorSystem.Create(ClusterSettings.SystemName, config);
+        var reporter = system.ActorOf(NodeReporter.Props(), "console");
+        system.ActorOf(NodeAgent.Props(settings.Devices, credentials, outcome), NodeAgent.Name);
+        system.ActorOf(ClusterSingletonManager.Props(
+            ClusterCoordinator.Props(reporter, credentials), PoisonPill.Instance, ClusterSingletonManagerSettings.Create(system)), "coordinator");
+        system.ActorOf(ClusterSingletonProxy.Props("/user/coordinator", ClusterSingletonProxySettings.Create(system)), ClusterClient.ProxyName);
+        System.Console.Out.WriteLine($"node {settings.Hostname}:{settings.Port} offering {string.Join(",", settings.Devices)}; seeds {string.Join(",", settings.Seeds)}");
+        using var stop = new StopSignals(() => Akka.Cluster.Cluster.Get(system).Leave(Akka.Cluster.Cluster.Get(system).SelfAddress));
+        system.WhenTerminated.Wait();
+        return outcome.Refusal is null ? ExitCodes.Ok : ExitCodes.BadInput;
+    }
+}

@@ -1,0 +1,62 @@
+using Orchestrator.Actors.Cluster;
+using Orchestrator.Actors.Job;
+
+namespace Orchestrator.Cli.Commands.Cluster;
+
+/// <summary><c>orchestrator submit</c>: hands a job to the cluster's coordinator, and with --wait follows it to its end.</summary>
+internal static class SubmitCommand
+{
+    public const string Help = """
+        usage: orchestrator submit --cluster HOST:PORT --job mlp|cnn|charlm --work-dir DIR
+                                   [--ranks R | --min-ranks A --max-ranks B] [--wait] [train options]
+
+          --cluster HOST:PORT    any node of the cluster
+          --work-dir DIR         on the volume every node mounts at the same path (checkpoints go there)
+          --ranks R              exactly R ranks (the job waits while fewer devices are there)
+          --min-ranks A          elastic: go on with as few as A ranks when nodes are lost...
+          --max-ranks B          ...and grow up to B at a checkpoint when nodes join
+          --wait                 follow the job until it ends; exit code as for train
+          --secret-file FILE     the cluster secret (env ORCHESTRATOR_SECRET)
+        Any `train` option except --journal and --metrics-port (the cluster's nodes hold those) applies too.
+        A world size must divide the global batch (--batch-size); the global batch stays the same at any size.
+        """;
+
+    public static int Run(IReadOnlyList<string> args)
+    {
+        var options = new HashSet<string>(TrainCommand.ValueOptions) { "--cluster", "--min-ranks", "--max-ranks", "--secret-file" };
+        options.Remove("--journal");
+        options.Remove("--metrics-port");
+        var parsed = ParsedArguments.Parse("submit", args, options, new HashSet<string>(TrainCommand.Switches) { "--wait" }, TrainCommand.Repeatable);
+        if (parsed.Positionals.Count > 0)
+        {
+            throw new UsageException($"unexpected argument '{parsed.Positionals[0]}' (orchestrator submit --help)");
+        }
+        var cluster = ClusterOptions.HostPort("--cluster", parsed.Value("--cluster"));
+        var config = parsed.Value("--config") is { } path ? TrainConfigFile.Read(path) : new TrainConfigFile();
+        var spec = TrainSpecBuilder.Build(parsed, config);
+        var min = parsed.Int("--min-ranks");
+        var max = parsed.Int("--max-ranks");
+        var ranks = parsed.Int("--ranks") ?? config.Ranks ?? max ?? min ?? 1;
+        spec = spec with { Ranks = ranks, MinRanks = min ?? Math.Min(ranks, max ?? ranks), MaxRanks = max ?? Math.Max(ranks, min ?? ranks) };
+        if (spec.MinRanks < 1 || spec.MinRanks > spec.MaxRanks)
+        {
+            throw new UsageException($"--min-ranks {spec.MinRanks} must be at least 1 and at most --max-ranks {spec.MaxRanks}");
+        }
+        spec = spec with { Ranks = spec.MaxRanks!.Value };
+        JobSpecValidator.Validate(spec);
+        var sizing = new WorldSizing(spec.MinRanks!.Value, spec.MaxRanks!.Value, Trainer.Jobs.JobCatalog.BatchSize(spec.Job, spec.JobOptions));
+        if (sizing.SizeFor(spec.MaxRanks.Value) is null)
+        {
+            throw new UsageException($"no world size between {spec.MinRanks} and {spec.MaxRanks} divides the global batch of {sizing.GlobalBatch}; change --batch-size or the rank bounds");
+        }
+        var credentials = new ClusterCredentials(ClusterOptions.Secret(parsed) ?? "", []);
+        using var client = new ClusterClient(cluster);
+        var answer = client.Ask<SubmitAnswer>(new SubmitJob(spec, credentials.Prove(spec.WorkDir)), TimeSpan.FromSeconds(30));
+        if (!answer.Accepted)
+        {
+            throw new UsageException(answer.Message);
+        }
+        System.Console.Out.WriteLine(answer.Message);
+        return parsed.Has("--wait") ? JobFollower.Follow(client, spec.WorkDir) : ExitCodes.Ok;
+    }
+}
