@@ -1,0 +1,45 @@
+using Orchestrator.Tests.Support;
+
+namespace Orchestrator.Tests.Cluster;
+
+/// <summary>Nodes on 127.0.0.1 sharing one temp folder (the "shared volume") and one SQLite journal file.</summary>
+public sealed class LocalCluster : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+    private readonly List<NodeProcess> _processes = [];
+
+    public LocalCluster()
+    {
+        Directory.CreateDirectory(Shared);
+        Directory.CreateDirectory(System.IO.Path.Combine(_temp.Path, "journal"));
+    }
+
+    /// <summary>Where work dirs go: every node sees it, except one started with it hidden.</summary>
+    public string Shared => System.IO.Path.Combine(_temp.Path, "shared");
+
+    public string JournalFile => System.IO.Path.Combine(_temp.Path, "journal", "cluster.db");
+
+    public string Path => _temp.Path;
+
+    public NodeProcess Node(int port, string seeds, string? secret = null, string? config = null, bool withoutSharedVolume = false) =>
+        Track(NodeProcess.StartNode(port, seeds, JournalFile, secret, config, withoutSharedVolume ? Shared : null));
+
+    public NodeProcess Client(params string[] args) => Track(NodeProcess.StartClient(args));
+
+    public CliResult History(string workDir) => CliProcess.Run(["history", "--work-dir", workDir, "--journal", $"sqlite:{JournalFile}"]);
+
+    public void Dispose()
+    {
+        foreach (var process in _processes)
+        {
+            process.Dispose();
+        }
+        _temp.Dispose();
+    }
+
+    private NodeProcess Track(NodeProcess process)
+    {
+        _processes.Add(process);
+        return process;
+    }
+}

@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Threading.Channels;
+
+namespace Orchestrator.Tests.Support;
+
+/// <summary>
+/// A real <c>orchestrator</c> process (a cluster node, or a client following a job) whose stdout and stderr
+/// lines can be awaited as they come, and which can be killed with SIGKILL like a machine dying.
+/// </summary>
+public sealed class NodeProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _all = new();
+    private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
+    private readonly Task[] _pumps;
+    private bool _disposed;
+
+    private NodeProcess(Process process)
+    {
+        _process = process;
+        _pumps = [Pump(process.StandardOutput), Pump(process.StandardError)];
+        _ = Task.WhenAll(_pumps).ContinueWith(_ => _lines.Writer.TryComplete(), TaskScheduler.Default);
+    }
+
+    public int Port { get; private init; }
+
+    public string HostPort => $"127.0.0.1:{Port}";
+
+    public string Text
+    {
+        get
+        {
+            lock (_all)
+            {
+                return _all.ToString();
+            }
+        }
+    }
+
+    public static NodeProcess StartNode(int port, string seeds, string journalFile, string? secret = null, string? config = null, string? hideDirectory = null)
+    {
+        List<string> args = ["node", "--port", port.ToString(), "--seeds", seeds, "--journal", $"sqlite:{journalFile}"];
+        if (config is not null)
+        {
+            args.AddRange(["--config", config]);
+        }
+        var environment = secret is null ? null : new Dictionary<string, string> { ["ORCHESTRATOR_SECRET"] = secret };
+        return new NodeProcess(Launch(args, environment, hideDirectory)) { Port = port };
+    }
+
+    public static NodeProcess StartClient(IEnumerable<string> args) => new(Launch(args, null, null));
+
+    /// <summary>A port free right now on 127.0.0.1.</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan? within = null)
+    {
+        using var timeout = new CancellationTokenSource(within ?? CliProcess.Limit);
+        try
+        {
+            await foreach (var line in _lines.Reader.ReadAllAsync(timeout.Token))
+            {
+                if (match(line))
+                {
+                    return line;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            throw new Xunit.Sdk.XunitException($"no expected line within {(within ?? CliProcess.Limit).TotalSeconds:0} s; output so far:\n{Text}");
+        }
+        throw new Xunit.Sdk.XunitException($"process ended before the expected line; output:\n{Text}");
+    }
+
+    /// <summary>Waits until every fragment has appeared in some line, in any order.</summary>
+    public async Task WaitForAllAsync(IEnumerable<string> fragments, TimeSpan? within = null)
+    {
+        var missing = fragments.ToHashSet();
+        while (missing.Count > 0)
+        {
+            var line = await WaitForLineAsync(l => missing.Any(f => l.Contains(f, StringComparison.Ordinal)), within);
+            missing.RemoveWhere(f => line.Contains(f, StringComparison.Ordinal));
+        }
+    }
+
+    public void KillHard() => _process.Kill(entireProcessTree: true);
+
+    public int WaitForExit(TimeSpan within)
+    {
+        if (!_process.WaitForExit(within))
+        {
+            throw new Xunit.Sdk.XunitException($"process did not exit within {within.TotalSeconds:0} s; output:\n{Text}");
+        }
+        Task.WaitAll(_pumps, within);
+        return _process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+        _process.Dispose();
+    }
+
+    // hideDirectory: the node runs in its own mount namespace with an empty tmpfs over that directory, as a
+    // machine would that lacks the shared volume.
+    private static Process Launch(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment, string? hideDirectory)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "orchestrator.dll");
+        ProcessStartInfo start;
+        if (hideDirectory is null)
+        {
+            start = new ProcessStartInfo("dotnet");
+            start.ArgumentList.Add(dll);
+            foreach (var arg in args)
+            {
+                start.ArgumentList.Add(arg);
+            }
+        }
+        else
+        {
+            start = new ProcessStartInfo("unshare");
+            foreach (var arg in new[] { "--mount", "--", "sh", "-c", "mount -t tmpfs tmpfs \"$0\" && exec \"$@\"", hideDirectory, "dotnet", dll })
+            {
+                start.ArgumentList.Add(arg);
+            }
+            foreach (var arg in args)
+            {
+                start.ArgumentList.Add(arg);
+            }
+        }
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.Environment.Remove("ORCHESTRATOR_KILL_AT");
+        start.Environment.Remove("ORCHESTRATOR_SECRET");
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+        return Process.Start(start)!;
+    }
+
+    private Task Pump(StreamReader reader) => Task.Run(async () =>
+    {
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            lock (_all)
+            {
+                _all.AppendLine(line);
+            }
+            await _lines.Writer.WriteAsync(line);
+        }
+    });
+}
