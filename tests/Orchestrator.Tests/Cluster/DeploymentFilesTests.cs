@@ -59,6 +59,9 @@ public sealed class DeploymentFilesTests
         var environment = Map(seed, "environment");
         Assert.Equal($"{seed["hostname"]}:{environment["ORCHESTRATOR_PORT"]}", environment["ORCHESTRATOR_SEEDS"]);
         Assert.Equal(seed["hostname"], environment["ORCHESTRATOR_HOSTNAME"]);
+        // A seed that lists only itself and restarts alone forms a second cluster; it must not restart by itself.
+        Assert.Equal("no", seed["restart"]);
+        Assert.Equal("unless-stopped", Service("worker")["restart"]);
         Assert.Equal(".", seed["build"]);
         var dockerfile = File.ReadAllText(Path.Combine(Root, "Dockerfile"));
         Assert.Contains("dotnet publish src/Orchestrator", dockerfile);
