@@ -4,14 +4,17 @@ using Prometheus;
 
 namespace Orchestrator.Cli.Console;
 
-/// <summary>Serves the process's Prometheus metrics on 127.0.0.1 while a command runs, when a port is given.</summary>
+/// <summary>
+/// Serves the process's Prometheus metrics while a command runs, when a port is given: on 127.0.0.1 for
+/// train, on the node's own address for a cluster node (so a Prometheus elsewhere can scrape it).
+/// </summary>
 internal sealed class MetricsEndpoint : IDisposable
 {
     private readonly MetricServer? _server;
 
     private MetricsEndpoint(MetricServer? server) => _server = server;
 
-    public static MetricsEndpoint Start(int? port)
+    public static MetricsEndpoint Start(int? port, string hostname = "127.0.0.1")
     {
         if (port is null)
         {
@@ -21,16 +24,16 @@ internal sealed class MetricsEndpoint : IDisposable
         {
             throw new UsageException($"--metrics-port {port} is not a TCP port (1-65535)");
         }
-        var server = new MetricServer(hostname: "127.0.0.1", port: port.Value);
+        var server = new MetricServer(hostname: hostname, port: port.Value);
         try
         {
             server.Start();
         }
         catch (HttpListenerException e)
         {
-            throw new UsageException($"cannot serve metrics on 127.0.0.1:{port} ({e.Message}); choose another --metrics-port");
+            throw new UsageException($"cannot serve metrics on {hostname}:{port} ({e.Message}); choose another --metrics-port");
         }
-        System.Console.Error.WriteLine($"metrics: http://127.0.0.1:{port}/metrics");
+        System.Console.Error.WriteLine($"metrics: http://{hostname}:{port}/metrics");
         return new MetricsEndpoint(server);
     }
 

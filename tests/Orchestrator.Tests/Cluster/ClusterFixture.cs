@@ -21,8 +21,8 @@ public sealed class LocalCluster : IDisposable
 
     public string Path => _temp.Path;
 
-    public NodeProcess Node(int port, string seeds, string? secret = null, string? config = null, bool withoutSharedVolume = false) =>
-        Track(NodeProcess.StartNode(port, seeds, JournalFile, secret, config, withoutSharedVolume ? Shared : null));
+    public NodeProcess Node(int port, string seeds, string? secret = null, string? config = null, bool withoutSharedVolume = false, IEnumerable<string>? more = null) =>
+        Track(NodeProcess.StartNode(port, seeds, JournalFile, secret, config, withoutSharedVolume ? Shared : null, more));
 
     public NodeProcess Client(params string[] args) => Track(NodeProcess.StartClient(args));
 

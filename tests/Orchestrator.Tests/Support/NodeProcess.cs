@@ -40,9 +40,9 @@ public sealed class NodeProcess : IDisposable
         }
     }
 
-    public static NodeProcess StartNode(int port, string seeds, string journalFile, string? secret = null, string? config = null, string? hideDirectory = null)
+    public static NodeProcess StartNode(int port, string seeds, string journalFile, string? secret = null, string? config = null, string? hideDirectory = null, IEnumerable<string>? more = null)
     {
-        List<string> args = ["node", "--port", port.ToString(), "--seeds", seeds, "--journal", $"sqlite:{journalFile}"];
+        List<string> args = ["node", "--port", port.ToString(), "--seeds", seeds, "--journal", $"sqlite:{journalFile}", .. more ?? []];
         if (config is not null)
         {
             args.AddRange(["--config", config]);

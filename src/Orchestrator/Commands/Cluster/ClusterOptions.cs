@@ -52,6 +52,8 @@ internal static class ClusterOptions
         return Env("ORCHESTRATOR_SECRET");
     }
 
+    public static int? MetricsPort(ParsedArguments parsed) => parsed.Int("--metrics-port") ?? EnvInt("ORCHESTRATOR_METRICS_PORT");
+
     public static string HostPort(string flag, string? text) => HostPorts(flag, text ?? throw new UsageException($"{flag} HOST:PORT is required"))[0];
 
     private static string[] HostPorts(string flag, string text)

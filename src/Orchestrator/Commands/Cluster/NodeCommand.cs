@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster.Tools.Singleton;
 using Orchestrator.Actors.Cluster;
+using Orchestrator.Actors.Metrics;
 using Orchestrator.Actors.Persistence;
 using Orchestrator.Cli.Console;
 
@@ -24,12 +25,14 @@ internal static class NodeCommand
                                  (nodes on one machine) (env ORCHESTRATOR_JOURNAL)
           --secret-file FILE     the cluster secret; every node and client must have the same (env ORCHESTRATOR_SECRET holds it directly)
           --config FILE          HOCON laid over cluster-config/cluster.hocon (flags win)
+          --metrics-port P       serve Prometheus metrics at http://HOSTNAME:P/metrics: cluster members by status,
+                                 and the jobs whose supervisor runs here (env ORCHESTRATOR_METRICS_PORT)
 
         Checkpoint and work directories must be on a volume every node mounts at the same path: a node that
         cannot see a job's checkpoint directory is given no ranks of that job, and says so.
         """;
 
-    private static readonly HashSet<string> ValueOptions = ["--port", "--hostname", "--seeds", "--devices", "--journal", "--secret-file", "--config"];
+    private static readonly HashSet<string> ValueOptions = ["--port", "--hostname", "--seeds", "--devices", "--journal", "--secret-file", "--config", "--metrics-port"];
 
     public static int Run(IReadOnlyList<string> args)
     {
@@ -43,7 +46,9 @@ internal static class NodeCommand
         var config = settings.ToConfig();
         var credentials = ClusterCredentials.From(config);
         var outcome = new NodeOutcome();
+        using var metrics = MetricsEndpoint.Start(ClusterOptions.MetricsPort(parsed), settings.Hostname);
         using var system = ActorSystem.Create(ClusterSettings.SystemName, config);
+        system.ActorOf(ClusterMembersMetrics.Props(), "members-metrics");
         var reporter = system.ActorOf(NodeReporter.Props(), "console");
         system.ActorOf(NodeAgent.Props(settings.Devices, credentials, outcome), NodeAgent.Name);
         system.ActorOf(ClusterSingletonManager.Props(
