@@ -1,5 +1,10 @@
 using Orchestrator.Bench;
 
+if (args.FirstOrDefault() == GradientSyncProcess.Flag)
+{
+    return GradientSyncProcess.Run(args); // the second process of the gradient-sync row
+}
+
 // Usage: dotnet run -c Release --project bench/Orchestrator.Bench -- [--quick] [--out DIR]
 // Every ratio compares two measurements taken in this run, on this machine.
 var quick = args.Contains("--quick");
@@ -35,7 +40,8 @@ if (Environment.GetEnvironmentVariable("BENCH_ONLY") is { } only)
         "crash" => [RecoveryBenchmark.RankCrash(1, scratch)],
         "overhead" => [OverheadBenchmark.Run(ModelSize.Small, 1, 100, 1, threads, scratch)],
         "memory" => [MemoryBenchmark.Run(quick ? 3_000 : 10_000, threads, scratch)],
-        _ => throw new ArgumentException($"BENCH_ONLY={only}: kill, crash, overhead or memory"),
+        "sync" => [GradientSyncBenchmark.Run(1, 20, 3), GradientSyncBenchmark.Run(100, 2, 3)],
+        _ => throw new ArgumentException($"BENCH_ONLY={only}: kill, crash, overhead, memory or sync"),
     });
     Console.WriteLine(Report.Markdown(rows));
     return 0;
@@ -56,6 +62,8 @@ if (!quick)
 {
     Measure("checkpoints, 500 MB model", () => CheckpointBenchmark.Run(ModelSize.Large, 3, threads, scratch));
 }
+Measure("gradient sync across two processes, 1 MB", () => [GradientSyncBenchmark.Run(1, quick ? 20 : 50, repetitions)]);
+Measure("gradient sync across two processes, 100 MB", () => [GradientSyncBenchmark.Run(100, quick ? 1 : 3, quick ? 3 : repetitions)]);
 Measure("recovery from a rank crash", () => [RecoveryBenchmark.RankCrash(repetitions, scratch)]);
 Measure("recovery from kill -9", () => RecoveryBenchmark.ProcessKill(quick ? 2 : repetitions, scratch));
 

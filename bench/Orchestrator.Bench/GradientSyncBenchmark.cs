@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Akka.Actor;
+using Orchestrator.Actors.Cluster;
+
+namespace Orchestrator.Bench;
+
+/// <summary>
+/// Row 6: gradients averaged per second across two ranks in two processes on 127.0.0.1 (rank 1's chunks go
+/// over Akka.Remote to the supervisor's reduction and the averages come back), against a plain TCP copy of
+/// the same bytes each way between the same two processes.
+/// </summary>
+internal static class GradientSyncBenchmark
+{
+    public static Row Run(int megabytes, int stepsPerSample, int repetitions)
+    {
+        var totalLength = megabytes * (1 << 20) / sizeof(float);
+        var bytesPerStep = (double)totalLength * sizeof(float);
+        using var system = ActorSystem.Create("bench-host", ClusterSettings.ClientConfig("127.0.0.1", null));
+        system.ActorOf(GradientSyncReducer.Props(totalLength), "reducer");
+        var reducerPath = $"{((ExtendedActorSystem)system).Provider.DefaultAddress}/user/reducer";
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        using var peer = StartPeer(reducerPath, totalLength, ((IPEndPoint)listener.LocalEndpoint).Port);
+        try
+        {
+            using var socket = listener.AcceptTcpClient();
+            socket.NoDelay = true;
+            var ready = peer.StandardOutput.ReadLine() ?? throw new InvalidOperationException("the gradient-sync peer exited before it was ready");
+            var rank1 = system.ActorSelection(ready["ready ".Length..]).ResolveOne(TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
+            var step = 0L;
+            void SyncSteps(int steps)
+            {
+                for (var i = 0; i < steps; i++)
+                {
+                    rank1.Ask<StepSynced>(new RunStep(++step), TimeSpan.FromMinutes(5)).GetAwaiter().GetResult();
+                }
+            }
+            var stream = socket.GetStream();
+            var payload = new byte[1 << 20];
+            Random.Shared.NextBytes(payload);
+            SyncSteps(1); // connection, JIT and buffers warm before anything is timed
+            EchoCopy(stream, payload, (long)bytesPerStep);
+            var actors = Measurement.Repeat(repetitions, () => stepsPerSample * bytesPerStep / 1e6 / Measurement.Seconds(() => SyncSteps(stepsPerSample)));
+            var tcp = Measurement.Repeat(repetitions, () => stepsPerSample * bytesPerStep / 1e6 / Measurement.Seconds(() =>
+            {
+                for (var i = 0; i < stepsPerSample; i++)
+                {
+                    EchoCopy(stream, payload, (long)bytesPerStep);
+                }
+            }));
+            return new Row($"Gradient sync bandwidth, {megabytes} MB of gradients, 2 ranks in 2 processes", "MB/s",
+                actors, tcp, "plain TCP copy of the same bytes each way between the same processes", 0.7, true,
+                "each float array is serialized into a new byte array and framed by DotNetty, then copied again on receipt; one averaging actor");
+        }
+        finally
+        {
+            listener.Stop();
+            if (!peer.WaitForExit(10_000))
+            {
+                peer.Kill();
+            }
+        }
+    }
+
+    // Writes the bytes while the peer echoes them back, reading concurrently so neither side's buffer fills.
+    private static void EchoCopy(NetworkStream stream, byte[] payload, long bytes)
+    {
+        var writer = Task.Run(() =>
+        {
+            for (var sent = 0L; sent < bytes; sent += payload.Length)
+            {
+                stream.Write(payload, 0, (int)Math.Min(payload.Length, bytes - sent));
+            }
+        });
+        var buffer = new byte[1 << 20];
+        for (var received = 0L; received < bytes;)
+        {
+            var read = stream.Read(buffer);
+            received += read > 0 ? read : throw new InvalidOperationException("the gradient-sync peer closed the baseline socket");
+        }
+        writer.GetAwaiter().GetResult();
+    }
+
+    private static Process StartPeer(string reducerPath, int totalLength, int tcpPort)
+    {
+        var self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell how this benchmark was started");
+        var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+        {
+            start.ArgumentList.Add(typeof(GradientSyncBenchmark).Assembly.Location);
+        }
+        foreach (var argument in new[] { GradientSyncProcess.Flag, reducerPath, totalLength.ToString(), tcpPort.ToString() })
+        {
+            start.ArgumentList.Add(argument);
+        }
+        return Process.Start(start) ?? throw new InvalidOperationException("cannot start the gradient-sync peer");
+    }
+}

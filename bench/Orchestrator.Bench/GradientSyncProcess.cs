@@ -1,0 +1,49 @@
+using System.Net.Sockets;
+using Akka.Actor;
+using Orchestrator.Actors.Cluster;
+using Orchestrator.Actors.Rank;
+
+namespace Orchestrator.Bench;
+
+/// <summary>
+/// The second process of the gradient-sync row: rank 1 over Akka.Remote with the cluster's wire settings,
+/// and the echo end of the plain TCP baseline, on the same loopback link.
+/// </summary>
+internal static class GradientSyncProcess
+{
+    public const string Flag = "--grad-peer";
+
+    public static float[][] ChunksOf(int totalLength, int seed)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, Chunking.CountFor(totalLength))
+            .Select(index => Enumerable.Range(0, Math.Min(Chunking.ChunkLength, totalLength - (index * Chunking.ChunkLength))).Select(_ => (float)random.NextDouble()).ToArray())
+            .ToArray();
+    }
+
+    /// <summary>Entry point of the peer process: <c>--grad-peer REDUCER-PATH FLOATS TCP-PORT</c>.</summary>
+    public static int Run(string[] args)
+    {
+        var (reducerPath, totalLength, tcpPort) = (args[1], int.Parse(args[2]), int.Parse(args[3]));
+        using var system = ActorSystem.Create("bench-peer", ClusterSettings.ClientConfig("127.0.0.1", null));
+        var reducer = system.ActorSelection(reducerPath);
+        system.ActorOf(Akka.Actor.Props.Create(() => new GradientSyncPeer(reducer, totalLength)), "peer");
+        using var client = new TcpClient { NoDelay = true };
+        client.Connect("127.0.0.1", tcpPort);
+        Console.Out.WriteLine($"ready {((ExtendedActorSystem)system).Provider.DefaultAddress}/user/peer");
+        Console.Out.Flush();
+        Echo(client.GetStream());
+        return 0;
+    }
+
+    // The baseline's other end: every byte read is written straight back, until the host closes.
+    private static void Echo(NetworkStream stream)
+    {
+        var buffer = new byte[1 << 20];
+        int read;
+        while ((read = stream.Read(buffer)) > 0)
+        {
+            stream.Write(buffer, 0, read);
+        }
+    }
+}

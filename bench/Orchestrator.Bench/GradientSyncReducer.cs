@@ -1,0 +1,47 @@
+using Akka.Actor;
+using Orchestrator.Actors.Job;
+using Orchestrator.Actors.Rank;
+
+namespace Orchestrator.Bench;
+
+/// <summary>
+/// The supervisor's side of a two-rank step: rank 0 is local (its chunks cost nothing to deliver), rank 1's
+/// chunks arrive over the network, and each chunk is averaged by the supervisor's own GradientReduction and
+/// sent back as soon as both ranks have it.
+/// </summary>
+internal sealed class GradientSyncReducer : ReceiveActor
+{
+    private readonly float[][] _localChunks;
+    private readonly int _totalLength;
+    private long _step = -1;
+    private GradientReduction _reduction = new(2);
+
+    public GradientSyncReducer(int totalLength)
+    {
+        _totalLength = totalLength;
+        _localChunks = GradientSyncProcess.ChunksOf(totalLength, seed: 0);
+        Receive<GradientChunk>(chunk =>
+        {
+            if (chunk.Step != _step)
+            {
+                StartStep(chunk.Step);
+            }
+            if (_reduction.Add(chunk) is { } averaged)
+            {
+                Sender.Tell(averaged);
+            }
+        });
+    }
+
+    public static Props Props(int totalLength) => Akka.Actor.Props.Create(() => new GradientSyncReducer(totalLength));
+
+    private void StartStep(long step)
+    {
+        _step = step;
+        _reduction = new GradientReduction(2);
+        for (var index = 0; index < _localChunks.Length; index++)
+        {
+            _reduction.Add(new GradientChunk(0, 0, step, index, _localChunks.Length, _totalLength, _localChunks[index], 0, 0));
+        }
+    }
+}
