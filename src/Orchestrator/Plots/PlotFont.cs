@@ -42,7 +42,7 @@ internal sealed record PlotFont(string Family, string RegularFile, string BoldFi
             .Order(StringComparer.Ordinal)
             .ToList();
         var regular = Preferred.Select(name => files.FirstOrDefault(f => Path.GetFileName(f) == name)).FirstOrDefault(f => f is not null)
-            ?? files.FirstOrDefault(Readable)
+            ?? files.OrderBy(f => Styled(Path.GetFileNameWithoutExtension(f))).FirstOrDefault(Readable)
             ?? throw new UsageException($"no font file found for the plot's text (searched {string.Join(", ", directories)}): {Install}");
         return Load(regular);
     }
@@ -65,6 +65,10 @@ internal sealed record PlotFont(string Family, string RegularFile, string BoldFi
         var bold = Path.Combine(Path.GetDirectoryName(regular)!, Path.GetFileNameWithoutExtension(regular).Replace("-Regular", "", StringComparison.Ordinal) + "-Bold" + Path.GetExtension(regular));
         return new PlotFont(typeface.FamilyName, regular, File.Exists(bold) ? bold : regular);
     }
+
+    /// <summary>Bold, italic, narrow and monospaced faces come after plain ones when no preferred font is there.</summary>
+    private static bool Styled(string name) =>
+        new[] { "Bold", "Italic", "Oblique", "Light", "Thin", "Black", "Condensed", "Narrow", "Mono" }.Any(style => name.Contains(style, StringComparison.OrdinalIgnoreCase));
 
     private static bool Readable(string file)
     {
