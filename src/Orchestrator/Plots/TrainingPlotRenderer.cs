@@ -158,7 +158,7 @@ internal static class TrainingPlotRenderer
         plot.ShowLegend(Alignment.UpperRight);
         SetStepLimits(plot, model);
         var values = model.StepsPerSecond.Select(p => p.Value).Where(double.IsFinite).ToList();
-        plot.Axes.SetLimitsY(0, values.Count > 0 ? values.Max() * 1.08 : 1);
+        plot.Axes.SetLimitsY(0, values.Count > 0 ? values.Max() * 1.3 : 1); // headroom for the legend
         return plot;
     }
 
