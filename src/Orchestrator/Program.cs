@@ -10,6 +10,7 @@ const string Usage = """
       checkpoints  list, verify or inspect checkpoints                (orchestrator checkpoints --help)
       history      the job's events from its journal                  (orchestrator history --help)
       status       the job's state, step, loss, checkpoint, restarts  (orchestrator status --help)
+      plot         loss and throughput with checkpoints and failures  (orchestrator plot --help)
 
       node         run a cluster node that offers its devices as ranks (orchestrator node --help)
       submit       submit a job to a cluster                           (orchestrator submit --help)
@@ -35,6 +36,8 @@ try
         "history" => HistoryCommand.Run(rest),
         "status" when rest.Contains("--help") => PrintHelp(StatusCommand.Help),
         "status" => StatusCommand.Run(rest),
+        "plot" when rest.Contains("--help") => PrintHelp(PlotCommand.Help),
+        "plot" => PlotCommand.Run(rest),
         "node" when rest.Contains("--help") => PrintHelp(NodeCommand.Help),
         "node" => NodeCommand.Run(rest),
         "submit" when rest.Contains("--help") => PrintHelp(SubmitCommand.Help),

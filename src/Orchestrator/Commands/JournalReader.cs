@@ -13,7 +13,13 @@ internal static class JournalReader
     {
         var parsed = ParsedArguments.Parse(command, args, ValueOptions, new HashSet<string>());
         var workDir = Path.GetFullPath(parsed.Value("--work-dir") ?? throw new UsageException($"--work-dir is required (orchestrator {command} --work-dir DIR)"));
-        var journal = JournalSettings.Parse(parsed.Value("--journal"), workDir);
+        return (workDir, Read(workDir, parsed.Value("--journal")));
+    }
+
+    /// <summary>For commands with options of their own: the work dir and <c>--journal</c> value already parsed.</summary>
+    public static JobHistory Read(string workDir, string? journalOption)
+    {
+        var journal = JournalSettings.Parse(journalOption, workDir);
         journal.CheckReachable();
         if (journal.SqliteFile is { } file && !File.Exists(file))
         {
@@ -27,6 +33,6 @@ internal static class JournalReader
         {
             throw new UsageException($"the journal has no job for {workDir}");
         }
-        return (workDir, history);
+        return history;
     }
 }
