@@ -105,6 +105,23 @@ public sealed class ClusterSettingsTests : IDisposable
         Assert.Equal(ClusterSettings.Defaults.GetString("akka.remote.dot-netty.tcp.maximum-frame-size"), config.GetString("akka.remote.dot-netty.tcp.maximum-frame-size"));
     }
 
+    [Fact]
+    public void With_TLS_seeds_are_addressed_as_akka_ssl_tcp_the_only_scheme_its_transport_loads()
+    {
+        var tls = Node(Tls).ToConfig();
+        var plain = Node().ToConfig();
+
+        Assert.Equal(["akka.ssl.tcp://orchestrator@10.0.0.1:4053", "akka.ssl.tcp://orchestrator@10.0.0.2:4053"], tls.GetStringList("akka.cluster.seed-nodes"));
+        Assert.Equal(["akka.tcp://orchestrator@10.0.0.1:4053", "akka.tcp://orchestrator@10.0.0.2:4053"], plain.GetStringList("akka.cluster.seed-nodes"));
+    }
+
+    [Fact]
+    public void A_client_addresses_the_cluster_with_the_scheme_of_its_own_config()
+    {
+        Assert.Equal("akka.ssl.tcp://orchestrator@10.0.0.1:4053", ClusterSettings.AddressOf("10.0.0.1:4053", ClusterSettings.ClientConfig("127.0.0.1", Write(Tls))));
+        Assert.Equal("akka.tcp://orchestrator@10.0.0.1:4053", ClusterSettings.AddressOf("10.0.0.1:4053", ClusterSettings.ClientConfig("127.0.0.1", null)));
+    }
+
     private ClusterSettings Node(string? file = null, string? secret = null) => new(
         Hostname: "10.0.0.5",
         Port: 4100,
