@@ -2,7 +2,7 @@ using Orchestrator.Tests.Support;
 
 namespace Orchestrator.Tests.Cluster;
 
-/// <summary>Akka.Remote over TLS: a client with the nodes' TLS config runs a job; without it, nothing gets in.</summary>
+/// <summary>Akka.Remote over TLS: a client with the nodes' TLS config runs a job; without TLS, or without trust, nothing gets in.</summary>
 public sealed class TlsClusterTests(TlsCluster tls) : IClassFixture<TlsCluster>
 {
     [Fact]
@@ -36,5 +36,17 @@ public sealed class TlsClusterTests(TlsCluster tls) : IClassFixture<TlsCluster>
             status.Error.Trim());
         await warned;
         Assert.DoesNotContain($"node {plainNode.HostPort} joined", tls.Seed.Text);
+    }
+
+    [Fact]
+    public void A_node_that_does_not_trust_the_certificate_stops_and_says_why()
+    {
+        var strict = System.IO.Path.Combine(tls.Local.Path, "strict.conf");
+        File.WriteAllText(strict, File.ReadAllText(tls.ConfigFile).Replace("suppress-validation = true", "suppress-validation = false", StringComparison.Ordinal));
+
+        var node = tls.Local.Node(NodeProcess.FreePort(), tls.Seed.HostPort, config: strict);
+
+        Assert.Equal(1, node.WaitForExit(TimeSpan.FromMinutes(1)));
+        Assert.Contains("error: the node stopped: TLS handshake failed on outbound connection", node.Text);
     }
 }

@@ -56,8 +56,25 @@ internal static class NodeCommand
         WarnIfNotJoined(system, settings.Seeds);
         using var stop = new StopSignals(() => Akka.Cluster.Cluster.Get(system).Leave(Akka.Cluster.Cluster.Get(system).SelfAddress));
         system.WhenTerminated.Wait();
+        if (UnexpectedStop(system) is { } why)
+        {
+            System.Console.Error.WriteLine($"error: the node stopped: {why}");
+            return ExitCodes.Failed;
+        }
         return outcome.Refusal is null ? ExitCodes.Ok : ExitCodes.BadInput;
     }
+
+    // Akka shuts the whole system down on some failures of its own (a TLS handshake that fails, for one) and
+    // says why only in its log; without this the node would exit 0 with no word of ours.
+    private static string? UnexpectedStop(ActorSystem system) => CoordinatedShutdown.Get(system).ShutdownReason switch
+    {
+        null or CoordinatedShutdown.ClusterLeavingReason or CoordinatedShutdown.ClusterDowningReason
+            or CoordinatedShutdown.ClrExitReason or CoordinatedShutdown.ActorSystemTerminateReason => null,
+        // Akka.Remote keeps its TlsHandshakeFailureReason internal: recognised by name.
+        var tls when tls.GetType().Name == "TlsHandshakeFailureReason" => $"{tls} (the nodes must trust each other's certificates: install the CA on every " +
+            "machine, or for a self-signed certificate on one machine set ssl.suppress-validation = true; see cluster-config/tls.hocon)",
+        var other => other.ToString(),
+    };
 
     // A node that cannot reach any seed (none running, another port, or TLS on one side only: the two cannot
     // even handshake) would otherwise wait in silence; Akka logs nothing on the side that failed to connect.
