@@ -13,12 +13,20 @@ public sealed record ClusterSettings(string Hostname, int Port, string[] Seeds, 
 
     public static Config Defaults { get; } = LoadEmbedded();
 
-    public static string AddressOf(string hostPort) => $"akka.tcp://{SystemName}@{hostPort}";
+    /// <summary>
+    /// The address of the node at <paramref name="hostPort"/> as seen through <paramref name="remoting"/>: with
+    /// TLS (enable-ssl) DotNetty loads only the akka.ssl.tcp transport and cannot even look up an akka.tcp
+    /// address, so seeds and clients must name the scheme the config actually runs.
+    /// </summary>
+    public static string AddressOf(string hostPort, Config remoting) => $"{Scheme(remoting)}://{SystemName}@{hostPort}";
+
+    private static string Scheme(Config remoting) => remoting.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl", false) ? "akka.ssl.tcp" : "akka.tcp";
 
     public Config ToConfig()
     {
         var file = ConfigFile is null ? Config.Empty : ConfigurationFactory.ParseString(File.ReadAllText(ConfigFile));
-        var seeds = string.Join(", ", Seeds.Select(s => Quote(AddressOf(s))));
+        var beneathFlags = file.WithFallback(Journal.ToConfig()).WithFallback(Defaults).WithFallback(OrchestratorSystem.Reference);
+        var seeds = string.Join(", ", Seeds.Select(s => Quote(AddressOf(s, beneathFlags))));
         var devices = string.Join(", ", Devices.Select(Quote));
         var flags = ConfigurationFactory.ParseString($$"""
             akka.remote.dot-netty.tcp.hostname = {{Quote(Hostname)}}
@@ -27,7 +35,7 @@ public sealed record ClusterSettings(string Hostname, int Port, string[] Seeds, 
             orchestrator.node.devices = [{{devices}}]
             """);
         var secret = Secret is null ? Config.Empty : ConfigurationFactory.ParseString($"orchestrator.cluster.secret = {Quote(Secret)}");
-        return secret.WithFallback(flags).WithFallback(file).WithFallback(Journal.ToConfig()).WithFallback(Defaults).WithFallback(OrchestratorSystem.Reference);
+        return secret.WithFallback(flags).WithFallback(beneathFlags);
     }
 
     /// <summary>

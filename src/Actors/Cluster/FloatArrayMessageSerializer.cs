@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Runtime.Serialization;
 using Akka.Actor;
 using Akka.Serialization;
 using Orchestrator.Actors.Rank;
@@ -66,11 +67,31 @@ public sealed class FloatArrayMessageSerializer(ExtendedActorSystem system) : Se
 
     public override object FromBinary(byte[] bytes, string manifest)
     {
+        try
+        {
+            return Read(bytes, manifest);
+        }
+        catch (EndOfStreamException)
+        {
+            throw new SerializationException($"float-array message '{manifest}' is cut short: its {bytes.Length} bytes end inside the header (corrupt, or not written by this serializer)");
+        }
+    }
+
+    private static object Read(byte[] bytes, string manifest)
+    {
         using var reader = new BinaryReader(new MemoryStream(bytes, writable: false));
         float[] Values()
         {
-            var values = new float[reader.ReadInt32()];
-            MemoryMarshal.Cast<byte, float>(bytes.AsSpan((int)reader.BaseStream.Position, values.Length * sizeof(float))).CopyTo(values);
+            var count = reader.ReadInt32();
+            var offset = (int)reader.BaseStream.Position;
+            // The count is checked against the bytes before allocating: a corrupt one must neither allocate
+            // gigabytes nor quietly drop or invent floats.
+            if (count < 0 || (long)count * sizeof(float) != bytes.Length - offset)
+            {
+                throw new SerializationException($"float-array message '{manifest}' announces {count} floats but carries {bytes.Length - offset} bytes after its header (corrupt, or not written by this serializer)");
+            }
+            var values = new float[count];
+            MemoryMarshal.Cast<byte, float>(bytes.AsSpan(offset)).CopyTo(values);
             return values;
         }
         switch (manifest)
@@ -98,7 +119,7 @@ public sealed class FloatArrayMessageSerializer(ExtendedActorSystem system) : Se
                 return new ImportBuffers(generation, step, Values());
             }
             default:
-                throw new System.Runtime.Serialization.SerializationException($"unknown float-array message manifest '{manifest}'");
+                throw new SerializationException($"unknown float-array message manifest '{manifest}'");
         }
     }
 }

@@ -22,7 +22,7 @@ internal sealed class ClusterClient : IDisposable
     {
         HostPort = hostPort;
         _system = ActorSystem.Create("orchestrator-client", ClusterSettings.ClientConfig(LocalAddressFacing(hostPort), ClientConfigFile()));
-        _coordinator = _system.ActorSelection($"{ClusterSettings.AddressOf(hostPort)}/user/{ProxyName}");
+        _coordinator = _system.ActorSelection($"{ClusterSettings.AddressOf(hostPort, _system.Settings.Config)}/user/{ProxyName}");
     }
 
     public string HostPort { get; }

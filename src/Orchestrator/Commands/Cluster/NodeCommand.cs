@@ -32,6 +32,9 @@ internal static class NodeCommand
         cannot see a job's checkpoint directory is given no ranks of that job, and says so.
         """;
 
+    // Joining a running cluster takes a few seconds; a seed join is retried every 10 s.
+    private static readonly TimeSpan JoinWarningAfter = TimeSpan.FromSeconds(20);
+
     private static readonly HashSet<string> ValueOptions = ["--port", "--hostname", "--seeds", "--devices", "--journal", "--secret-file", "--config", "--metrics-port"];
 
     public static int Run(IReadOnlyList<string> args)
@@ -55,8 +58,45 @@ internal static class NodeCommand
             ClusterCoordinator.Props(reporter, credentials), PoisonPill.Instance, ClusterSingletonManagerSettings.Create(system)), "coordinator");
         system.ActorOf(ClusterSingletonProxy.Props("/user/coordinator", ClusterSingletonProxySettings.Create(system)), ClusterClient.ProxyName);
         System.Console.Out.WriteLine($"node {settings.Hostname}:{settings.Port} offering {string.Join(",", settings.Devices)}; seeds {string.Join(",", settings.Seeds)}");
+        WarnIfNotJoined(system, settings.Seeds);
         using var stop = new StopSignals(() => Akka.Cluster.Cluster.Get(system).Leave(Akka.Cluster.Cluster.Get(system).SelfAddress));
         system.WhenTerminated.Wait();
+        if (UnexpectedStop(system) is { } why)
+        {
+            System.Console.Error.WriteLine($"error: the node stopped: {why}");
+            return ExitCodes.Failed;
+        }
         return outcome.Refusal is null ? ExitCodes.Ok : ExitCodes.BadInput;
+    }
+
+    // Akka shuts the whole system down on some failures of its own (a TLS handshake that fails, for one) and
+    // says why only in its log; without this the node would exit 0 with no word of ours.
+    private static string? UnexpectedStop(ActorSystem system) => CoordinatedShutdown.Get(system).ShutdownReason switch
+    {
+        null or CoordinatedShutdown.ClusterLeavingReason or CoordinatedShutdown.ClusterDowningReason
+            or CoordinatedShutdown.ClrExitReason or CoordinatedShutdown.ActorSystemTerminateReason => null,
+        // Akka.Remote keeps its TlsHandshakeFailureReason internal: recognised by name.
+        var tls when tls.GetType().Name == "TlsHandshakeFailureReason" => $"{tls} (the nodes must trust each other's certificates: install the CA on every " +
+            "machine, or for a self-signed certificate on one machine set ssl.suppress-validation = true; see cluster-config/tls.hocon)",
+        var other => other.ToString(),
+    };
+
+    // A node that cannot reach any seed (none running, another port, or TLS on one side only: the two cannot
+    // even handshake) would otherwise wait in silence; Akka logs nothing on the side that failed to connect.
+    private static void WarnIfNotJoined(ActorSystem system, string[] seeds)
+    {
+        var up = new TaskCompletionSource();
+        Akka.Cluster.Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
+        _ = Task.WhenAny(up.Task, system.WhenTerminated, Task.Delay(JoinWarningAfter)).ContinueWith(
+            _ =>
+            {
+                if (!up.Task.IsCompleted && !system.WhenTerminated.IsCompleted)
+                {
+                    System.Console.Error.WriteLine(
+                        $"warning: not in the cluster after {JoinWarningAfter.TotalSeconds:0} s: no seed of {string.Join(",", seeds)} has let this node join " +
+                        "(is a seed running there? every node needs the same --config: a node with TLS, akka.remote.dot-netty.tcp.enable-ssl, and one without cannot talk at all)");
+                }
+            },
+            TaskScheduler.Default);
     }
 }
