@@ -22,7 +22,7 @@ public sealed class ClusterCredentials
 
     public static ClusterCredentials From(Config config)
     {
-        var keys = config.GetStringList("orchestrator.cluster.must-match") ?? [];
+        var keys = (config.GetStringList("orchestrator.cluster.must-match") ?? []).Distinct().ToList();
         var settings = keys.Select(key => new KeyValuePair<string, string>(key, config.HasPath(key) ? config.GetString(key) ?? "" : "")).ToList();
         return new ClusterCredentials(config.GetString("orchestrator.cluster.secret", "") ?? "", settings);
     }
@@ -39,7 +39,7 @@ public sealed class ClusterCredentials
         {
             return "its cluster secret does not match (give every node the same --secret-file or ORCHESTRATOR_SECRET)";
         }
-        var theirs = answer.SettingKeys.Zip(answer.SettingValues).ToDictionary(p => p.Item1, p => p.Item2);
+        var theirs = answer.SettingKeys.Zip(answer.SettingValues).DistinctBy(p => p.Item1).ToDictionary(p => p.Item1, p => p.Item2);
         foreach (var (key, value) in Settings)
         {
             var other = theirs.GetValueOrDefault(key, "(missing)");

@@ -90,6 +90,20 @@ public sealed class ClusterCredentialsTests
         Assert.Equal(Credentials("from-config").Prove("n"), credentials.Prove("n"));
     }
 
+    [Fact]
+    public void A_must_match_list_that_names_a_setting_twice_still_admits_a_matching_node()
+    {
+        var listedTwice = ConfigurationFactory.ParseString($"orchestrator.cluster.must-match = [\"{Strategy}\", \"{Strategy}\"]\norchestrator.cluster.secret = s3cret")
+            .WithFallback(ClusterSettings.Defaults);
+        var cluster = ClusterCredentials.From(listedTwice);
+        var challenge = new Challenge(ClusterCredentials.NewNonce());
+        var doubled = cluster.Answer(challenge, Cpu);
+        var repeatedKeys = doubled with { SettingKeys = [.. doubled.SettingKeys, Strategy], SettingValues = [.. doubled.SettingValues, "keep-majority"] };
+
+        Assert.Single(cluster.Settings);
+        Assert.Null(cluster.Problem(challenge.Nonce, repeatedKeys));
+    }
+
     private static ClusterCredentials Credentials(string secret, params (string Key, string Value)[] overrides)
     {
         var config = ClusterSettings.Defaults;
