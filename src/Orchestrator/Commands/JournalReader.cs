@@ -12,8 +12,14 @@ internal static class JournalReader
     public static (string WorkDir, JobHistory History) Read(string command, IReadOnlyList<string> args)
     {
         var parsed = ParsedArguments.Parse(command, args, ValueOptions, new HashSet<string>());
-        var workDir = Path.GetFullPath(parsed.Value("--work-dir") ?? throw new UsageException($"--work-dir is required (orchestrator {command} --work-dir DIR)"));
-        var journal = JournalSettings.Parse(parsed.Value("--journal"), workDir);
+        return Read(command, parsed.Value("--work-dir"), parsed.Value("--journal"));
+    }
+
+    /// <summary>For a command that parsed its own options (status, which has more than these).</summary>
+    public static (string WorkDir, JobHistory History) Read(string command, string? workDirOption, string? journalOption)
+    {
+        var workDir = Path.GetFullPath(workDirOption ?? throw new UsageException($"--work-dir is required (orchestrator {command} --work-dir DIR)"));
+        var journal = JournalSettings.Parse(journalOption, workDir);
         journal.CheckReachable();
         if (journal.SqliteFile is { } file && !File.Exists(file))
         {
