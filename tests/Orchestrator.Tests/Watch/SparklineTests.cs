@@ -9,8 +9,12 @@ public sealed class SparklineTests
         Assert.Equal("█▆▅▃▁", Sparkline.Of([1.0, 0.75, 0.5, 0.35, 0.0], 10));
 
     [Fact]
-    public void Only_the_last_width_values_are_drawn_and_scaled_among_themselves() =>
-        Assert.Equal("█▁▂", Sparkline.Of([100.0, 1.0, 0.5, 0.6], 3));
+    public void A_series_longer_than_the_width_is_averaged_in_equal_runs() =>
+        Assert.Equal("█▄▁", Sparkline.Of([1.0, 0.8, 0.5, 0.5, 0.3, 0.1], 3));
+
+    [Fact]
+    public void A_diverged_step_inside_a_run_is_left_out_of_its_average() =>
+        Assert.Equal("█▁", Sparkline.Of([1.0, double.PositiveInfinity, 0.2, 0.2], 2));
 
     [Fact]
     public void A_flat_series_is_drawn_at_mid_height() =>

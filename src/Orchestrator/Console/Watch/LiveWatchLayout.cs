@@ -12,6 +12,9 @@ namespace Orchestrator.Cli.Console.Watch;
 internal static class LiveWatchLayout
 {
     public const int SparklineWidth = 48;
+
+    /// <summary>Losses kept for the sparkline: ten steps (or polls) a character.</summary>
+    public const int LossesKept = 10 * SparklineWidth;
     private const int BarWidth = 40;
 
     public static IRenderable Render(WatchSnapshot snapshot)
