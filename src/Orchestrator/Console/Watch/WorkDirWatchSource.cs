@@ -34,12 +34,14 @@ internal sealed class WorkDirWatchSource : IWatchSource
         {
             return WorkDirSnapshots.Waiting(_workDir, $"no journal at {file} yet", DateTimeOffset.Now);
         }
+        // TensorBoard first: the journal read after it is at least as new, so no step shows without the
+        // checkpoint that came before it.
+        var scalars = _tensorBoard.Read();
         var history = ReadHistory();
         if (history.Events.Count == 0 || history.State.Spec is null)
         {
             return WorkDirSnapshots.Waiting(_workDir, "the journal has no job for it yet", DateTimeOffset.Now);
         }
-        var scalars = _tensorBoard.Read();
         return WorkDirSnapshots.From(_workDir, history, scalars, DateTimeOffset.Now);
     }
 
