@@ -12,13 +12,13 @@ internal static class JournalReader
     public static (string WorkDir, JobHistory History) Read(string command, IReadOnlyList<string> args)
     {
         var parsed = ParsedArguments.Parse(command, args, ValueOptions, new HashSet<string>());
-        return Read(command, parsed.Value("--work-dir"), parsed.Value("--journal"));
+        var workDir = Path.GetFullPath(parsed.Value("--work-dir") ?? throw new UsageException($"--work-dir is required (orchestrator {command} --work-dir DIR)"));
+        return (workDir, Read(workDir, parsed.Value("--journal")));
     }
 
-    /// <summary>For a command that parsed its own options (status, which has more than these).</summary>
-    public static (string WorkDir, JobHistory History) Read(string command, string? workDirOption, string? journalOption)
+    /// <summary>For commands with options of their own: the work dir and <c>--journal</c> value already parsed.</summary>
+    public static JobHistory Read(string workDir, string? journalOption)
     {
-        var workDir = Path.GetFullPath(workDirOption ?? throw new UsageException($"--work-dir is required (orchestrator {command} --work-dir DIR)"));
         var journal = JournalSettings.Parse(journalOption, workDir);
         journal.CheckReachable();
         if (journal.SqliteFile is { } file && !File.Exists(file))
@@ -33,6 +33,6 @@ internal static class JournalReader
         {
             throw new UsageException($"the journal has no job for {workDir}");
         }
-        return (workDir, history);
+        return history;
     }
 }

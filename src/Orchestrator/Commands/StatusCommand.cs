@@ -46,7 +46,8 @@ internal static class StatusCommand
                 ? Cluster.ClusterCommands.Status(Cluster.ClusterOptions.HostPort("--cluster", cluster))
                 : throw new UsageException("status --cluster HOST:PORT takes no other options except --watch");
         }
-        var (workDir, history) = JournalReader.Read("status", parsed.Value("--work-dir"), parsed.Value("--journal"));
+        var workDir = Path.GetFullPath(parsed.Value("--work-dir") ?? throw new UsageException("--work-dir is required (orchestrator status --work-dir DIR)"));
+        var history = JournalReader.Read(workDir, parsed.Value("--journal"));
         var state = history.State;
         var spec = state.Spec!;
         var last = state.LastCheckpoint;
