@@ -809,7 +809,8 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
 
     private JobLiveStatus LiveStatus() => new(
         _requested.Job, _requested.WorkDir, _phase, _why, _step, _total, _lastLoss, _ranks.Length == 0 ? 0 : _world,
-        _placedOn.Take(_ranks.Length).Select(s => s.Node ?? "local").ToArray(), _state.LastCheckpoint?.Name, _state.Restarts.Length);
+        _placedOn.Take(_ranks.Length).Select(s => s.Node ?? "local").ToArray(), _state.LastCheckpoint?.Name, _state.Restarts.Length,
+        _state.LastCheckpoint?.At);
 
     private void Record(JobEvent e, Action then) => Persist(e, persisted =>
     {

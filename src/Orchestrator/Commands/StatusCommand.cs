@@ -9,20 +9,45 @@ internal static class StatusCommand
     public const string Help = """
         usage: orchestrator status --work-dir DIR [--journal sqlite|sqlite:FILE|postgres:CONNECTION]
                orchestrator status --cluster HOST:PORT     nodes, their health and devices, and every job
+               orchestrator status --work-dir DIR --watch [--journal J] [--interval S]
+               orchestrator status --cluster HOST:PORT --watch [--work-dir DIR] [--interval S]
 
         Shows the job's state, step, loss, last checkpoint and its age, failures and restarts.
+
+          --watch       redraw until the job ends (exit code as for train: 0 done, 1 failed, 130 stopped),
+                        or until Ctrl-C (130; the job goes on): state, step and ETA, a loss sparkline,
+                        steps/s, checkpoint age, restarts, and a cluster's nodes with their ranks. On a
+                        terminal a live view; redirected (a file, CI), one plain line per change
+          --interval S  seconds between refreshes with --watch (default 1)
+          --work-dir    with --cluster --watch: follow that job and exit when it ends
         """;
+
+    private static readonly HashSet<string> ValueOptions = ["--work-dir", "--journal", "--cluster", "--interval"];
+    private static readonly HashSet<string> Switches = ["--watch"];
 
     public static int Run(IReadOnlyList<string> args)
     {
-        var cluster = args.ToList().IndexOf("--cluster");
-        if (cluster >= 0)
+        var parsed = ParsedArguments.Parse("status", args, ValueOptions, Switches);
+        if (parsed.Positionals.Count > 0)
         {
-            return args.Count == 2 && cluster == 0
-                ? Cluster.ClusterCommands.Status(Cluster.ClusterOptions.HostPort("--cluster", args[1]))
-                : throw new UsageException("status --cluster HOST:PORT takes no other options");
+            throw new UsageException($"unexpected argument '{parsed.Positionals[0]}' (orchestrator status --help)");
         }
-        var (workDir, history) = JournalReader.Read("status", args);
+        if (parsed.Has("--watch"))
+        {
+            return StatusWatchCommand.Run(parsed);
+        }
+        if (parsed.Value("--interval") is not null)
+        {
+            throw new UsageException("--interval goes with --watch (orchestrator status --work-dir DIR --watch --interval S)");
+        }
+        if (parsed.Value("--cluster") is { } cluster)
+        {
+            return args.Count == 2
+                ? Cluster.ClusterCommands.Status(Cluster.ClusterOptions.HostPort("--cluster", cluster))
+                : throw new UsageException("status --cluster HOST:PORT takes no other options except --watch");
+        }
+        var workDir = Path.GetFullPath(parsed.Value("--work-dir") ?? throw new UsageException("--work-dir is required (orchestrator status --work-dir DIR)"));
+        var history = JournalReader.Read(workDir, parsed.Value("--journal"));
         var state = history.State;
         var spec = state.Spec!;
         var last = state.LastCheckpoint;

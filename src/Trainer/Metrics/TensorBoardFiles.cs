@@ -17,22 +17,35 @@ public static class TensorBoardFiles
             ? Directory.GetFiles(directory, FilePattern).Order(StringComparer.Ordinal).SelectMany(ReadFile)
             : [];
 
-    public static List<Event> ReadFile(string path)
+    public static List<Event> ReadFile(string path) => ReadFrom(path, 0).Events;
+
+    /// <summary>
+    /// The whole records from byte <paramref name="offset"/> on, and where the next read should start: a
+    /// reader following a file that is still being written (<c>status --watch</c>) reads only what is new,
+    /// and a record still half written is left for the next read.
+    /// </summary>
+    public static (List<Event> Events, long End) ReadFrom(string path, long offset)
     {
-        var bytes = File.ReadAllBytes(path);
-        var events = new List<Event>();
-        var offset = 0;
-        while (offset + 12 <= bytes.Length)
+        byte[] bytes;
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
         {
-            var length = BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(offset));
-            if (length > int.MaxValue || offset + 12 + (long)length + 4 > bytes.Length)
-            {
-                break; // torn tail
-            }
-            events.Add(Event.Parser.ParseFrom(bytes, offset + 12, (int)length));
-            offset += 12 + (int)length + 4;
+            stream.Seek(offset, SeekOrigin.Begin);
+            bytes = new byte[Math.Max(0, stream.Length - offset)];
+            stream.ReadExactly(bytes);
         }
-        return events;
+        var events = new List<Event>();
+        var at = 0;
+        while (at + 12 <= bytes.Length)
+        {
+            var length = BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(at));
+            if (length > int.MaxValue || at + 12 + (long)length + 4 > bytes.Length)
+            {
+                break; // torn tail, or a record still being written
+            }
+            events.Add(Event.Parser.ParseFrom(bytes, at + 12, (int)length));
+            at += 12 + (int)length + 4;
+        }
+        return (events, offset + at);
     }
 
     /// <summary>

@@ -77,7 +77,8 @@ internal static class JobFollower
 
     public static string Short(string address) => address.Contains('@', StringComparison.Ordinal) ? address[(address.IndexOf('@', StringComparison.Ordinal) + 1)..] : address;
 
-    private static int? ExitCodeFor(string state) => state switch
+    /// <summary>The exit code for a final state (the CLI's codes), null while the job goes on.</summary>
+    internal static int? ExitCodeFor(string state) => state switch
     {
         "completed" or "alreadycomplete" => ExitCodes.Ok,
         "stopped" => ExitCodes.Interrupted,
