@@ -1,18 +1,25 @@
 using Akka.Actor;
+using Orchestrator.Actors.Cluster;
 using Orchestrator.Actors.Rank;
 
 namespace Orchestrator.Bench;
 
-/// <summary>Rank 1 of the gradient-sync row: sends a step's chunks and answers once every average is back.</summary>
+/// <summary>
+/// Rank 1 of the gradient-sync rows: sends a step's chunks (through Akka.Remote, or on a gradient link as a
+/// remote rank does) and answers once every average is back.
+/// </summary>
 internal sealed class GradientSyncPeer : ReceiveActor
 {
     private readonly float[][] _chunks;
     private readonly int _totalLength;
+    private readonly GradientLinkAddress? _linkAddress;
+    private GradientLinkClient? _link;
     private IActorRef _asker = ActorRefs.Nobody;
     private int _received;
 
-    public GradientSyncPeer(ActorSelection reducer, int totalLength)
+    public GradientSyncPeer(ActorSelection reducer, int totalLength, GradientLinkAddress? link)
     {
+        _linkAddress = link;
         _totalLength = totalLength;
         _chunks = GradientSyncProcess.ChunksOf(totalLength, seed: 1);
         Receive<RunStep>(run =>
@@ -21,7 +28,15 @@ internal sealed class GradientSyncPeer : ReceiveActor
             _received = 0;
             for (var index = 0; index < _chunks.Length; index++)
             {
-                reducer.Tell(new GradientChunk(0, 1, run.Step, index, _chunks.Length, _totalLength, _chunks[index], 0, 0), Self);
+                var chunk = new GradientChunk(0, 1, run.Step, index, _chunks.Length, _totalLength, _chunks[index], 0, 0);
+                if (_link is { } open)
+                {
+                    open.Send(chunk);
+                }
+                else
+                {
+                    reducer.Tell(chunk, Self);
+                }
             }
         });
         Receive<AveragedChunk>(averaged =>
@@ -32,4 +47,14 @@ internal sealed class GradientSyncPeer : ReceiveActor
             }
         });
     }
+
+    protected override void PreStart()
+    {
+        if (_linkAddress is not null)
+        {
+            _link = GradientLinkClient.Connect(_linkAddress, Self);
+        }
+    }
+
+    protected override void PostStop() => _link?.Dispose();
 }

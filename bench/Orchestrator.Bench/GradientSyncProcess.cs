@@ -21,13 +21,14 @@ internal static class GradientSyncProcess
             .ToArray();
     }
 
-    /// <summary>Entry point of the peer process: <c>--grad-peer REDUCER-PATH FLOATS TCP-PORT</c>.</summary>
+    /// <summary>Entry point of the peer process: <c>--grad-peer REDUCER-PATH FLOATS TCP-PORT [LINK-PORT TOKEN LINK-ID]</c>.</summary>
     public static int Run(string[] args)
     {
         var (reducerPath, totalLength, tcpPort) = (args[1], int.Parse(args[2]), int.Parse(args[3]));
+        var link = args.Length > 4 ? new GradientLinkAddress("127.0.0.1", int.Parse(args[4]), args[5], args[6]) : null;
         using var system = ActorSystem.Create("bench-peer", ClusterSettings.ClientConfig("127.0.0.1", null));
         var reducer = system.ActorSelection(reducerPath);
-        system.ActorOf(Akka.Actor.Props.Create(() => new GradientSyncPeer(reducer, totalLength)), "peer");
+        system.ActorOf(Akka.Actor.Props.Create(() => new GradientSyncPeer(reducer, totalLength, link)), "peer");
         using var client = new TcpClient { NoDelay = true };
         client.Connect("127.0.0.1", tcpPort);
         Console.Out.WriteLine($"ready {((ExtendedActorSystem)system).Provider.DefaultAddress}/user/peer");

@@ -6,8 +6,8 @@ namespace Orchestrator.Bench;
 
 /// <summary>
 /// The supervisor's side of a two-rank step: rank 0 is local (its chunks cost nothing to deliver), rank 1's
-/// chunks arrive over the network, and each chunk is averaged by the supervisor's own GradientReduction and
-/// sent back as soon as both ranks have it.
+/// chunks arrive over the network (as Akka messages, or from the supervisor's own GradientHub), and each
+/// chunk is averaged by the supervisor's own GradientReduction and sent back the way it came.
 /// </summary>
 internal sealed class GradientSyncReducer : ReceiveActor
 {
@@ -16,7 +16,7 @@ internal sealed class GradientSyncReducer : ReceiveActor
     private long _step = -1;
     private GradientReduction _reduction = new(2);
 
-    public GradientSyncReducer(int totalLength)
+    public GradientSyncReducer(int totalLength, Func<GradientHub?> hub, string linkId)
     {
         _totalLength = totalLength;
         _localChunks = GradientSyncProcess.ChunksOf(totalLength, seed: 0);
@@ -26,14 +26,15 @@ internal sealed class GradientSyncReducer : ReceiveActor
             {
                 StartStep(chunk.Step);
             }
-            if (_reduction.Add(chunk) is { } averaged)
+            if (_reduction.Add(chunk) is { } averaged && !(hub()?.TrySend(linkId, averaged) ?? false))
             {
                 Sender.Tell(averaged);
             }
         });
     }
 
-    public static Props Props(int totalLength) => Akka.Actor.Props.Create(() => new GradientSyncReducer(totalLength));
+    public static Props Props(int totalLength, Func<GradientHub?> hub, string linkId) =>
+        Akka.Actor.Props.Create(() => new GradientSyncReducer(totalLength, hub, linkId));
 
     private void StartStep(long step)
     {

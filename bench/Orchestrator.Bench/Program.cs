@@ -40,7 +40,7 @@ if (Environment.GetEnvironmentVariable("BENCH_ONLY") is { } only)
         "crash" => [RecoveryBenchmark.RankCrash(1, scratch)],
         "overhead" => [OverheadBenchmark.Run(ModelSize.Small, 1, 100, 1, threads, scratch)],
         "memory" => [MemoryBenchmark.Run(quick ? 3_000 : 10_000, threads, scratch)],
-        "sync" => [GradientSyncBenchmark.Run(1, 20, 3), GradientSyncBenchmark.Run(100, 2, 3)],
+        "sync" => [GradientSyncBenchmark.Run(1, 20, 3, viaLink: true), GradientSyncBenchmark.Run(100, 2, 3, viaLink: true), GradientSyncBenchmark.Run(100, 2, 3, viaLink: false)],
         _ => throw new ArgumentException($"BENCH_ONLY={only}: kill, crash, overhead, memory or sync"),
     });
     Console.WriteLine(Report.Markdown(rows));
@@ -62,8 +62,12 @@ if (!quick)
 {
     Measure("checkpoints, 500 MB model", () => CheckpointBenchmark.Run(ModelSize.Large, 3, threads, scratch));
 }
-Measure("gradient sync across two processes, 1 MB", () => [GradientSyncBenchmark.Run(1, quick ? 20 : 50, repetitions)]);
-Measure("gradient sync across two processes, 100 MB", () => [GradientSyncBenchmark.Run(100, quick ? 1 : 3, quick ? 3 : repetitions)]);
+Measure("gradient sync across two processes, 1 MB", () => [GradientSyncBenchmark.Run(1, quick ? 20 : 50, repetitions, viaLink: true)]);
+Measure("gradient sync across two processes, 100 MB", () =>
+[
+    GradientSyncBenchmark.Run(100, quick ? 1 : 3, quick ? 3 : repetitions, viaLink: true),
+    GradientSyncBenchmark.Run(100, 1, 3, viaLink: false),
+]);
 Measure("recovery from a rank crash", () => [RecoveryBenchmark.RankCrash(repetitions, scratch)]);
 Measure("recovery from kill -9", () => RecoveryBenchmark.ProcessKill(quick ? 2 : repetitions, scratch));
 

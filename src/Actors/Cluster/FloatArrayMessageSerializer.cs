@@ -31,6 +31,20 @@ public sealed class FloatArrayMessageSerializer(ExtendedActorSystem system) : Se
 
     public override byte[] ToBinary(object obj)
     {
+        var (header, values) = Split(obj);
+        var bytes = new byte[header.Length + sizeof(int) + ((long)values.Length * sizeof(float))];
+        header.CopyTo(bytes, 0);
+        BitConverter.TryWriteBytes(bytes.AsSpan(header.Length), values.Length);
+        MemoryMarshal.AsBytes(values.AsSpan()).CopyTo(bytes.AsSpan(header.Length + sizeof(int)));
+        return bytes;
+    }
+
+    /// <summary>
+    /// The message's fixed fields as bytes, and its floats as they are: the gradient link writes the floats
+    /// straight from the array to its socket, with no copy into a message buffer.
+    /// </summary>
+    public static (byte[] Header, float[] Values) Split(object obj)
+    {
         using var header = new MemoryStream(64);
         using var writer = new BinaryWriter(header);
         float[] values;
@@ -57,14 +71,23 @@ public sealed class FloatArrayMessageSerializer(ExtendedActorSystem system) : Se
             default:
                 throw new ArgumentException($"{obj.GetType().Name} is not a float-array message");
         }
-        writer.Write(values.Length);
         writer.Flush();
-        var bytes = new byte[header.Length + ((long)values.Length * sizeof(float))];
-        header.GetBuffer().AsSpan(0, (int)header.Length).CopyTo(bytes);
-        MemoryMarshal.AsBytes(values.AsSpan()).CopyTo(bytes.AsSpan((int)header.Length));
-        return bytes;
+        return (header.ToArray(), values);
     }
 
+    /// <summary>The message from a header written by <see cref="Split"/> and its floats, read into their own array.</summary>
+    public static object Join(string manifest, byte[] header, float[] values)
+    {
+        try
+        {
+            using var reader = new BinaryReader(new MemoryStream(header, writable: false));
+            return Build(manifest, reader, () => values);
+        }
+        catch (EndOfStreamException)
+        {
+            throw new SerializationException($"float-array message '{manifest}' has a header of {header.Length} bytes, too short (corrupt, or not written by this serializer)");
+        }
+    }
     public override object FromBinary(byte[] bytes, string manifest)
     {
         try
@@ -94,6 +117,11 @@ public sealed class FloatArrayMessageSerializer(ExtendedActorSystem system) : Se
             MemoryMarshal.Cast<byte, float>(bytes.AsSpan(offset)).CopyTo(values);
             return values;
         }
+        return Build(manifest, reader, Values);
+    }
+
+    private static object Build(string manifest, BinaryReader reader, Func<float[]> Values)
+    {
         switch (manifest)
         {
             case Gradient:

@@ -38,6 +38,9 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     private JobState _state = JobState.Empty;
     private IActorRef? _requester;
     private IActorRef[] _ranks = [];
+    // The gradient link of each rank on another node (null: the rank is here, or links are off).
+    private string?[] _linkIds = [];
+    private GradientHub? _hub;
     private int _generation;
     private long _step;
     private long _total;
@@ -222,6 +225,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         _world = _placement.IsCluster ? world : _requested.Ranks;
         _placedOn = slots.Take(_world).ToArray();
         _ranks = new IActorRef[_world];
+        _linkIds = new string?[_world];
         StartRanks(Enumerable.Range(0, _world).ToList(), start, reloadOthersFrom: null);
     }
 
@@ -305,6 +309,24 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         }
     }
 
+    // Gradients of ranks on other nodes go over plain TCP to this supervisor (see GradientHub), unless the
+    // cluster turned the links off or runs TLS: then Akka.Remote carries them, encrypted like all else.
+    private GradientHub? GradientLinks()
+    {
+        var config = Context.System.Settings.Config;
+        if (!config.GetBoolean("orchestrator.cluster.gradient-link", false) || config.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl", false))
+        {
+            return null;
+        }
+        return _hub ??= new GradientHub(Akka.Cluster.Cluster.Get(Context.System).SelfAddress.Host!, Self);
+    }
+
+    protected override void PostStop()
+    {
+        _hub?.Dispose();
+        base.PostStop();
+    }
+
     // ---- Starting: ranks build their replicas and restore ---------------------------------------------
 
     private void StartRanks(IReadOnlyList<int> create, StartRank start, string? reloadOthersFrom)
@@ -317,7 +339,11 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             {
                 ModelLoad = _requested.ModelLoad,
             };
-            _ranks[rank] = Context.ActorOf(RankTrainer.Props(spec, Self).WithDeploy(_placement.DeployFor(slot)), $"rank-{rank}-g{_generation}");
+            var name = $"rank-{rank}-g{_generation}";
+            var deploy = _placement.DeployFor(slot);
+            var link = deploy.Scope is RemoteScope && GradientLinks() is { } hub ? hub.AddressFor(name) : null;
+            _linkIds[rank] = link?.LinkId;
+            _ranks[rank] = Context.ActorOf(RankTrainer.Props(spec, Self, link).WithDeploy(deploy), name);
             // A rank on another node ends when that node dies: the watch turns that into a rank failure.
             Context.Watch(_ranks[rank]);
             _ranks[rank].Tell(start with { Generation = _generation });
@@ -451,9 +477,12 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             _gradientsFrom.Add(chunk.Rank);
             if (_reduction!.Add(chunk) is { } averaged)
             {
-                foreach (var rank in _ranks)
+                for (var rank = 0; rank < _ranks.Length; rank++)
                 {
-                    rank.Tell(averaged);
+                    if (_linkIds[rank] is not { } link || _hub is null || !_hub.TrySend(link, averaged))
+                    {
+                        _ranks[rank].Tell(averaged);
+                    }
                 }
             }
         });

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Orchestrator.Actors.Cluster;
 using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Distributed;
 
@@ -17,15 +18,18 @@ public sealed class RankTrainer : ReceiveActor
     private readonly CancellationTokenSource _cancel = new();
     private readonly CheckpointStore _store;
     private readonly AsyncCheckpointWriter? _writer;
+    private readonly GradientLinkAddress? _linkAddress;
+    private GradientLinkClient? _link;
     private RankWorker? _worker;
     private float[]? _incoming;
     private string? _resumedFrom;
     private int _incomingChunks;
 
-    public RankTrainer(RankSpec spec, IActorRef supervisor)
+    public RankTrainer(RankSpec spec, IActorRef supervisor, GradientLinkAddress? link)
     {
         _spec = spec;
         _supervisor = supervisor;
+        _linkAddress = link;
         _thread = new RankThread($"rank-{spec.Rank}");
         _store = new CheckpointStore(spec.CheckpointDirectory, new CheckpointNaming(spec.NameTemplate));
         if (spec.Rank == 0)
@@ -37,7 +41,18 @@ public sealed class RankTrainer : ReceiveActor
         Become(Working);
     }
 
-    public static Props Props(RankSpec spec, IActorRef supervisor) => Akka.Actor.Props.Create(() => new RankTrainer(spec, supervisor));
+    /// <summary>A rank on another node than its supervisor gets a <paramref name="link"/> for its gradients.</summary>
+    public static Props Props(RankSpec spec, IActorRef supervisor, GradientLinkAddress? link = null) =>
+        Akka.Actor.Props.Create(() => new RankTrainer(spec, supervisor, link));
+
+    protected override void PreStart()
+    {
+        if (_linkAddress is not null)
+        {
+            // Fails the actor's start (the supervisor sees the rank end) when the supervisor's node cannot be reached.
+            _link = GradientLinkClient.Connect(_linkAddress, Self);
+        }
+    }
 
     private void Working()
     {
@@ -76,6 +91,12 @@ public sealed class RankTrainer : ReceiveActor
             return null;
         }));
         Receive<AveragedChunk>(ReceiveAveraged);
+        Receive<GradientLinkClosed>(closed =>
+        {
+            // Ending the actor is how the supervisor learns of it (it watches its ranks): a rank failure.
+            Console.Error.WriteLine($"rank {_spec.Rank}: gradient link to the supervisor ended ({closed.Why})");
+            Context.Stop(Self);
+        });
         Receive<ExportBuffers>(export => Run(export.Generation, export.Step, () => new BuffersExported(export.Generation, _spec.Rank, export.Step, Worker.ExportBuffers())));
         Receive<ImportBuffers>(import => Run(import.Generation, import.Step, () =>
         {
@@ -90,6 +111,7 @@ public sealed class RankTrainer : ReceiveActor
 
     protected override void PostStop()
     {
+        _link?.Dispose();
         _cancel.Cancel();
         var writer = _writer;
         var worker = _worker;
@@ -123,7 +145,15 @@ public sealed class RankTrainer : ReceiveActor
         var count = Chunking.CountFor(local.Values.Length);
         for (var index = 0; index < count; index++)
         {
-            _supervisor.Tell(new GradientChunk(generation, _spec.Rank, local.Step, index, count, local.Values.Length, Chunking.Slice(local.Values, index), local.Loss, local.Samples));
+            var chunk = new GradientChunk(generation, _spec.Rank, local.Step, index, count, local.Values.Length, Chunking.Slice(local.Values, index), local.Loss, local.Samples);
+            if (_link is { } link)
+            {
+                link.Send(chunk);
+            }
+            else
+            {
+                _supervisor.Tell(chunk);
+            }
         }
     }
 

@@ -1,0 +1,117 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using Akka.Actor;
+using Orchestrator.Actors.Cluster;
+using Orchestrator.Actors.Rank;
+
+namespace Orchestrator.Actors.Job;
+
+/// <summary>
+/// The supervisor's end of the gradient links of its remote ranks: a TCP listener that takes each rank's
+/// gradient chunks as raw frames and tells them to the supervisor, and sends averaged chunks back on the
+/// same connection. Akka.Remote moves large messages at tens of MB/s; a plain socket moves them at the
+/// link's speed. A connection must say hello with the job's random token before anything it sends counts.
+/// </summary>
+internal sealed class GradientHub : IDisposable
+{
+    private readonly TcpListener _listener;
+    private readonly string _host;
+    private readonly IActorRef _supervisor;
+    private readonly ConcurrentDictionary<string, FrameConnection> _links = new();
+    private readonly string _token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+
+    public GradientHub(string host, IActorRef supervisor)
+    {
+        _host = host;
+        _supervisor = supervisor;
+        // Every interface: the advertised host may be a name or a container address; the token keeps strangers out.
+        _listener = new TcpListener(IPAddress.Any, 0);
+        _listener.Start();
+        _ = Task.Run(AcceptLoop);
+    }
+
+    public GradientLinkAddress AddressFor(string linkId) => new(_host, ((IPEndPoint)_listener.LocalEndpoint).Port, _token, linkId);
+
+    /// <summary>Sends an averaged chunk on the rank's link; false when that rank has no link open (then use Akka).</summary>
+    public bool TrySend(string linkId, AveragedChunk chunk) =>
+        _links.TryGetValue(linkId, out var link) && link.Send(GradientFrames.Of(GradientFrames.Averaged, chunk));
+
+    public bool IsConnected(string linkId) => _links.ContainsKey(linkId);
+
+    public void Dispose()
+    {
+        _listener.Stop();
+        foreach (var link in _links.Values)
+        {
+            link.Dispose();
+        }
+    }
+
+    private async Task AcceptLoop()
+    {
+        while (true)
+        {
+            TcpClient client;
+            try
+            {
+                client = await _listener.AcceptTcpClientAsync();
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidOperationException)
+            {
+                return; // stopped
+            }
+            _ = Task.Run(() => Serve(client));
+        }
+    }
+
+    private void Serve(TcpClient client)
+    {
+        var connection = new FrameConnection(client);
+        string? linkId = null;
+        try
+        {
+            if (connection.ReadFrame() is { Kind: GradientFrames.Hello } hello)
+            {
+                linkId = Accepted(hello.Header);
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or SocketException)
+        {
+            linkId = null;
+        }
+        if (linkId is null)
+        {
+            connection.Dispose();
+            return;
+        }
+        _links.AddOrUpdate(linkId, connection, (_, old) =>
+        {
+            old.Dispose();
+            return connection;
+        });
+        connection.StartReading(
+            frame =>
+            {
+                if (frame.Kind == GradientFrames.Gradient)
+                {
+                    _supervisor.Tell(FloatArrayMessageSerializer.Join("G", frame.Header, frame.Values));
+                }
+            },
+            _ => _links.TryRemove(new KeyValuePair<string, FrameConnection>(linkId, connection)));
+    }
+
+    private string? Accepted(byte[] hello)
+    {
+        var text = Encoding.UTF8.GetString(hello);
+        var newline = text.IndexOf('\n');
+        if (newline < 0)
+        {
+            return null;
+        }
+        var token = Encoding.UTF8.GetBytes(text[..newline]);
+        return CryptographicOperations.FixedTimeEquals(token, Encoding.UTF8.GetBytes(_token)) ? text[(newline + 1)..] : null;
+    }
+}

@@ -1,0 +1,139 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace Orchestrator.Actors.Rank;
+
+/// <summary>One frame: a kind, a few header bytes and the floats, which go to and from the socket in place.</summary>
+internal sealed record Frame(byte Kind, byte[] Header, float[] Values);
+
+/// <summary>
+/// A TCP connection that carries frames both ways. A writer thread writes queued frames (the floats straight
+/// from their array, no copy) and a reader thread reads each frame's floats straight into a new array and
+/// hands the frame to a callback, so neither side ever blocks the other's buffers.
+/// </summary>
+internal sealed class FrameConnection : IDisposable
+{
+    // A chunk is 256 Ki floats; a header a few dozen bytes. Anything far larger is not one of our frames.
+    private const int MaxHeader = 4096;
+    private const int MaxFloats = 16 << 20;
+
+    private readonly TcpClient _client;
+    private readonly NetworkStream _stream;
+    private readonly BlockingCollection<Frame> _outgoing = [];
+    private int _disposed;
+
+    public FrameConnection(TcpClient client)
+    {
+        _client = client;
+        _client.NoDelay = true;
+        _stream = client.GetStream();
+        new Thread(WriteLoop) { IsBackground = true, Name = "gradient-link-writer" }.Start();
+    }
+
+    public bool Send(Frame frame)
+    {
+        try
+        {
+            _outgoing.Add(frame);
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false; // closed
+        }
+    }
+
+    /// <summary>Reads one frame in the caller's thread (the hello, before the reader starts); null at end of stream.</summary>
+    public Frame? ReadFrame()
+    {
+        Span<byte> prefix = stackalloc byte[9];
+        if (!ReadExactly(prefix))
+        {
+            return null;
+        }
+        var headerLength = BinaryPrimitives.ReadInt32LittleEndian(prefix);
+        var count = BinaryPrimitives.ReadInt32LittleEndian(prefix[4..]);
+        if (headerLength is < 0 or > MaxHeader || count is < 0 or > MaxFloats)
+        {
+            throw new InvalidDataException($"a frame of {headerLength} header bytes and {count} floats is not a gradient frame");
+        }
+        var header = new byte[headerLength];
+        var values = new float[count];
+        if (!ReadExactly(header) || !ReadExactly(MemoryMarshal.AsBytes(values.AsSpan())))
+        {
+            throw new EndOfStreamException("the connection closed inside a frame");
+        }
+        return new Frame(prefix[8], header, values);
+    }
+
+    /// <summary>Hands every later frame to <paramref name="onFrame"/>; <paramref name="onClosed"/> once the connection ends.</summary>
+    public void StartReading(Action<Frame> onFrame, Action<Exception?> onClosed)
+    {
+        var thread = new Thread(() =>
+        {
+            Exception? error = null;
+            try
+            {
+                while (ReadFrame() is { } frame)
+                {
+                    onFrame(frame);
+                }
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidDataException or SocketException)
+            {
+                error = Volatile.Read(ref _disposed) == 0 ? e : null;
+            }
+            Dispose();
+            onClosed(error);
+        })
+        { IsBackground = true, Name = "gradient-link-reader" };
+        thread.Start();
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _outgoing.CompleteAdding();
+            _client.Dispose();
+        }
+    }
+
+    private void WriteLoop()
+    {
+        var prefix = new byte[9];
+        try
+        {
+            foreach (var frame in _outgoing.GetConsumingEnumerable())
+            {
+                BinaryPrimitives.WriteInt32LittleEndian(prefix, frame.Header.Length);
+                BinaryPrimitives.WriteInt32LittleEndian(prefix.AsSpan(4), frame.Values.Length);
+                prefix[8] = frame.Kind;
+                _stream.Write(prefix);
+                _stream.Write(frame.Header);
+                _stream.Write(MemoryMarshal.AsBytes(frame.Values.AsSpan()));
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException)
+        {
+            Dispose(); // the reader sees the closed socket and reports it
+        }
+    }
+
+    private bool ReadExactly(Span<byte> buffer)
+    {
+        var read = 0;
+        while (read < buffer.Length)
+        {
+            var n = _stream.Read(buffer[read..]);
+            if (n == 0)
+            {
+                return read == 0 ? false : throw new EndOfStreamException("the connection closed inside a frame");
+            }
+            read += n;
+        }
+        return true;
+    }
+}

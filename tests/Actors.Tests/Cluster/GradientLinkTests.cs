@@ -1,0 +1,75 @@
+using Akka.TestKit.Xunit2;
+using Orchestrator.Actors.Job;
+using Orchestrator.Actors.Rank;
+
+namespace Orchestrator.Actors.Tests.Cluster;
+
+/// <summary>The gradient link between a remote rank and its supervisor's hub, over a real socket on 127.0.0.1.</summary>
+public sealed class GradientLinkTests : TestKit
+{
+    private static readonly float[] Values = [1.5f, -0.0f, float.NaN, float.Epsilon, 3e38f];
+
+    [Fact]
+    public async Task Gradient_chunks_reach_the_supervisor_and_averages_reach_the_rank_bit_for_bit()
+    {
+        var supervisor = CreateTestProbe();
+        var rank = CreateTestProbe();
+        using var hub = new GradientHub("127.0.0.1", supervisor.Ref);
+        using var link = GradientLinkClient.Connect(hub.AddressFor("rank-1-g3"), rank.Ref);
+
+        link.Send(new GradientChunk(3, 1, 40, 0, 1, Values.Length, Values, 0.25, 32));
+        var received = await supervisor.ExpectMsgAsync<GradientChunk>();
+        Assert.True(hub.TrySend("rank-1-g3", new AveragedChunk(3, 40, 0, 1, Values.Length, Values, 64)));
+        var averaged = await rank.ExpectMsgAsync<AveragedChunk>();
+
+        Assert.Equal((3, 1, 40L, 0.25, 32L), (received.Generation, received.Rank, received.Step, received.Loss, received.Samples));
+        Assert.Equal(Bits(Values), Bits(received.Values));
+        Assert.Equal((3, 40L, 64L), (averaged.Generation, averaged.Step, averaged.GlobalSamples));
+        Assert.Equal(Bits(Values), Bits(averaged.Values));
+    }
+
+    [Fact]
+    public async Task A_connection_without_the_job_token_is_closed_and_nothing_it_sends_counts()
+    {
+        var supervisor = CreateTestProbe();
+        var rank = CreateTestProbe();
+        using var hub = new GradientHub("127.0.0.1", supervisor.Ref);
+        var forged = hub.AddressFor("rank-1-g1") with { Token = new string('0', 64) };
+        using var link = GradientLinkClient.Connect(forged, rank.Ref);
+
+        link.Send(new GradientChunk(1, 1, 1, 0, 1, Values.Length, Values, 0, 0));
+
+        await rank.ExpectMsgAsync<GradientLinkClosed>();
+        await supervisor.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+        Assert.False(hub.TrySend("rank-1-g1", new AveragedChunk(1, 1, 0, 1, Values.Length, Values, 0)));
+    }
+
+    [Fact]
+    public async Task A_rank_is_told_when_its_supervisor_side_goes_away()
+    {
+        var supervisor = CreateTestProbe();
+        var rank = CreateTestProbe();
+        var hub = new GradientHub("127.0.0.1", supervisor.Ref);
+        using var link = GradientLinkClient.Connect(hub.AddressFor("rank-2-g1"), rank.Ref);
+        link.Send(new GradientChunk(1, 2, 1, 0, 1, Values.Length, Values, 0, 0));
+        await supervisor.ExpectMsgAsync<GradientChunk>();
+
+        hub.Dispose();
+
+        await rank.ExpectMsgAsync<GradientLinkClosed>();
+    }
+
+    [Fact]
+    public void A_hub_that_cannot_be_reached_fails_the_connect_with_its_address()
+    {
+        var hub = new GradientHub("127.0.0.1", CreateTestProbe().Ref);
+        var address = hub.AddressFor("rank-1-g1");
+        hub.Dispose();
+
+        var error = Assert.Throws<IOException>(() => GradientLinkClient.Connect(address, CreateTestProbe().Ref));
+
+        Assert.StartsWith($"cannot open the gradient link to 127.0.0.1:{address.Port} (", error.Message);
+    }
+
+    private static int[] Bits(float[] values) => values.Select(BitConverter.SingleToInt32Bits).ToArray();
+}
