@@ -1,5 +1,6 @@
 using System.Globalization;
 using Orchestrator.Actors.Persistence;
+using Orchestrator.Cli.Console;
 using Orchestrator.Cli.Console.Watch;
 
 namespace Orchestrator.Cli.Commands;
@@ -28,7 +29,7 @@ internal static class StatusWatchCommand
             (_, { } hostPort) => new ClusterWatchSource(Cluster.ClusterOptions.HostPort("--cluster", hostPort), workDir, LiveWatchLayout.LossesKept),
             ({ } local, null) => WorkDir(local, parsed.Value("--journal")),
         };
-        using var interrupt = new WatchInterrupt();
+        using var interrupt = new StopSignals(announce: false);
         return WatchLoop.TerminalCanRedraw
             ? WatchLoop.Live(source, interval, interrupt.Token)
             : WatchLoop.Plain(source, interval, System.Console.Out, interrupt.Token);

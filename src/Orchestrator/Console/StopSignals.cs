@@ -3,18 +3,22 @@ using System.Runtime.InteropServices;
 namespace Orchestrator.Cli.Console;
 
 /// <summary>
-/// Turns the first Ctrl-C or SIGTERM into a request to checkpoint and stop at the next step boundary.
-/// A second signal is left to its default action, so a stuck process can still be killed.
+/// Turns the first Ctrl-C or SIGTERM into a request to stop: for a job, to checkpoint and stop at the next
+/// step boundary; for a watch, to give the terminal back (the job it watches goes on). A second signal is
+/// left to its default action, so a stuck process can still be killed.
 /// </summary>
 internal sealed class StopSignals : IDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly List<PosixSignalRegistration> _registrations = [];
     private readonly Action? _onStop;
+    private readonly bool _announce;
 
-    public StopSignals(Action? onStop = null)
+    /// <param name="announce">Say that a checkpoint is coming (a job); false for a watch, which saves nothing.</param>
+    public StopSignals(Action? onStop = null, bool announce = true)
     {
         _onStop = onStop;
+        _announce = announce;
         foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM })
         {
             _registrations.Add(PosixSignalRegistration.Create(signal, OnSignal));
@@ -39,7 +43,10 @@ internal sealed class StopSignals : IDisposable
             return;
         }
         context.Cancel = true;
-        System.Console.Error.WriteLine($"\n{context.Signal}: saving a checkpoint at the next step boundary, then stopping (send again to kill)");
+        if (_announce)
+        {
+            System.Console.Error.WriteLine($"\n{context.Signal}: saving a checkpoint at the next step boundary, then stopping (send again to kill)");
+        }
         _stop.Cancel();
         _onStop?.Invoke();
     }
