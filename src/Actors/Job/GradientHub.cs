@@ -73,10 +73,13 @@ internal sealed class GradientHub : IDisposable
         string? linkId = null;
         try
         {
+            // A connection that never says hello must not hold this thread for ever.
+            client.ReceiveTimeout = 10_000;
             if (connection.ReadFrame() is { Kind: GradientFrames.Hello } hello)
             {
                 linkId = Accepted(hello.Header);
             }
+            client.ReceiveTimeout = 0;
         }
         catch (Exception e) when (e is IOException or InvalidDataException or SocketException)
         {
