@@ -46,6 +46,9 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     private long _total;
     private HashSet<int> _waiting = [];
     private HashSet<int> _gradientsFrom = [];
+    // From the first gradient chunk of a step to its last average sent: the step's gradient synchronisation.
+    private TimeSpan _syncStartedAt;
+    private int _averagedChunks;
     private GradientReduction? _reduction;
     private float[]?[] _buffers = [];
     private string?[] _digests = [];
@@ -461,6 +464,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         _reduction = new GradientReduction(Ranks);
         _waiting = Enumerable.Range(0, Ranks).ToHashSet();
         _gradientsFrom = [];
+        _averagedChunks = 0;
         for (var rank = 0; rank < Ranks; rank++)
         {
             var fault = faults.FirstOrDefault(f => f.Rank == rank && f.Kind != FaultKind.KillProcess)?.Kind;
@@ -474,9 +478,17 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     {
         Command<GradientChunk>(chunk => chunk.Generation == _generation, chunk =>
         {
+            if (_gradientsFrom.Count == 0)
+            {
+                _syncStartedAt = _clock.Elapsed;
+            }
             _gradientsFrom.Add(chunk.Rank);
             if (_reduction!.Add(chunk) is { } averaged)
             {
+                if (++_averagedChunks == averaged.Count)
+                {
+                    _metrics.GradientsSynced((_clock.Elapsed - _syncStartedAt).TotalSeconds);
+                }
                 for (var rank = 0; rank < _ranks.Length; rank++)
                 {
                     if (_linkIds[rank] is not { } link || _hub is null || !_hub.TrySend(link, averaged))

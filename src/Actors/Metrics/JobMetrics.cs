@@ -18,6 +18,8 @@ public sealed class JobMetrics(string job)
     private static readonly Gauge CheckpointStall = Prometheus.Metrics.CreateGauge("orchestrator_checkpoint_stall_seconds", "Time the step loop was blocked by the last checkpoint.", "job");
     private static readonly Gauge CheckpointWrite = Prometheus.Metrics.CreateGauge("orchestrator_checkpoint_write_seconds", "Time the last checkpoint took to write and commit.", "job");
     private static readonly Gauge CheckpointBytes = Prometheus.Metrics.CreateGauge("orchestrator_checkpoint_bytes", "Size of the last checkpoint.", "job");
+    private static readonly Gauge GradientSync = Prometheus.Metrics.CreateGauge(
+        "orchestrator_gradient_sync_seconds", "Last step's gradient synchronisation: from the first rank's gradients arriving to the last average sent (R > 1).", "job");
     private static readonly Counter Restarts = Prometheus.Metrics.CreateCounter("orchestrator_restarts_total", "Restarts after rank failures.", "job");
     private static readonly Counter RankFailures = Prometheus.Metrics.CreateCounter("orchestrator_rank_failures_total", "Rank failures, by rank.", "job", "rank");
 
@@ -30,6 +32,8 @@ public sealed class JobMetrics(string job)
         StepsPerSecond.WithLabels(job).Set(step.StepsPerSecond);
         SamplesPerSecond.WithLabels(job).Set(step.SamplesPerSecond);
     }
+
+    public void GradientsSynced(double seconds) => GradientSync.WithLabels(job).Set(seconds);
 
     public void Committed(long step, double stallSeconds, double writeSeconds, long bytes)
     {

@@ -36,6 +36,7 @@ public sealed class NodeMetricsTests : IDisposable
         Assert.True(Value(text, "orchestrator_step", "job=\"mlp\"") >= 40);
         Assert.True(Value(text, "orchestrator_last_committed_step", "job=\"mlp\"") >= 40);
         Assert.True(Value(text, "orchestrator_steps_per_second", "job=\"mlp\"") > 0);
+        Assert.InRange(Value(text, "orchestrator_gradient_sync_seconds", "job=\"mlp\""), 1e-7, 10);
     }
 
     private static double Value(string metrics, string name, string label)

@@ -34,6 +34,7 @@ public sealed class PrometheusTests : IDisposable
         Assert.True(Value(text, "orchestrator_checkpoint_bytes") > 10_000);
         Assert.True(Value(text, "orchestrator_loss") > 0);
         Assert.True(Value(text, "orchestrator_samples_per_second") > 0);
+        Assert.InRange(Value(text, "orchestrator_gradient_sync_seconds"), 1e-7, 10);
         Assert.Equal(130, stopped.ExitCode);
     }
 
