@@ -7,6 +7,8 @@ namespace Orchestrator.Actors.Metrics;
 /// <summary>
 /// Keeps <c>orchestrator_cluster_members{status}</c> in step with this node's view of the cluster: members by
 /// status (joining, up, leaving, ...) and, as status "unreachable", those the failure detector suspects.
+/// The view is built from the events themselves: <c>Cluster.State</c> is updated by another subscriber and
+/// may not have seen an event yet when this actor receives it.
 /// </summary>
 public sealed class ClusterMembersMetrics : ReceiveActor
 {
@@ -15,10 +17,32 @@ public sealed class ClusterMembersMetrics : ReceiveActor
 
     private static readonly string[] Statuses = [.. Enum.GetNames<MemberStatus>().Select(Label), "unreachable"];
 
+    private readonly Dictionary<UniqueAddress, MemberStatus> _members = [];
+    private readonly HashSet<UniqueAddress> _unreachable = [];
+
     public ClusterMembersMetrics()
     {
-        var cluster = Akka.Cluster.Cluster.Get(Context.System);
-        ReceiveAny(_ => Update(cluster.State));
+        Receive<ClusterEvent.MemberRemoved>(removed =>
+        {
+            _members.Remove(removed.Member.UniqueAddress);
+            _unreachable.Remove(removed.Member.UniqueAddress);
+            Publish();
+        });
+        Receive<ClusterEvent.IMemberEvent>(changed =>
+        {
+            _members[changed.Member.UniqueAddress] = changed.Member.Status;
+            Publish();
+        });
+        Receive<ClusterEvent.UnreachableMember>(unreachable =>
+        {
+            _unreachable.Add(unreachable.Member.UniqueAddress);
+            Publish();
+        });
+        Receive<ClusterEvent.ReachableMember>(reachable =>
+        {
+            _unreachable.Remove(reachable.Member.UniqueAddress);
+            Publish();
+        });
     }
 
     public static Props Props() => Akka.Actor.Props.Create(() => new ClusterMembersMetrics());
@@ -28,10 +52,10 @@ public sealed class ClusterMembersMetrics : ReceiveActor
 
     protected override void PostStop() => Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
 
-    private static void Update(ClusterEvent.CurrentClusterState state)
+    private void Publish()
     {
-        var counts = state.Members.GroupBy(m => Label(m.Status.ToString())).ToDictionary(g => g.Key, g => g.Count());
-        counts["unreachable"] = state.Unreachable.Count;
+        var counts = _members.Values.GroupBy(status => Label(status.ToString())).ToDictionary(g => g.Key, g => g.Count());
+        counts["unreachable"] = _unreachable.Count;
         foreach (var status in Statuses)
         {
             Members.WithLabels(status).Set(counts.GetValueOrDefault(status));
