@@ -39,8 +39,6 @@ internal sealed class GradientHub : IDisposable
     public bool TrySend(string linkId, AveragedChunk chunk) =>
         _links.TryGetValue(linkId, out var link) && link.Send(GradientFrames.Of(GradientFrames.Averaged, chunk));
 
-    public bool IsConnected(string linkId) => _links.ContainsKey(linkId);
-
     public void Dispose()
     {
         _listener.Stop();

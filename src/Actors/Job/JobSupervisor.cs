@@ -248,6 +248,8 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         Common();
     }
 
+    private bool HoldsDrainingNode => _placedOn.Any(slot => _draining.Contains(slot.Node));
+
     private List<RankSlot> UsableSlots() => _placement.IsCluster
         ? _nodes.Where(n => _directoryChecks.TryGetValue(n.Address, out var problem) && problem is null)
             .SelectMany(n => n.Devices.Select(device => new RankSlot(n.Address, device))).ToList()
@@ -431,7 +433,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             BeginCheckpoint("interrupt");
             return;
         }
-        if (_resizePending && _draining.Length > 0 && _placedOn.Any(s => _draining.Contains(s.Node)))
+        if (_resizePending && HoldsDrainingNode)
         {
             BeginCheckpoint("resize"); // a drain moves work off at once
             return;
@@ -633,7 +635,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     {
         _resizePending = false;
         var world = _sizing.SizeFor(UsableSlots().Count) ?? _world;
-        var reason = _draining.Length > 0 && _placedOn.Any(s => _draining.Contains(s.Node)) ? "node drained" : "nodes joined";
+        var reason = HoldsDrainingNode ? "node drained" : "nodes joined";
         Record(new WorldResized(_world, world, checkpoint, step, reason, Now), () =>
         {
             Note($"resizing from {_world} to {world} rank(s) at {checkpoint} ({reason})");

@@ -16,7 +16,7 @@ public sealed class PrometheusTests : IDisposable
     [Fact]
     public async Task A_running_job_serves_step_loss_checkpoint_and_rank_metrics()
     {
-        var port = FreePort();
+        var port = NodeProcess.FreePort();
         using var running = CliProcess.Start(CliProcess.Train("cnn", _temp.Sub("run"), 100_000, every: 20, more: ["--ranks", "2", "--metrics-port", port.ToString(CultureInfo.InvariantCulture)]));
         await running.WaitForLineAsync(line => line.StartsWith("checkpoint iter_40", StringComparison.Ordinal));
 
@@ -57,14 +57,5 @@ public sealed class PrometheusTests : IDisposable
         var match = Regex.Match(metrics, $"^{name}\\{{job=\"cnn\"\\}} (\\S+)$", RegexOptions.Multiline);
         Assert.True(match.Success, $"{name} not in /metrics:\n{metrics}");
         return double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }
