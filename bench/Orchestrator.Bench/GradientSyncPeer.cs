@@ -10,7 +10,8 @@ namespace Orchestrator.Bench;
 /// </summary>
 internal sealed class GradientSyncPeer : ReceiveActor
 {
-    private readonly float[][] _chunks;
+    private readonly float[] _gradients;
+    private readonly int _count;
     private readonly int _totalLength;
     private readonly GradientLinkAddress? _linkAddress;
     private GradientLinkClient? _link;
@@ -21,14 +22,15 @@ internal sealed class GradientSyncPeer : ReceiveActor
     {
         _linkAddress = link;
         _totalLength = totalLength;
-        _chunks = GradientSyncProcess.ChunksOf(totalLength, seed: 1);
+        _gradients = GradientSyncProcess.GradientsOf(totalLength, seed: 1);
+        _count = Chunking.CountFor(totalLength);
         Receive<RunStep>(run =>
         {
             _asker = Sender;
             _received = 0;
-            for (var index = 0; index < _chunks.Length; index++)
+            for (var index = 0; index < _count; index++)
             {
-                var chunk = new GradientChunk(0, 1, run.Step, index, _chunks.Length, _totalLength, _chunks[index], 0, 0);
+                var chunk = new GradientChunk(0, 1, run.Step, index, _count, _totalLength, Chunking.Slice(_gradients, index), 0, 0);
                 if (_link is { } open)
                 {
                     open.Send(chunk);
@@ -41,7 +43,7 @@ internal sealed class GradientSyncPeer : ReceiveActor
         });
         Receive<AveragedChunk>(averaged =>
         {
-            if (++_received == _chunks.Length)
+            if (++_received == _count)
             {
                 _asker.Tell(new StepSynced(averaged.Step));
             }

@@ -13,12 +13,11 @@ internal static class GradientSyncProcess
 {
     public const string Flag = "--grad-peer";
 
-    public static float[][] ChunksOf(int totalLength, int seed)
+    /// <summary>One rank's flattened gradients; it sends views of this array, as a rank does.</summary>
+    public static float[] GradientsOf(int totalLength, int seed)
     {
         var random = new Random(seed);
-        return Enumerable.Range(0, Chunking.CountFor(totalLength))
-            .Select(index => Enumerable.Range(0, Math.Min(Chunking.ChunkLength, totalLength - (index * Chunking.ChunkLength))).Select(_ => (float)random.NextDouble()).ToArray())
-            .ToArray();
+        return Enumerable.Range(0, totalLength).Select(_ => (float)random.NextDouble()).ToArray();
     }
 
     /// <summary>Entry point of the peer process: <c>--grad-peer REDUCER-PATH FLOATS TCP-PORT [LINK-PORT TOKEN LINK-ID]</c>.</summary>

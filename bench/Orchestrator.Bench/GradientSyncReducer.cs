@@ -11,15 +11,15 @@ namespace Orchestrator.Bench;
 /// </summary>
 internal sealed class GradientSyncReducer : ReceiveActor
 {
-    private readonly float[][] _localChunks;
+    private readonly float[] _localGradients;
     private readonly int _totalLength;
     private long _step = -1;
-    private GradientReduction _reduction = new(2);
+    private readonly GradientReduction _reduction = new(2, 0);
 
     public GradientSyncReducer(int totalLength, Func<GradientHub?> hub, string linkId)
     {
         _totalLength = totalLength;
-        _localChunks = GradientSyncProcess.ChunksOf(totalLength, seed: 0);
+        _localGradients = GradientSyncProcess.GradientsOf(totalLength, seed: 0);
         Receive<GradientChunk>(chunk =>
         {
             if (chunk.Step != _step)
@@ -39,10 +39,11 @@ internal sealed class GradientSyncReducer : ReceiveActor
     private void StartStep(long step)
     {
         _step = step;
-        _reduction = new GradientReduction(2);
-        for (var index = 0; index < _localChunks.Length; index++)
+        _reduction.StartStep();
+        var count = Chunking.CountFor(_totalLength);
+        for (var index = 0; index < count; index++)
         {
-            _reduction.Add(new GradientChunk(0, 0, step, index, _localChunks.Length, _totalLength, _localChunks[index], 0, 0));
+            _reduction.Add(new GradientChunk(0, 0, step, index, count, _totalLength, Chunking.Slice(_localGradients, index), 0, 0));
         }
     }
 }

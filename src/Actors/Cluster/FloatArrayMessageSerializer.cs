@@ -32,9 +32,9 @@ public sealed class FloatArrayMessageSerializer(ExtendedActorSystem system) : Se
     public override byte[] ToBinary(object obj)
     {
         var (header, values) = Split(obj);
-        var bytes = new byte[header.Length + sizeof(int) + ((long)values.Length * sizeof(float))];
+        var bytes = new byte[header.Length + sizeof(int) + ((long)values.Count * sizeof(float))];
         header.CopyTo(bytes, 0);
-        BitConverter.TryWriteBytes(bytes.AsSpan(header.Length), values.Length);
+        BitConverter.TryWriteBytes(bytes.AsSpan(header.Length), values.Count);
         MemoryMarshal.AsBytes(values.AsSpan()).CopyTo(bytes.AsSpan(header.Length + sizeof(int)));
         return bytes;
     }
@@ -43,11 +43,11 @@ public sealed class FloatArrayMessageSerializer(ExtendedActorSystem system) : Se
     /// The message's fixed fields as bytes, and its floats as they are: the gradient link writes the floats
     /// straight from the array to its socket, with no copy into a message buffer.
     /// </summary>
-    public static (byte[] Header, float[] Values) Split(object obj)
+    public static (byte[] Header, ArraySegment<float> Values) Split(object obj)
     {
         using var header = new MemoryStream(64);
         using var writer = new BinaryWriter(header);
-        float[] values;
+        ArraySegment<float> values;
         switch (obj)
         {
             case GradientChunk g:
@@ -75,8 +75,8 @@ public sealed class FloatArrayMessageSerializer(ExtendedActorSystem system) : Se
         return (header.ToArray(), values);
     }
 
-    /// <summary>The message from a header written by <see cref="Split"/> and its floats, read into their own array.</summary>
-    public static object Join(string manifest, byte[] header, float[] values)
+    /// <summary>The message from a header written by <see cref="Split"/> and its floats, wherever they were read to.</summary>
+    public static object Join(string manifest, byte[] header, ArraySegment<float> values)
     {
         try
         {
@@ -103,7 +103,7 @@ public sealed class FloatArrayMessageSerializer(ExtendedActorSystem system) : Se
     private static object Read(byte[] bytes, string manifest)
     {
         using var reader = new BinaryReader(new MemoryStream(bytes, writable: false));
-        float[] Values()
+        ArraySegment<float> Values()
         {
             var count = reader.ReadInt32();
             var offset = (int)reader.BaseStream.Position;
@@ -120,7 +120,7 @@ public sealed class FloatArrayMessageSerializer(ExtendedActorSystem system) : Se
         return Build(manifest, reader, Values);
     }
 
-    private static object Build(string manifest, BinaryReader reader, Func<float[]> Values)
+    private static object Build(string manifest, BinaryReader reader, Func<ArraySegment<float>> Values)
     {
         switch (manifest)
         {
@@ -139,15 +139,18 @@ public sealed class FloatArrayMessageSerializer(ExtendedActorSystem system) : Se
             case Exported:
             {
                 var (generation, rank, step) = (reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt64());
-                return new BuffersExported(generation, rank, step, Values());
+                return new BuffersExported(generation, rank, step, WholeArray(Values()));
             }
             case Import:
             {
                 var (generation, step) = (reader.ReadInt32(), reader.ReadInt64());
-                return new ImportBuffers(generation, step, Values());
+                return new ImportBuffers(generation, step, WholeArray(Values()));
             }
             default:
                 throw new SerializationException($"unknown float-array message manifest '{manifest}'");
         }
     }
+
+    private static float[] WholeArray(ArraySegment<float> values) =>
+        values.Array is { } array && values.Offset == 0 && values.Count == array.Length ? array : values.AsSpan().ToArray();
 }

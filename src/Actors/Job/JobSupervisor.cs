@@ -463,7 +463,15 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
 
     private void SendCompute(long step, IReadOnlyList<FaultSpec> faults)
     {
-        _reduction = new GradientReduction(Ranks);
+        if (_reduction?.Generation == _generation && _reduction.Ranks == Ranks)
+        {
+            _reduction.StartStep();
+        }
+        else
+        {
+            // A new generation gets a new averaged array: ranks of the old one may still be reading theirs.
+            _reduction = new GradientReduction(Ranks, _generation);
+        }
         _waiting = Enumerable.Range(0, Ranks).ToHashSet();
         _gradientsFrom = [];
         _averagedChunks = 0;

@@ -2,16 +2,25 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using System.Runtime.Serialization;
 
 namespace Orchestrator.Actors.Rank;
 
 /// <summary>One frame: a kind, a few header bytes and the floats, which go to and from the socket in place.</summary>
-internal sealed record Frame(byte Kind, byte[] Header, float[] Values);
+internal sealed record Frame(byte Kind, byte[] Header, ArraySegment<float> Values);
+
+/// <summary>
+/// Where the floats of an incoming frame go, asked once its header is read: a segment of exactly
+/// <paramref name="count"/> floats, or the default segment for a new array. Throws InvalidDataException for a
+/// frame that does not fit.
+/// </summary>
+internal delegate ArraySegment<float> FramePlacement(byte kind, byte[] header, int count);
 
 /// <summary>
 /// A TCP connection that carries frames both ways. A writer thread writes queued frames (the floats straight
-/// from their array, no copy) and a reader thread reads each frame's floats straight into a new array and
-/// hands the frame to a callback, so neither side ever blocks the other's buffers.
+/// from their array, no copy) and a reader thread reads each frame's floats straight to where the receiver
+/// wants them (see <see cref="FramePlacement"/>) and hands the frame to a callback, so neither side ever
+/// blocks the other's buffers.
 /// </summary>
 internal sealed class FrameConnection : IDisposable
 {
@@ -46,7 +55,7 @@ internal sealed class FrameConnection : IDisposable
     }
 
     /// <summary>Reads one frame in the caller's thread (the hello, before the reader starts); null at end of stream.</summary>
-    public Frame? ReadFrame()
+    public Frame? ReadFrame(FramePlacement? place = null)
     {
         Span<byte> prefix = stackalloc byte[9];
         if (!ReadExactly(prefix))
@@ -60,28 +69,43 @@ internal sealed class FrameConnection : IDisposable
             throw new InvalidDataException($"a frame of {headerLength} header bytes and {count} floats is not a gradient frame");
         }
         var header = new byte[headerLength];
-        var values = new float[count];
-        if (!ReadExactly(header) || !ReadExactly(MemoryMarshal.AsBytes(values.AsSpan())))
+        if (!ReadExactly(header))
+        {
+            throw new EndOfStreamException("the connection closed inside a frame");
+        }
+        var values = place?.Invoke(prefix[8], header, count) ?? default;
+        if (values.Array is null)
+        {
+            values = new float[count];
+        }
+        else if (values.Count != count)
+        {
+            throw new InvalidDataException($"a frame of {count} floats was given room for {values.Count}");
+        }
+        if (!ReadExactly(MemoryMarshal.AsBytes(values.AsSpan())))
         {
             throw new EndOfStreamException("the connection closed inside a frame");
         }
         return new Frame(prefix[8], header, values);
     }
 
-    /// <summary>Hands every later frame to <paramref name="onFrame"/>; <paramref name="onClosed"/> once the connection ends.</summary>
-    public void StartReading(Action<Frame> onFrame, Action<Exception?> onClosed)
+    /// <summary>
+    /// Reads every later frame's floats to where <paramref name="place"/> says and hands the frame to
+    /// <paramref name="onFrame"/>; <paramref name="onClosed"/> once the connection ends.
+    /// </summary>
+    public void StartReading(FramePlacement place, Action<Frame> onFrame, Action<Exception?> onClosed)
     {
         var thread = new Thread(() =>
         {
             Exception? error = null;
             try
             {
-                while (ReadFrame() is { } frame)
+                while (ReadFrame(place) is { } frame)
                 {
                     onFrame(frame);
                 }
             }
-            catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidDataException or SocketException)
+            catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidDataException or SocketException or SerializationException)
             {
                 error = Volatile.Read(ref _disposed) == 0 ? e : null;
             }
@@ -109,7 +133,7 @@ internal sealed class FrameConnection : IDisposable
             foreach (var frame in _outgoing.GetConsumingEnumerable())
             {
                 BinaryPrimitives.WriteInt32LittleEndian(prefix, frame.Header.Length);
-                BinaryPrimitives.WriteInt32LittleEndian(prefix.AsSpan(4), frame.Values.Length);
+                BinaryPrimitives.WriteInt32LittleEndian(prefix.AsSpan(4), frame.Values.Count);
                 prefix[8] = frame.Kind;
                 _stream.Write(prefix);
                 _stream.Write(frame.Header);

@@ -15,7 +15,7 @@ internal static class GradientFrames
     public const byte Gradient = (byte)'G';
     public const byte Averaged = (byte)'A';
 
-    public static Frame HelloFrame(string token, string linkId) => new(Hello, Encoding.UTF8.GetBytes($"{token}\n{linkId}"), []);
+    public static Frame HelloFrame(string token, string linkId) => new(Hello, Encoding.UTF8.GetBytes($"{token}\n{linkId}"), ArraySegment<float>.Empty);
 
     public static Frame Of(byte kind, object message)
     {
@@ -49,7 +49,11 @@ internal sealed class GradientLinkClient : IDisposable
         }
         var connection = new FrameConnection(client);
         connection.Send(GradientFrames.HelloFrame(address.Token, address.LinkId));
+        var landing = new ChunkLanding();
         connection.StartReading(
+            (kind, header, count) => kind == GradientFrames.Averaged && FloatArrayMessageSerializer.Join("A", header, ArraySegment<float>.Empty) is AveragedChunk a
+                ? landing.Place(a.Index, a.Count, a.TotalLength, count)
+                : default,
             frame =>
             {
                 if (frame.Kind == GradientFrames.Averaged)

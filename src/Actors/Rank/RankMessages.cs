@@ -20,11 +20,18 @@ public sealed record RankReady(int Generation, int Rank, long Step, long Batches
 /// </summary>
 public sealed record ComputeGradients(int Generation, long Step, FaultKind? Fault, bool Alone = false);
 
-/// <summary>A slice of one rank's flattened gradients (large tensors travel in chunks).</summary>
-public sealed record GradientChunk(int Generation, int Rank, long Step, int Index, int Count, int TotalLength, float[] Values, double Loss, long Samples);
+/// <summary>
+/// A slice of one rank's flattened gradients (large tensors travel in chunks). Within a process the slice
+/// is a view of the rank's gradient array, not a copy: that array is not written again until every rank has
+/// applied this step's average.
+/// </summary>
+public sealed record GradientChunk(int Generation, int Rank, long Step, int Index, int Count, int TotalLength, ArraySegment<float> Values, double Loss, long Samples);
 
-/// <summary>A slice of the averaged gradients, the same for every rank.</summary>
-public sealed record AveragedChunk(int Generation, long Step, int Index, int Count, int TotalLength, float[] Values, long GlobalSamples);
+/// <summary>
+/// A slice of the averaged gradients, the same for every rank. Within a process it is a view of the
+/// supervisor's averaged array, which is not written again before the next step.
+/// </summary>
+public sealed record AveragedChunk(int Generation, long Step, int Index, int Count, int TotalLength, ArraySegment<float> Values, long GlobalSamples);
 
 public sealed record StepApplied(int Generation, int Rank, long Step, long Epoch, bool EpochEnded, double LearningRate, double Loss = double.NaN, long Samples = 0);
 

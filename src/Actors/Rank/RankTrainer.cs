@@ -21,9 +21,11 @@ public sealed class RankTrainer : ReceiveActor
     private readonly GradientLinkAddress? _linkAddress;
     private GradientLinkClient? _link;
     private RankWorker? _worker;
-    private float[]? _incoming;
     private string? _resumedFrom;
-    private int _incomingChunks;
+    private int _stepGeneration;
+    private AveragedChunk?[] _averaged = [];
+    private int _averagedCount;
+    private float[] _assembled = [];
 
     public RankTrainer(RankSpec spec, IActorRef supervisor, GradientLinkAddress? link)
     {
@@ -85,11 +87,18 @@ public sealed class RankTrainer : ReceiveActor
             var counters = Worker.Counters;
             return new StepApplied(compute.Generation, _spec.Rank, counters.Iteration, counters.Epoch, counters.Epoch != epochBefore, rate, loss, samples);
         }));
-        Receive<ComputeGradients>(compute => Run(compute.Generation, compute.Step, () =>
+        Receive<ComputeGradients>(compute =>
         {
-            SendGradients(compute.Generation, Worker.ComputeGradients(compute.Fault, _cancel.Token));
-            return null;
-        }));
+            // Averages of an abandoned step (a peer failed) must not mix with this step's.
+            _stepGeneration = compute.Generation;
+            Array.Clear(_averaged);
+            _averagedCount = 0;
+            Run(compute.Generation, compute.Step, () =>
+            {
+                SendGradients(compute.Generation, Worker.ComputeGradients(compute.Fault, _cancel.Token));
+                return null;
+            });
+        });
         Receive<AveragedChunk>(ReceiveAveraged);
         Receive<GradientLinkClosed>(closed =>
         {
@@ -159,15 +168,26 @@ public sealed class RankTrainer : ReceiveActor
 
     private void ReceiveAveraged(AveragedChunk chunk)
     {
-        _incoming ??= new float[chunk.TotalLength];
-        chunk.Values.CopyTo(_incoming, chunk.Index * Chunking.ChunkLength);
-        if (++_incomingChunks < chunk.Count)
+        if (chunk.Generation != _stepGeneration)
         {
             return;
         }
-        var averaged = _incoming;
-        _incoming = null;
-        _incomingChunks = 0;
+        if (_averaged.Length != chunk.Count)
+        {
+            _averaged = new AveragedChunk?[chunk.Count];
+        }
+        if (_averaged[chunk.Index] is null)
+        {
+            _averagedCount++;
+        }
+        _averaged[chunk.Index] = chunk;
+        if (_averagedCount < chunk.Count)
+        {
+            return;
+        }
+        var averaged = Assemble(_averaged!, chunk.TotalLength);
+        Array.Clear(_averaged);
+        _averagedCount = 0;
         Run(chunk.Generation, chunk.Step, () =>
         {
             var epochBefore = Worker.Counters.Epoch;
@@ -176,6 +196,30 @@ public sealed class RankTrainer : ReceiveActor
             var counters = Worker.Counters;
             return new StepApplied(chunk.Generation, _spec.Rank, counters.Iteration, counters.Epoch, counters.Epoch != epochBefore, rate, Samples: chunk.GlobalSamples);
         });
+    }
+
+    /// <summary>
+    /// The whole averaged array: when every chunk is a view of one array at its own place (the supervisor's
+    /// averages in this process, or a gradient link's landing array) that array itself, else the chunks
+    /// copied into this rank's own array. Either is read by the rank thread before the next step's averages
+    /// can arrive.
+    /// </summary>
+    private float[] Assemble(AveragedChunk[] chunks, int totalLength)
+    {
+        var shared = chunks[0].Values.Array;
+        if (shared?.Length == totalLength && chunks.All(c => c.Values.Array == shared && c.Values.Offset == c.Index * Chunking.ChunkLength))
+        {
+            return shared;
+        }
+        if (_assembled.Length != totalLength)
+        {
+            _assembled = new float[totalLength];
+        }
+        foreach (var c in chunks)
+        {
+            c.Values.AsSpan().CopyTo(_assembled.AsSpan(c.Index * Chunking.ChunkLength));
+        }
+        return _assembled;
     }
 
     // Runs work on the rank thread, which tells its answer (or its failure) to the supervisor itself: one

@@ -9,10 +9,14 @@ namespace Orchestrator.Trainer.Distributed;
 /// </summary>
 internal static class FlatFloats
 {
-    /// <summary>Concatenates what <paramref name="select"/> gives for each tensor; null stands for zeros.</summary>
-    public static float[] Gather(IReadOnlyList<Tensor> tensors, Func<Tensor, Tensor?> select)
+    /// <summary>
+    /// Concatenates what <paramref name="select"/> gives for each tensor; null stands for zeros. Writes into
+    /// <paramref name="reuse"/> when it has the right length, so a step's gradients need no new array.
+    /// </summary>
+    public static float[] Gather(IReadOnlyList<Tensor> tensors, Func<Tensor, Tensor?> select, float[]? reuse = null)
     {
-        var flat = new float[tensors.Sum(t => t.numel())];
+        var length = tensors.Sum(t => t.numel());
+        var flat = reuse?.Length == length ? reuse : new float[length];
         var offset = 0;
         foreach (var tensor in tensors)
         {
@@ -21,6 +25,10 @@ internal static class FlatFloats
             {
                 using var host = source.detach().cpu().contiguous();
                 MemoryMarshal.Cast<byte, float>(host.bytes).CopyTo(flat.AsSpan(offset, count));
+            }
+            else
+            {
+                flat.AsSpan(offset, count).Clear();
             }
             offset += count;
         }

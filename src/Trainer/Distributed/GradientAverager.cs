@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
 namespace Orchestrator.Trainer.Distributed;
 
 /// <summary>
@@ -12,28 +15,65 @@ public static class GradientAverager
         {
             throw new ArgumentException("no gradients to average");
         }
-        var length = byRank[0].Length;
-        if (byRank.Any(g => g.Length != length))
+        var result = new float[byRank[0].Length];
+        AverageInto(result, byRank.Select(values => new ArraySegment<float>(values)).ToList());
+        return result;
+    }
+
+    /// <summary>
+    /// Writes the average of <paramref name="byRank"/> into <paramref name="destination"/> without allocating.
+    /// Each element is ((g0 + g1) + ...) / ranks, the same operations in the same order as element by element,
+    /// so vector lanes give bit-identical results.
+    /// </summary>
+    public static void AverageInto(Span<float> destination, IReadOnlyList<ArraySegment<float>> byRank)
+    {
+        if (byRank.Count == 0)
         {
-            throw new ArgumentException("ranks sent gradients of different sizes; their models differ");
+            throw new ArgumentException("no gradients to average");
         }
-        var result = (float[])byRank[0].Clone();
+        for (var rank = 0; rank < byRank.Count; rank++) // no enumerator: the step path allocates nothing
+        {
+            if (byRank[rank].Count != destination.Length)
+            {
+                throw new ArgumentException("ranks sent gradients of different sizes; their models differ");
+            }
+        }
+        byRank[0].AsSpan().CopyTo(destination);
         for (var rank = 1; rank < byRank.Count; rank++)
         {
-            var g = byRank[rank];
-            for (var i = 0; i < length; i++)
-            {
-                result[i] += g[i];
-            }
+            Add(destination, byRank[rank]);
         }
         if (byRank.Count > 1)
         {
-            float count = byRank.Count;
-            for (var i = 0; i < length; i++)
-            {
-                result[i] /= count;
-            }
+            Divide(destination, byRank.Count);
         }
-        return result;
+    }
+
+    private static void Add(Span<float> sum, ReadOnlySpan<float> values)
+    {
+        var sumVectors = MemoryMarshal.Cast<float, Vector<float>>(sum);
+        var valueVectors = MemoryMarshal.Cast<float, Vector<float>>(values);
+        for (var i = 0; i < sumVectors.Length; i++)
+        {
+            sumVectors[i] += valueVectors[i];
+        }
+        for (var i = sumVectors.Length * Vector<float>.Count; i < sum.Length; i++)
+        {
+            sum[i] += values[i];
+        }
+    }
+
+    private static void Divide(Span<float> sum, float count)
+    {
+        var vectors = MemoryMarshal.Cast<float, Vector<float>>(sum);
+        var divisor = new Vector<float>(count);
+        for (var i = 0; i < vectors.Length; i++)
+        {
+            vectors[i] /= divisor;
+        }
+        for (var i = vectors.Length * Vector<float>.Count; i < sum.Length; i++)
+        {
+            sum[i] /= count;
+        }
     }
 }

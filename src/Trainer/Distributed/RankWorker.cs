@@ -21,6 +21,7 @@ public sealed class RankWorker : IDisposable
     private readonly TrainingState _state;
     private readonly List<Tensor> _parameters;
     private readonly List<Tensor> _floatBuffers;
+    private float[]? _gradients;
 
     private RankWorker(RankSpec spec, TrainingJob job)
     {
@@ -57,14 +58,18 @@ public sealed class RankWorker : IDisposable
 
     public RestoreReport LoadWeights(LoadedCheckpoint checkpoint) => _state.LoadWeights(checkpoint);
 
-    /// <summary>Forward and backward on this rank's shard; returns the loss and the flattened gradients.</summary>
+    /// <summary>
+    /// Forward and backward on this rank's shard; returns the loss and the flattened gradients. The array is
+    /// this replica's and is overwritten by the next call: by then every rank has applied the average of
+    /// this step, so nobody reads it any more.
+    /// </summary>
     public LocalGradients ComputeGradients(FaultKind? fault, CancellationToken cancel)
     {
         var step = _state.Counters.Iteration + 1;
         InjectBeforeCompute(fault, cancel);
         var (loss, samples) = _state.ComputeGradients(fault == FaultKind.Nan ? l => l * float.NaN : null);
-        var flat = FlatFloats.Gather(_parameters, parameter => parameter.grad);
-        return new LocalGradients(step, loss, samples, flat);
+        _gradients = FlatFloats.Gather(_parameters, parameter => parameter.grad, _gradients);
+        return new LocalGradients(step, loss, samples, _gradients);
     }
 
     /// <summary>

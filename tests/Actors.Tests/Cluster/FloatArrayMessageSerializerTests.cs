@@ -130,7 +130,7 @@ public sealed class FloatArrayMessageSerializerTests(ClusterConfiguredSystem nod
         }
     }
 
-    private static void AssertSameBits(float[] expected, float[] actual)
+    private static void AssertSameBits(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual)
     {
         Assert.Equal(expected.Length, actual.Length);
         var expectedBits = MemoryMarshal.Cast<float, int>(expected);

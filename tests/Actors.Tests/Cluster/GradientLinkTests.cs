@@ -29,6 +29,45 @@ public sealed class GradientLinkTests : TestKit
     }
 
     [Fact]
+    public async Task A_steps_chunks_land_in_one_array_at_their_places_at_both_ends()
+    {
+        var supervisor = CreateTestProbe();
+        var rank = CreateTestProbe();
+        using var hub = new GradientHub("127.0.0.1", supervisor.Ref);
+        using var link = GradientLinkClient.Connect(hub.AddressFor("rank-1-g2"), rank.Ref);
+        var total = Chunking.ChunkLength + 3;
+        var gradients = Enumerable.Range(0, total).Select(i => (float)i).ToArray();
+        var averages = gradients.Select(g => -g).ToArray();
+
+        link.Send(new GradientChunk(2, 1, 7, 0, 2, total, Chunking.Slice(gradients, 0), 0, 1));
+        link.Send(new GradientChunk(2, 1, 7, 1, 2, total, Chunking.Slice(gradients, 1), 0, 1));
+        var received = new[] { await supervisor.ExpectMsgAsync<GradientChunk>(), await supervisor.ExpectMsgAsync<GradientChunk>() };
+        hub.TrySend("rank-1-g2", new AveragedChunk(2, 7, 1, 2, total, Chunking.Slice(averages, 1), 2));
+        hub.TrySend("rank-1-g2", new AveragedChunk(2, 7, 0, 2, total, Chunking.Slice(averages, 0), 2));
+        var back = new[] { await rank.ExpectMsgAsync<AveragedChunk>(), await rank.ExpectMsgAsync<AveragedChunk>() };
+
+        Assert.Same(received[0].Values.Array, received[1].Values.Array);
+        Assert.Equal(Bits(gradients), Bits(received[0].Values.Array!));
+        Assert.Same(back[0].Values.Array, back[1].Values.Array);
+        Assert.Equal(Bits(averages), Bits(back[0].Values.Array!));
+        Assert.Equal([Chunking.ChunkLength, 0], back.Select(c => c.Values.Offset));
+    }
+
+    [Fact]
+    public async Task A_chunk_that_does_not_fit_its_gradients_closes_the_link()
+    {
+        var supervisor = CreateTestProbe();
+        var rank = CreateTestProbe();
+        using var hub = new GradientHub("127.0.0.1", supervisor.Ref);
+        using var link = GradientLinkClient.Connect(hub.AddressFor("rank-1-g1"), rank.Ref);
+
+        link.Send(new GradientChunk(1, 1, 1, 3, 1, Values.Length, Values, 0, 0)); // chunk 3 of 1
+
+        await rank.ExpectMsgAsync<GradientLinkClosed>();
+        await supervisor.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
     public async Task A_connection_without_the_job_token_is_closed_and_nothing_it_sends_counts()
     {
         var supervisor = CreateTestProbe();
@@ -71,5 +110,5 @@ public sealed class GradientLinkTests : TestKit
         Assert.StartsWith($"cannot open the gradient link to 127.0.0.1:{address.Port} (", error.Message);
     }
 
-    private static int[] Bits(float[] values) => values.Select(BitConverter.SingleToInt32Bits).ToArray();
+    private static int[] Bits(IEnumerable<float> values) => values.Select(BitConverter.SingleToInt32Bits).ToArray();
 }

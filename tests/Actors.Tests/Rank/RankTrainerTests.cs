@@ -50,7 +50,7 @@ public sealed class RankTrainerTests : TestKit, IDisposable
         }
 
         Assert.True(first.Count > 1, "the model is large enough to need several chunks");
-        Assert.Equal(first.TotalLength, chunks.Sum(c => c.Values.Length));
+        Assert.Equal(first.TotalLength, chunks.Sum(c => c.Values.Count));
         Assert.Equal(Enumerable.Range(0, first.Count), chunks.Select(c => c.Index));
     }
 }

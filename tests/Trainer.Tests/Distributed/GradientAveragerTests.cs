@@ -1,0 +1,68 @@
+using Orchestrator.Trainer.Distributed;
+
+namespace Orchestrator.Trainer.Tests.Distributed;
+
+public sealed class GradientAveragerTests
+{
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(2, 7)]
+    [InlineData(3, 1000)]
+    [InlineData(4, 262_147)]
+    public void The_vectorised_average_is_bit_identical_to_adding_in_rank_order_then_dividing(int ranks, int length)
+    {
+        var random = new Random(length);
+        var byRank = Enumerable.Range(0, ranks).Select(_ => Enumerable.Range(0, length).Select(_ => Awkward(random)).ToArray()).ToList();
+        var expected = new float[length];
+        for (var i = 0; i < length; i++)
+        {
+            var sum = byRank[0][i];
+            for (var rank = 1; rank < ranks; rank++)
+            {
+                sum += byRank[rank][i];
+            }
+            expected[i] = ranks > 1 ? sum / ranks : sum;
+        }
+
+        var averaged = GradientAverager.Average(byRank);
+
+        Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), averaged.Select(BitConverter.SingleToInt32Bits));
+    }
+
+    [Fact]
+    public void Averaging_into_a_slice_writes_only_that_slice_and_allocates_nothing()
+    {
+        var a = Enumerable.Range(0, 1 << 18).Select(i => (float)i).ToArray();
+        var b = Enumerable.Range(0, 1 << 18).Select(i => (float)-i / 2).ToArray();
+        var destination = new float[(1 << 18) + 10];
+        List<ArraySegment<float>> byRank = [a, b];
+        GradientAverager.AverageInto(destination.AsSpan(5, 1 << 18), byRank); // JIT before measuring
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        GradientAverager.AverageInto(destination.AsSpan(5, 1 << 18), byRank);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.Equal([0f, 0f, 0f, 0f, 0f], destination[..5]);
+        Assert.Equal([0f, 0f, 0f, 0f, 0f], destination[^5..]);
+        Assert.Equal((1000f + -500f) / 2, destination[5 + 1000]);
+    }
+
+    [Fact]
+    public void Gradients_of_different_sizes_are_refused_naming_the_cause()
+    {
+        var error = Assert.Throws<ArgumentException>(() => GradientAverager.Average([new float[3], new float[4]]));
+
+        Assert.Contains("different sizes", error.Message, StringComparison.Ordinal);
+    }
+
+    private static float Awkward(Random random) => random.Next(20) switch
+    {
+        0 => float.NaN,
+        1 => -0.0f,
+        2 => float.Epsilon,
+        3 => float.MaxValue,
+        4 => -float.MaxValue,
+        _ => (float)((random.NextDouble() - 0.5) * Math.Pow(10, random.Next(-30, 30))),
+    };
+}
