@@ -35,17 +35,30 @@ internal static class FlatFloats
         return flat;
     }
 
-    /// <summary>Gives each tensor its slice of <paramref name="values"/>, as a CPU tensor of its shape, to <paramref name="write"/>.</summary>
-    public static void Scatter(ReadOnlySpan<float> values, IReadOnlyList<Tensor> tensors, Action<Tensor, Tensor> write)
+    /// <summary>
+    /// Writes each tensor's slice of <paramref name="values"/> into the tensor <paramref name="target"/> picks:
+    /// straight into its memory when that is a contiguous float32 CPU tensor (no temporary tensor, one copy),
+    /// otherwise as a CPU tensor of its shape handed to <paramref name="fallback"/>.
+    /// </summary>
+    public static void Scatter(ReadOnlySpan<float> values, IReadOnlyList<Tensor> tensors, Func<Tensor, Tensor?> target, Action<Tensor, Tensor> fallback)
     {
         var offset = 0;
         using var noGrad = no_grad();
         foreach (var tensor in tensors)
         {
             var count = (int)tensor.numel();
-            using var host = empty(tensor.shape, ScalarType.Float32, CPU);
-            MemoryMarshal.AsBytes(values.Slice(offset, count)).CopyTo(host.bytes);
-            write(tensor, host);
+            var slice = MemoryMarshal.AsBytes(values.Slice(offset, count));
+            if (target(tensor) is { } destination && destination.device_type == TorchSharp.DeviceType.CPU && destination.dtype == ScalarType.Float32
+                && destination.is_contiguous() && destination.numel() == count)
+            {
+                slice.CopyTo(destination.bytes);
+            }
+            else
+            {
+                using var host = empty(tensor.shape, ScalarType.Float32, CPU);
+                slice.CopyTo(host.bytes);
+                fallback(tensor, host);
+            }
             offset += count;
         }
     }

@@ -87,7 +87,7 @@ public sealed class RankWorker : IDisposable
     /// <summary>Writes the averaged gradients into the parameters and takes the optimizer step.</summary>
     public void ApplyGradients(ReadOnlySpan<float> averaged, long globalSamples)
     {
-        FlatFloats.Scatter(averaged, _parameters, (parameter, host) =>
+        FlatFloats.Scatter(averaged, _parameters, parameter => parameter.grad, (parameter, host) =>
         {
             if (parameter.grad is { } grad)
             {
@@ -104,7 +104,7 @@ public sealed class RankWorker : IDisposable
     /// <summary>The float buffers (BatchNorm running statistics), flattened in name order.</summary>
     public float[] ExportBuffers() => FlatFloats.Gather(_floatBuffers, buffer => buffer);
 
-    public void ImportBuffers(ReadOnlySpan<float> values) => FlatFloats.Scatter(values, _floatBuffers, (buffer, host) => buffer.copy_(host));
+    public void ImportBuffers(ReadOnlySpan<float> values) => FlatFloats.Scatter(values, _floatBuffers, buffer => buffer, (buffer, host) => buffer.copy_(host));
 
     private void InjectBeforeCompute(FaultKind? fault, CancellationToken cancel)
     {
