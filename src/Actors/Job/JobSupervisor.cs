@@ -53,6 +53,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     private float[]?[] _buffers = [];
     private string?[] _digests = [];
     private bool _stopRequested;
+    private bool _stepping;
     private bool _announced;
     private string? _startedFrom;
     private IReadOnlyList<string> _skipped = [];
@@ -207,7 +208,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             _phase = "waiting";
             _ranks = [];
             Timers.StartSingleTimer(PhaseTimer, new RetryPlacement(_generation), _checksDeadline - _clock.Elapsed);
-            Become(() => WaitingForRanks(start));
+            Enter(() => WaitingForRanks(start));
             return;
         }
         var slots = UsableSlots();
@@ -221,7 +222,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             _why = why;
             _phase = "waiting";
             _ranks = [];
-            Become(() => WaitingForRanks(start));
+            Enter(() => WaitingForRanks(start));
             return;
         }
         _why = null;
@@ -361,7 +362,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         _gradientsFrom = Enumerable.Range(0, Ranks).ToHashSet();
         _digests = new string?[Ranks];
         ArmTimeout(TimeSpan.FromTicks(_requested.StepTimeout.Ticks * 5), "start");
-        Become(Starting);
+        Enter(Starting);
     }
 
     private void Starting()
@@ -439,7 +440,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             return;
         }
         var next = _step + 1;
-        var due = _faults.Where(f => f.Step == next && !_state.FiredFaults.Contains(f.Id)).ToList();
+        List<FaultSpec> due = _faults.Count == 0 ? [] : _faults.Where(f => f.Step == next && !_state.FiredFaults.Contains(f.Id)).ToList();
         if (due.Count == 0)
         {
             SendCompute(next, []);
@@ -481,7 +482,12 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             _ranks[rank].Tell(new ComputeGradients(_generation, step, fault, Alone: Ranks == 1));
         }
         ArmTimeout(_requested.StepTimeout, $"step {step}");
-        Become(Stepping);
+        if (!_stepping)
+        {
+            // Steps follow steps: the handlers stay in place instead of being built again for every step.
+            Become(Stepping);
+            _stepping = true; // every other state is entered through Enter, which clears it
+        }
     }
 
     private void Stepping()
@@ -556,7 +562,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             rank.Tell(new ExportBuffers(_generation, _step));
         }
         ArmTimeout(_requested.StepTimeout, $"checkpoint at step {_step}");
-        Become(() => Checkpointing(reason));
+        Enter(() => Checkpointing(reason));
     }
 
     private void Checkpointing(string? reason)
@@ -609,7 +615,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             }
             else
             {
-                Become(() => AwaitingFinalWrite(reason!, captured.Step));
+                Enter(() => AwaitingFinalWrite(reason!, captured.Step));
             }
         });
         Common();
@@ -671,7 +677,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             }
             // A checkpoint is still being written: restart from it once it lands rather than from the one before.
             Timers.StartSingleTimer(PhaseTimer, new InFlightWriteWaitOver(_generation), _requested.StepTimeout);
-            Become(() => AwaitingInFlightWrite(rank, reason));
+            Enter(() => AwaitingInFlightWrite(rank, reason));
         });
     }
 
@@ -718,7 +724,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             StopRanks(recreate);
             _phase = "restarting";
             Timers.StartSingleTimer(RestartTimer, new RestartNow(_generation, recreate.ToArray(), latest?.Path), delay.Value);
-            Become(Restarting);
+            Enter(Restarting);
         });
     }
 
@@ -760,7 +766,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         _phase = outcome.ToString().ToLowerInvariant();
         _why = outcome is JobOutcome.Failed or JobOutcome.Refused ? message : null;
         _requester?.Tell(new JobFinished(outcome, _step, digest, message));
-        Become(Finished);
+        Enter(Finished);
     }
 
     private void Finished()
@@ -839,6 +845,12 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             }
         }
         return null;
+    }
+
+    private void Enter(Action behaviour)
+    {
+        _stepping = false;
+        Become(behaviour);
     }
 
     private void ArmTimeout(TimeSpan after, string phase)
