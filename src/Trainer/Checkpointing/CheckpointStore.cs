@@ -5,8 +5,8 @@ namespace Orchestrator.Trainer.Checkpointing;
 
 /// <summary>
 /// A directory of checkpoints, each a folder committed by rename. A save writes every file into a hidden
-/// temporary folder, fsyncs each, writes the manifest last, fsyncs the folder, renames it into place, fsyncs
-/// the parent, and only then moves the <c>latest</c> pointer. A process killed at any instant leaves either
+/// temporary folder, the manifest last, fsyncs all of them and the folder (side by side), renames it into
+/// place, fsyncs the parent, and only then moves the <c>latest</c> pointer. A process killed at any instant leaves either
 /// the old set of checkpoints or the old set plus one complete new checkpoint.
 /// </summary>
 public sealed class CheckpointStore
@@ -116,7 +116,9 @@ public sealed class CheckpointStore
         var manifest = new CheckpointManifest(CheckpointFormat.FormatName, name, snapshot.Info.Iteration, files);
         HashingFileWriter.Write(Path.Combine(temporary, CheckpointFormat.ManifestFile), s => s.Write(manifest.ToBytes()));
         FaultPoints.Reach("save:wrote-manifest");
-        DurableFiles.SyncDirectory(temporary);
+        // Nothing reads a temporary folder, so the order in which its files reach the disk does not matter,
+        // only that all of them (and the folder's entries) have before the rename below.
+        DurableFiles.SyncAll(files.Keys.Append(CheckpointFormat.ManifestFile).Select(f => Path.Combine(temporary, f)).ToList(), temporary);
         FaultPoints.Reach("save:synced");
         System.IO.Directory.Move(temporary, final);
         FaultPoints.Reach("save:renamed");

@@ -1,8 +1,9 @@
 namespace Orchestrator.Trainer.Checkpointing;
 
 /// <summary>
-/// Writes one checkpoint file in large sequential chunks, hashing the bytes as they pass, and fsyncs it once
-/// at the end: one pass over the data gives both the durable file and its manifest entry. Large writes
+/// Writes one checkpoint file in large sequential chunks, hashing the bytes as they pass: one pass over the
+/// data gives both the file and its manifest entry. The caller fsyncs it (with the checkpoint's other files
+/// and their folder, see <see cref="DurableFiles.SyncAll"/>) before the folder is renamed. Large writes
 /// (a tensor's or a blob's array) go to the file straight from the caller's array, 1 MiB at a time, each
 /// slice hashed just before it is written while it is still in the CPU cache.
 /// </summary>
@@ -59,7 +60,7 @@ internal sealed class HashingFileWriter : Stream
 
     private ManifestEntry Complete()
     {
-        _file.Flush(flushToDisk: true);
+        _file.Flush();
         return new ManifestEntry(_length, Xxh128: _checksum.Finish());
     }
 }
