@@ -41,7 +41,13 @@ if (Environment.GetEnvironmentVariable("BENCH_ONLY") is { } only)
         "overhead" => [OverheadBenchmark.Run(ModelSize.Small, 1, 150, 3, threads, scratch), OverheadBenchmark.Run(ModelSize.Small, 2, 150, 3, threads, scratch), OverheadBenchmark.Run(ModelSize.Medium, 2, 10, 2, threads, scratch)],
         "memory" => [MemoryBenchmark.Run(quick ? 3_000 : 10_000, threads, scratch)],
         "sync" => [GradientSyncBenchmark.Run(1, 20, 3, viaLink: true), GradientSyncBenchmark.Run(100, 2, 3, viaLink: true), GradientSyncBenchmark.Run(100, 2, 3, viaLink: false)],
-        _ => throw new ArgumentException($"BENCH_ONLY={only}: kill, crash, overhead, memory or sync"),
+        "checkpoint" =>
+        [
+            .. CheckpointBenchmark.Run(ModelSize.Small, repetitions, threads, scratch),
+            .. CheckpointBenchmark.Run(ModelSize.Medium, quick ? 2 : repetitions, threads, scratch),
+            .. (quick ? [] : CheckpointBenchmark.Run(ModelSize.Large, 3, threads, scratch)),
+        ],
+        _ => throw new ArgumentException($"BENCH_ONLY={only}: kill, crash, overhead, memory, sync or checkpoint"),
     });
     Console.WriteLine(Report.Markdown(rows));
     return 0;

@@ -9,7 +9,7 @@ internal static class CheckpointsCommand
 {
     public const string Help = """
         usage: orchestrator checkpoints list DIR        checkpoints in a work dir (or its checkpoints folder), newest first
-               orchestrator checkpoints verify DIR|CKPT  check every file against the manifest; exit 1 if any is bad
+               orchestrator checkpoints verify DIR|CKPT  check every file's size and hash (XXH128; SHA-256 in format 1) against the manifest; exit 1 if any is bad
                orchestrator checkpoints inspect CKPT     metadata, tensors with shapes, and weights-sha256
         """;
 
@@ -78,7 +78,7 @@ internal static class CheckpointsCommand
         foreach (var target in targets)
         {
             var result = store.Verify(target);
-            System.Console.WriteLine(result.IsValid ? $"ok   {result.Name}" : $"BAD  {result.Problem}");
+            System.Console.WriteLine(result.IsValid ? $"ok   {result.Name} (sizes and {result.Checksum} hashes match)" : $"BAD  {result.Problem}");
             bad += result.IsValid ? 0 : 1;
         }
         System.Console.WriteLine($"{targets.Count - bad} ok, {bad} bad");

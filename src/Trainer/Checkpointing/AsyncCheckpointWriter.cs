@@ -72,13 +72,12 @@ public sealed class AsyncCheckpointWriter(
     private void Write(CheckpointSnapshot snapshot, TimeSpan stall, bool blocking)
     {
         var clock = Stopwatch.StartNew();
-        var digested = snapshot.WithWeightsDigest();
-        var result = store.Commit(digested);
+        var result = store.Commit(snapshot); // computes the weights digest alongside the write
         var written = clock.Elapsed;
         var deleted = afterCommit(result);
         var report = new SaveReport(
             result.Name, snapshot.Info.Iteration, snapshot.Info.Reason, result.Bytes, blocking ? stall + written : stall, written, deleted, result.AlreadyPresent,
-            digested.Info.WeightsSha256);
+            result.WeightsSha256);
         _completed.Enqueue(report);
         completed?.Invoke(report);
     }

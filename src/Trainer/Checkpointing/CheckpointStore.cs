@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using Orchestrator.Trainer.Tensors;
 
@@ -6,8 +5,8 @@ namespace Orchestrator.Trainer.Checkpointing;
 
 /// <summary>
 /// A directory of checkpoints, each a folder committed by rename. A save writes every file into a hidden
-/// temporary folder, fsyncs each, writes the manifest last, fsyncs the folder, renames it into place, fsyncs
-/// the parent, and only then moves the <c>latest</c> pointer. A process killed at any instant leaves either
+/// temporary folder, the manifest last, fsyncs all of them and the folder (side by side), renames it into
+/// place, fsyncs the parent, and only then moves the <c>latest</c> pointer. A process killed at any instant leaves either
 /// the old set of checkpoints or the old set plus one complete new checkpoint.
 /// </summary>
 public sealed class CheckpointStore
@@ -78,10 +77,15 @@ public sealed class CheckpointStore
         {
             if (Verify(final).IsValid)
             {
-                return new CommitResult(name, final, 0, AlreadyPresent: true);
+                return new CommitResult(name, final, 0, AlreadyPresent: true, WeightsDigestOf(snapshot));
             }
             Discard(final);
         }
+        // weights-sha256 goes into checkpoint.json, which is written after the tensor files: it is computed on
+        // another core while they are written instead of in a pass of its own before them.
+        var digest = snapshot.Info.WeightsSha256 is { Length: > 0 } known
+            ? Task.FromResult(known)
+            : Task.Run(() => WeightsDigestOf(snapshot));
         var temporary = Path.Combine(Directory, $"{TemporaryPrefix}{name}-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(temporary);
         var files = new Dictionary<string, ManifestEntry>(StringComparer.Ordinal);
@@ -104,14 +108,17 @@ public sealed class CheckpointStore
             }
             components[component] = new ComponentEntry(tensorFile, blobFile, state.Metadata);
         }
-        var metadata = new CheckpointMetadata(CheckpointFormat.FormatName, snapshot.Info, components);
+        var info = snapshot.Info with { WeightsSha256 = digest.GetAwaiter().GetResult() };
+        var metadata = new CheckpointMetadata(CheckpointFormat.FormatName, info, components);
         var metadataBytes = JsonSerializer.SerializeToUtf8Bytes(metadata, CheckpointJson.Options);
         files[CheckpointFormat.MetadataFile] = HashingFileWriter.Write(Path.Combine(temporary, CheckpointFormat.MetadataFile), s => s.Write(metadataBytes));
         FaultPoints.Reach("save:wrote-metadata");
         var manifest = new CheckpointManifest(CheckpointFormat.FormatName, name, snapshot.Info.Iteration, files);
         HashingFileWriter.Write(Path.Combine(temporary, CheckpointFormat.ManifestFile), s => s.Write(manifest.ToBytes()));
         FaultPoints.Reach("save:wrote-manifest");
-        DurableFiles.SyncDirectory(temporary);
+        // Nothing reads a temporary folder, so the order in which its files reach the disk does not matter,
+        // only that all of them (and the folder's entries) have before the rename below.
+        DurableFiles.SyncAll(files.Keys.Append(CheckpointFormat.ManifestFile).Select(f => Path.Combine(temporary, f)).ToList(), temporary);
         FaultPoints.Reach("save:synced");
         System.IO.Directory.Move(temporary, final);
         FaultPoints.Reach("save:renamed");
@@ -119,16 +126,22 @@ public sealed class CheckpointStore
         FaultPoints.Reach("save:committed");
         DurableFiles.WriteAtomically(Path.Combine(Directory, LatestPointerFile), System.Text.Encoding.UTF8.GetBytes(name + "\n"));
         FaultPoints.Reach("save:pointer-moved");
-        return new CommitResult(name, final, files.Values.Sum(f => f.Bytes), AlreadyPresent: false);
+        return new CommitResult(name, final, files.Values.Sum(f => f.Bytes), AlreadyPresent: false, info.WeightsSha256);
     }
+
+    /// <summary>The snapshot's weights-sha256 (see <see cref="WeightsDigest"/>): as given, or computed from its model.</summary>
+    private static string WeightsDigestOf(CheckpointSnapshot snapshot) =>
+        snapshot.Info.WeightsSha256 is { Length: > 0 } known ? known
+        : snapshot.Components.TryGetValue(ModelCheckpointable.ComponentName, out var model) ? WeightsDigest.Of(model.Tensors)
+        : "";
 
     public VerificationResult Verify(string checkpointPath)
     {
         var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(checkpointPath));
         try
         {
-            ReadVerified(checkpointPath, loadContents: false);
-            return new VerificationResult(name, checkpointPath, null);
+            ReadVerified(checkpointPath, loadContents: false, out var checksum);
+            return new VerificationResult(name, checkpointPath, null, checksum);
         }
         catch (CorruptCheckpointException e)
         {
@@ -203,9 +216,80 @@ public sealed class CheckpointStore
         System.IO.Directory.Delete(discarded, recursive: true);
     }
 
-    private static LoadedCheckpoint ReadVerified(string checkpointPath, bool loadContents)
+    private static LoadedCheckpoint ReadVerified(string checkpointPath, bool loadContents) => ReadVerified(checkpointPath, loadContents, out _);
+
+    /// <summary>
+    /// Checks every file against the manifest (present, then its size, then its hash) and, with
+    /// <paramref name="loadContents"/>, keeps what it read: each file is read once, straight into the arrays
+    /// the caller gets, and hashed in the same pass. A file whose hash does not match is reported as corrupt
+    /// even if it also failed to parse.
+    /// </summary>
+    private static LoadedCheckpoint ReadVerified(string checkpointPath, bool loadContents, out string checksum)
     {
         var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(checkpointPath));
+        var manifest = ReadManifest(checkpointPath, name);
+        using (var probe = manifest.NewChecksum())
+        {
+            checksum = probe.Name;
+        }
+        foreach (var (file, expected) in manifest.Files.OrderBy(f => f.Key, StringComparer.Ordinal))
+        {
+            var path = Path.Combine(checkpointPath, file);
+            if (!File.Exists(path))
+            {
+                throw new CorruptCheckpointException($"{name}: {file} is missing");
+            }
+            var length = new FileInfo(path).Length;
+            if (length != expected.Bytes)
+            {
+                throw new CorruptCheckpointException($"{name}: {file} is {(length < expected.Bytes ? "truncated" : "too long")} ({length} of {expected.Bytes} bytes)");
+            }
+        }
+        var metadataBytes = ReadFile(checkpointPath, name, manifest, CheckpointFormat.MetadataFile, reader => reader.ReadToArray(manifest.Files[CheckpointFormat.MetadataFile].Bytes));
+        CheckpointMetadata metadata;
+        try
+        {
+            metadata = JsonSerializer.Deserialize<CheckpointMetadata>(metadataBytes, CheckpointJson.Options)
+                ?? throw new CorruptCheckpointException($"{name}: {CheckpointFormat.MetadataFile} is empty");
+        }
+        catch (JsonException)
+        {
+            throw new CorruptCheckpointException($"{name}: {CheckpointFormat.MetadataFile} is unreadable (corrupt)");
+        }
+        var tensorFiles = new Dictionary<string, List<KeyValuePair<string, HostTensor>>>(StringComparer.Ordinal);
+        var blobFiles = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        var wantedTensors = metadata.Components.Values.Select(c => c.TensorFile).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        var wantedBlobs = metadata.Components.Values.Select(c => c.BlobFile).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        foreach (var (file, expected) in manifest.Files.Where(f => f.Key != CheckpointFormat.MetadataFile).OrderBy(f => f.Key, StringComparer.Ordinal))
+        {
+            if (loadContents && wantedTensors.Contains(file))
+            {
+                tensorFiles[file] = ReadFile(checkpointPath, name, manifest, file, reader => TensorFile.Read(reader, expected.Bytes));
+            }
+            else if (loadContents && wantedBlobs.Contains(file))
+            {
+                blobFiles[file] = ReadFile(checkpointPath, name, manifest, file, reader => reader.ReadToArray(expected.Bytes));
+            }
+            else
+            {
+                ReadFile<object?>(checkpointPath, name, manifest, file, _ => null);
+            }
+        }
+        var components = new Dictionary<string, ComponentState>(StringComparer.Ordinal);
+        if (loadContents)
+        {
+            foreach (var (component, entry) in metadata.Components)
+            {
+                var tensors = entry.TensorFile is null ? [] : Require(tensorFiles, entry.TensorFile, name);
+                var blob = entry.BlobFile is null ? null : Require(blobFiles, entry.BlobFile, name);
+                components[component] = new ComponentState(tensors, blob, entry.Metadata);
+            }
+        }
+        return new LoadedCheckpoint(Path.GetFullPath(checkpointPath), name, metadata.Info, components);
+    }
+
+    private static CheckpointManifest ReadManifest(string checkpointPath, string name)
+    {
         if (!System.IO.Directory.Exists(checkpointPath))
         {
             throw new CorruptCheckpointException($"{name}: no such checkpoint folder ({checkpointPath})");
@@ -224,50 +308,42 @@ public sealed class CheckpointStore
         {
             throw new CorruptCheckpointException($"{name}: {CheckpointFormat.ManifestFile} is unreadable (corrupt)");
         }
-        if (manifest.Format != CheckpointFormat.FormatName || manifest.Files is null || !manifest.Files.ContainsKey(CheckpointFormat.MetadataFile))
+        if (!manifest.IsComplete)
         {
-            throw new CorruptCheckpointException($"{name}: {CheckpointFormat.ManifestFile} is not an {CheckpointFormat.FormatName} manifest");
+            throw new CorruptCheckpointException($"{name}: {CheckpointFormat.ManifestFile} is not an {CheckpointFormat.FormatName} or {CheckpointFormat.FormatVersion1} manifest");
         }
-        var contents = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        foreach (var (file, expected) in manifest.Files.OrderBy(f => f.Key, StringComparer.Ordinal))
-        {
-            var path = Path.Combine(checkpointPath, file);
-            if (!File.Exists(path))
-            {
-                throw new CorruptCheckpointException($"{name}: {file} is missing");
-            }
-            var length = new FileInfo(path).Length;
-            if (length != expected.Bytes)
-            {
-                throw new CorruptCheckpointException($"{name}: {file} is {(length < expected.Bytes ? "truncated" : "too long")} ({length} of {expected.Bytes} bytes)");
-            }
-            var bytes = File.ReadAllBytes(path);
-            if (Convert.ToHexStringLower(SHA256.HashData(bytes)) != expected.Sha256)
-            {
-                throw new CorruptCheckpointException($"{name}: {file} is corrupt (SHA-256 does not match the manifest)");
-            }
-            if (loadContents || file == CheckpointFormat.MetadataFile)
-            {
-                contents[file] = bytes;
-            }
-        }
-        var metadata = JsonSerializer.Deserialize<CheckpointMetadata>(contents[CheckpointFormat.MetadataFile], CheckpointJson.Options)
-            ?? throw new CorruptCheckpointException($"{name}: {CheckpointFormat.MetadataFile} is empty");
-        var components = new Dictionary<string, ComponentState>(StringComparer.Ordinal);
-        if (loadContents)
-        {
-            foreach (var (component, entry) in metadata.Components)
-            {
-                var tensors = entry.TensorFile is null ? [] : TensorFile.Read(new MemoryStream(Require(contents, entry.TensorFile, name)));
-                var blob = entry.BlobFile is null ? null : Require(contents, entry.BlobFile, name);
-                components[component] = new ComponentState(tensors, blob, entry.Metadata);
-            }
-        }
-        return new LoadedCheckpoint(Path.GetFullPath(checkpointPath), name, metadata.Info, components);
+        return manifest;
     }
 
-    private static byte[] Require(Dictionary<string, byte[]> contents, string file, string name) =>
-        contents.TryGetValue(file, out var bytes) ? bytes : throw new CorruptCheckpointException($"{name}: {file} is not in the manifest");
+    /// <summary>One pass over one file: <paramref name="read"/> consumes what it needs, the rest is hashed, then checked.</summary>
+    private static T ReadFile<T>(string checkpointPath, string name, CheckpointManifest manifest, string file, Func<ChecksummedFileReader, T> read)
+    {
+        using var reader = new ChecksummedFileReader(Path.Combine(checkpointPath, file), manifest.NewChecksum());
+        T value = default!;
+        string? unreadable = null;
+        try
+        {
+            value = read(reader);
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or OverflowException)
+        {
+            unreadable = e.Message; // a hash mismatch, checked next, explains it better
+        }
+        var checksum = reader.Finish();
+        if (checksum != manifest.ExpectedHash(file))
+        {
+            throw new CorruptCheckpointException($"{name}: {file} is corrupt ({reader.ChecksumName} does not match the manifest)");
+        }
+        if (unreadable is not null)
+        {
+            throw new CorruptCheckpointException($"{name}: {file} matches the manifest but cannot be read ({unreadable})");
+        }
+        return value;
+    }
+
+    private static T Require<T>(Dictionary<string, T> contents, string file, string name) =>
+        contents.TryGetValue(file, out var value) ? value : throw new CorruptCheckpointException($"{name}: {file} is not in the manifest");
 }
 
-public sealed record CommitResult(string Name, string Path, long Bytes, bool AlreadyPresent);
+/// <summary>A commit's outcome; <paramref name="WeightsSha256"/> is what its checkpoint.json records.</summary>
+public sealed record CommitResult(string Name, string Path, long Bytes, bool AlreadyPresent, string WeightsSha256);

@@ -1,16 +1,17 @@
-using System.Security.Cryptography;
-
 namespace Orchestrator.Trainer.Checkpointing;
 
 /// <summary>
-/// Writes one checkpoint file in large sequential chunks, hashing the bytes as they pass, and fsyncs it once
-/// at the end: one pass over the data gives both the durable file and its manifest entry.
+/// Writes one checkpoint file in large sequential chunks, hashing the bytes as they pass: one pass over the
+/// data gives both the file and its manifest entry. The caller fsyncs it (with the checkpoint's other files
+/// and their folder, see <see cref="DurableFiles.SyncAll"/>) before the folder is renamed. Large writes
+/// (a tensor's or a blob's array) go to the file straight from the caller's array, 1 MiB at a time, each
+/// slice hashed just before it is written while it is still in the CPU cache.
 /// </summary>
 internal sealed class HashingFileWriter : Stream
 {
     private const int ChunkBytes = 1 << 20;
     private readonly FileStream _file;
-    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly FileChecksum _checksum = FileChecksum.Xxh128();
     private long _length;
 
     private HashingFileWriter(FileStream file) => _file = file;
@@ -32,9 +33,14 @@ internal sealed class HashingFileWriter : Stream
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        _hash.AppendData(buffer);
-        _file.Write(buffer);
-        _length += buffer.Length;
+        while (!buffer.IsEmpty)
+        {
+            var slice = buffer[..Math.Min(buffer.Length, ChunkBytes)];
+            _checksum.Append(slice);
+            _file.Write(slice);
+            _length += slice.Length;
+            buffer = buffer[slice.Length..];
+        }
     }
 
     public override void Flush() => _file.Flush();
@@ -47,14 +53,14 @@ internal sealed class HashingFileWriter : Stream
         if (disposing)
         {
             _file.Dispose();
-            _hash.Dispose();
+            _checksum.Dispose();
         }
         base.Dispose(disposing);
     }
 
     private ManifestEntry Complete()
     {
-        _file.Flush(flushToDisk: true);
-        return new ManifestEntry(_length, Convert.ToHexStringLower(_hash.GetHashAndReset()));
+        _file.Flush();
+        return new ManifestEntry(_length, Xxh128: _checksum.Finish());
     }
 }

@@ -27,7 +27,14 @@ public static class TensorFile
         }
     }
 
-    public static List<KeyValuePair<string, HostTensor>> Read(Stream stream)
+    public static List<KeyValuePair<string, HostTensor>> Read(Stream stream) =>
+        Read(stream, stream.CanSeek ? stream.Length - stream.Position : int.MaxValue);
+
+    /// <summary>
+    /// Reads from a stream of at most <paramref name="maxBytes"/> bytes, each tensor's bytes straight into its
+    /// array; a damaged size field fails here instead of asking for more memory than the file holds.
+    /// </summary>
+    public static List<KeyValuePair<string, HostTensor>> Read(Stream stream, long maxBytes)
     {
         using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
         var count = ReadLeb128(reader);
@@ -46,13 +53,22 @@ public static class TensorFile
             for (var d = 0; d < rank; d++)
             {
                 shape[d] = ReadLeb128(reader);
+                if (shape[d] < 0)
+                {
+                    throw new InvalidDataException($"tensor '{name}' has a negative dimension {shape[d]}");
+                }
                 elements = checked(elements * shape[d]);
             }
-            var size = checked((int)(elements * ElementSize(dtype)));
-            var bytes = reader.ReadBytes(size);
-            if (bytes.Length != size)
+            var size = checked(elements * ElementSize(dtype));
+            if (size > maxBytes || size > Array.MaxLength)
             {
-                throw new InvalidDataException($"tensor '{name}' is cut short: {bytes.Length} of {size} bytes");
+                throw new InvalidDataException($"tensor '{name}' is cut short: it needs {size} bytes, the file holds at most {maxBytes}");
+            }
+            var bytes = GC.AllocateUninitializedArray<byte>((int)size);
+            var read = stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
+            if (read != size)
+            {
+                throw new InvalidDataException($"tensor '{name}' is cut short: {read} of {size} bytes");
             }
             result.Add(new(name, new HostTensor(dtype, shape, bytes)));
         }

@@ -43,7 +43,7 @@ public sealed class CrashDuringSaveTests : IDisposable
 
     [Theory]
     [InlineData("truncate", "iter_30: model.weights is truncated")]
-    [InlineData("flip", "iter_30: model.weights is corrupt (SHA-256 does not match the manifest)")]
+    [InlineData("flip", "iter_30: model.weights is corrupt (XXH128 does not match the manifest)")]
     [InlineData("delete-manifest", "iter_30: MANIFEST.json is missing, the save never completed")]
     public void A_damaged_newest_checkpoint_is_named_by_verify_and_skipped_on_resume(string damage, string expected)
     {

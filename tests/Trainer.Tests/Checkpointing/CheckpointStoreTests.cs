@@ -85,7 +85,7 @@ public sealed class CheckpointStoreTests : IDisposable
 
         var verdict = _store.Verify(Path.Combine(_store.Directory, "iter_10"));
 
-        Assert.Equal("iter_10: model.weights is corrupt (SHA-256 does not match the manifest)", verdict.Problem);
+        Assert.Equal("iter_10: model.weights is corrupt (XXH128 does not match the manifest)", verdict.Problem);
         Assert.Throws<CorruptCheckpointException>(() => _store.Load(verdict.Path));
     }
 
