@@ -54,11 +54,13 @@ public sealed class OptimizerCheckpointable(optim.Optimizer optimizer, Device de
         }
         var prefix = head.ToArray();
         var states = dictionary.State.ToList();
-        var expected = Volatile.Read(ref _blobLength) is > 0 and var last ? last : EstimatedLength();
+        var lastLength = Volatile.Read(ref _blobLength);
         var metadata = Metadata();
         return () =>
         {
-            var blob = new SnapshotBlobStream(buffers, expected);
+            // The first save measures the states in a pass that copies nothing, so that its blob is written
+            // once into an array of the right size; later saves take the previous length.
+            var blob = new SnapshotBlobStream(buffers, lastLength > 0 ? lastLength : prefix.Length + SnapshotBlobStream.Measure(w => states.ForEach(s => s.SaveStateDict(w))));
             using (var writer = new BinaryWriter(blob, Encoding.UTF8, leaveOpen: true))
             {
                 writer.Write(prefix);
