@@ -41,7 +41,8 @@ if (Environment.GetEnvironmentVariable("BENCH_ONLY") is { } only)
         "overhead" => [OverheadBenchmark.Run(ModelSize.Small, 1, 100, 1, threads, scratch)],
         "memory" => [MemoryBenchmark.Run(quick ? 3_000 : 10_000, threads, scratch)],
         "sync" => [GradientSyncBenchmark.Run(1, 20, 3, viaLink: true), GradientSyncBenchmark.Run(100, 2, 3, viaLink: true), GradientSyncBenchmark.Run(100, 2, 3, viaLink: false)],
-        _ => throw new ArgumentException($"BENCH_ONLY={only}: kill, crash, overhead, memory or sync"),
+        "checkpoint" => [.. CheckpointBenchmark.Run(ModelSize.Small, repetitions, threads, scratch), .. CheckpointBenchmark.Run(ModelSize.Medium, repetitions, threads, scratch)],
+        _ => throw new ArgumentException($"BENCH_ONLY={only}: kill, crash, overhead, memory, checkpoint or sync"),
     });
     Console.WriteLine(Report.Markdown(rows));
     return 0;
