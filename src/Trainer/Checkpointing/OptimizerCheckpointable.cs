@@ -60,7 +60,8 @@ public sealed class OptimizerCheckpointable(optim.Optimizer optimizer, Device de
         {
             // The first save measures the states in a pass that copies nothing, so that its blob is written
             // once into an array of the right size; later saves take the previous length.
-            var blob = new SnapshotBlobStream(buffers, lastLength > 0 ? lastLength : prefix.Length + SnapshotBlobStream.Measure(w => states.ForEach(s => s.SaveStateDict(w))));
+            var length = lastLength > 0 ? lastLength : prefix.Length + SnapshotBlobStream.Measure(w => states.ForEach(s => s.SaveStateDict(w)));
+            var blob = new SnapshotBlobStream(buffers, length);
             using (var writer = new BinaryWriter(blob, Encoding.UTF8, leaveOpen: true))
             {
                 writer.Write(prefix);
