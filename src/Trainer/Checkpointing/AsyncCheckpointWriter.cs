@@ -4,8 +4,9 @@ using System.Diagnostics;
 namespace Orchestrator.Trainer.Checkpointing;
 
 /// <summary>
-/// Writes snapshots in the background, one at a time. The training thread pays only for the snapshot copy
-/// plus any wait for the previous write (back-pressure); both are reported as the save's stall.
+/// Writes snapshots in the background, one at a time. The training thread pays for the capture, any wait for
+/// the previous write (back-pressure), and any wait at the fence of the next optimizer step for the
+/// snapshot's background copy; all three are reported as the save's stall.
 /// </summary>
 /// <remarks><paramref name="completed"/>, if given, is called on the writer thread after each commit.</remarks>
 public sealed class AsyncCheckpointWriter(
@@ -31,9 +32,9 @@ public sealed class AsyncCheckpointWriter(
     /// <summary>
     /// One save as the training thread sees it: wait for the previous write (back-pressure), capture the
     /// snapshot, start writing it, and with <paramref name="blocking"/> wait for this write too. Returns how
-    /// long the caller was held (the stall).
+    /// long the caller was held here; a later wait at the fence is added to the stall in the save's report.
     /// </summary>
-    public TimeSpan Save(Func<CheckpointSnapshot> capture, bool blocking)
+    public TimeSpan Save(Func<PendingSnapshot> capture, bool blocking)
     {
         var clock = Stopwatch.StartNew();
         WaitForIdle();
@@ -46,7 +47,7 @@ public sealed class AsyncCheckpointWriter(
     }
 
     /// <summary>Starts writing; with <paramref name="blocking"/> the write counts as stall (a synchronous save).</summary>
-    public void Start(CheckpointSnapshot snapshot, TimeSpan stall, bool blocking = false)
+    public void Start(PendingSnapshot snapshot, TimeSpan stall, bool blocking = false)
     {
         if (_inFlight is not null)
         {
@@ -69,21 +70,34 @@ public sealed class AsyncCheckpointWriter(
         }
     }
 
-    private void Write(CheckpointSnapshot snapshot, TimeSpan stall, bool blocking)
+    // The snapshot's host arrays go back to its checkpointer's pool only after the commit: from then on
+    // nothing reads them, and the next capture may copy into them.
+    private void Write(PendingSnapshot pending, TimeSpan stall, bool blocking)
     {
         var clock = Stopwatch.StartNew();
-        var result = store.Commit(snapshot); // computes the weights digest alongside the write
+        CommitResult result;
+        try
+        {
+            result = store.Commit(pending.Complete()); // computes the weights digest alongside the write
+        }
+        finally
+        {
+            pending.Release();
+        }
         var written = clock.Elapsed;
         var deleted = afterCommit(result);
         var report = new SaveReport(
-            result.Name, snapshot.Info.Iteration, snapshot.Info.Reason, result.Bytes, blocking ? stall + written : stall, written, deleted, result.AlreadyPresent,
-            result.WeightsSha256);
+            result.Name, pending.Info.Iteration, pending.Info.Reason, result.Bytes, stall + (blocking ? written : pending.FenceWait), written, deleted,
+            result.AlreadyPresent, result.WeightsSha256);
         _completed.Enqueue(report);
         completed?.Invoke(report);
     }
 }
 
-/// <summary>One finished save: what, how big, how long training stalled and how long the write took.</summary>
+/// <summary>
+/// One finished save: what, how big, how long training stalled (capture, back-pressure and the fence wait, or
+/// the whole save when it was blocking) and how long the write took (with the background copy).
+/// </summary>
 public sealed record SaveReport(
     string Name,
     long Iteration,

@@ -4,9 +4,17 @@ namespace Orchestrator.Trainer.Checkpointing;
 /// The named components that make up a checkpoint. Components can be added by name (a user's own state
 /// included); a load may restore only some of them and reports what it did not consume.
 /// </summary>
+/// <remarks>
+/// A capture copies small state at once and leaves the copy of large tensors (<see cref="IDeferredCheckpointable"/>)
+/// to a background thread. Until that copy is over, those tensors must not change: every optimizer step,
+/// restore and disposal of the model or optimizer calls <see cref="WaitForCapture"/> first (restores here do).
+/// Used from the training thread only.
+/// </remarks>
 public sealed class Checkpointer
 {
     private readonly Dictionary<string, ICheckpointable> _components = new(StringComparer.Ordinal);
+    private readonly HostBufferPool _buffers = new();
+    private PendingSnapshot? _lastCapture;
 
     public IReadOnlyCollection<string> ComponentNames => _components.Keys;
 
@@ -22,12 +30,41 @@ public sealed class Checkpointer
         }
     }
 
-    public CheckpointSnapshot Capture(CheckpointInfo info) =>
-        new(info, _components.ToDictionary(c => c.Key, c => c.Value.Capture(), StringComparer.Ordinal));
+    /// <summary>
+    /// Captures every component: small state now, large tensors on a background thread (see the remarks).
+    /// The host arrays of a snapshot come back for later captures once it is released.
+    /// </summary>
+    public PendingSnapshot Capture(CheckpointInfo info)
+    {
+        WaitForCapture();
+        var buffers = new SnapshotBuffers(_buffers);
+        var ready = new Dictionary<string, ComponentState>(StringComparer.Ordinal);
+        var deferred = new List<KeyValuePair<string, Func<ComponentState>>>();
+        foreach (var (name, component) in _components)
+        {
+            if (component is IDeferredCheckpointable large)
+            {
+                deferred.Add(KeyValuePair.Create(name, large.Capture(buffers)));
+            }
+            else
+            {
+                ready[name] = component.Capture();
+            }
+        }
+        _lastCapture = PendingSnapshot.Start(info, ready, deferred, buffers);
+        return _lastCapture;
+    }
+
+    /// <summary>
+    /// The fence: blocks until the background copy of the last capture is over, so the captured tensors may
+    /// change. Returns how long it waited (zero when the copy was already done).
+    /// </summary>
+    public TimeSpan WaitForCapture() => _lastCapture?.WaitForCopy() ?? TimeSpan.Zero;
 
     /// <summary>Restores the registered components present in the checkpoint, or only <paramref name="only"/>.</summary>
     public RestoreReport Restore(LoadedCheckpoint checkpoint, IReadOnlySet<string>? only = null)
     {
+        WaitForCapture();
         var restored = new List<string>();
         var notes = new List<string>();
         var missing = new List<string>();

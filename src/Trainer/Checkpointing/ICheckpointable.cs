@@ -11,3 +11,19 @@ public interface ICheckpointable
 
     IReadOnlyList<string> Restore(ComponentState state);
 }
+
+/// <summary>
+/// A checkpointable with large state that only an optimizer step or a restore changes (parameters, optimizer
+/// moments), so that its copy can run on a background thread during the next forward and backward pass.
+/// The <see cref="Checkpointer"/> makes every optimizer step, restore and disposal wait for that copy.
+/// </summary>
+public interface IDeferredCheckpointable : ICheckpointable
+{
+    /// <summary>
+    /// Copies, on the training thread, whatever a forward or backward pass may change, and returns the rest
+    /// of the capture: a function run once on a background thread, which may read only state that nothing
+    /// changes before the next optimizer step or restore. Host arrays come from <paramref name="buffers"/>
+    /// (they are reused by later snapshots once this one is written).
+    /// </summary>
+    Func<ComponentState> Capture(SnapshotBuffers buffers);
+}

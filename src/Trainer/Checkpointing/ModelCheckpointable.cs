@@ -7,12 +7,42 @@ namespace Orchestrator.Trainer.Checkpointing;
 /// A model's parameters and buffers (BatchNorm statistics included). Restores on CPU copies then copies into
 /// the live tensors wherever they are, which is what maps a GPU checkpoint onto a CPU run and back.
 /// </summary>
-public sealed class ModelCheckpointable(nn.Module model, ModelLoadOptions loadOptions) : ICheckpointable
+public sealed class ModelCheckpointable(nn.Module model, ModelLoadOptions loadOptions) : IDeferredCheckpointable
 {
     public const string ComponentName = "model";
 
     public ComponentState Capture() =>
         new(model.state_dict().Select(e => KeyValuePair.Create(e.Key, HostTensor.Copy(e.Value))).ToList(), null, null);
+
+    /// <summary>
+    /// Buffers are copied now: a forward pass in training mode updates BatchNorm's running statistics.
+    /// Parameters change only in the optimizer step, so their bytes are copied later, in the background.
+    /// </summary>
+    public Func<ComponentState> Capture(SnapshotBuffers buffers)
+    {
+        var parameters = model.named_parameters().Select(p => p.name).ToHashSet(StringComparer.Ordinal);
+        var tensors = new List<KeyValuePair<string, HostTensor>>();
+        var copies = new List<Action>();
+        foreach (var (name, tensor) in model.state_dict())
+        {
+            if (!parameters.Contains(name))
+            {
+                tensors.Add(KeyValuePair.Create(name, HostTensor.Copy(tensor)));
+                continue;
+            }
+            var (host, copy) = HostTensor.CopyLater(tensor, buffers.Rent);
+            tensors.Add(KeyValuePair.Create(name, host));
+            copies.Add(copy);
+        }
+        return () =>
+        {
+            foreach (var copy in copies)
+            {
+                copy();
+            }
+            return new ComponentState(tensors, null, null);
+        };
+    }
 
     public IReadOnlyList<string> Restore(ComponentState state)
     {

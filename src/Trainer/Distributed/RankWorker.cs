@@ -121,9 +121,13 @@ public sealed class RankWorker : IDisposable
 
     public string WeightsDigest() => Tensors.WeightsDigest.Of(_state.Job.Model);
 
-    public CheckpointSnapshot Capture(string reason) => _state.Capture(reason, Spec.Threads);
+    public PendingSnapshot Capture(string reason) => _state.Capture(reason, Spec.Threads);
 
-    public void Dispose() => _state.Job.Dispose();
+    public void Dispose()
+    {
+        _state.WaitForCapture(); // a snapshot may still be copying from the tensors about to be freed
+        _state.Job.Dispose();
+    }
 }
 
 /// <summary>One rank's result of a forward and backward pass.</summary>

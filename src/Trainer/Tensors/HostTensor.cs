@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -17,6 +19,25 @@ public sealed record HostTensor(ScalarType DType, long[] Shape, byte[] Bytes)
         return new HostTensor(contiguous.dtype, contiguous.shape, contiguous.bytes.ToArray());
     }
 
+    /// <summary>
+    /// Takes an array from <paramref name="rent"/> for the tensor's bytes and returns the copy that fills it,
+    /// to run later on any thread: a plain memory copy, no torch call, correct only while the tensor stays
+    /// alive and unchanged until it has run. A tensor that is not a contiguous CPU tensor is copied now, and
+    /// its copy does nothing.
+    /// </summary>
+    public static (HostTensor Host, Action Copy) CopyLater(Tensor tensor, Func<int, byte[]> rent)
+    {
+        if (tensor.device_type != DeviceType.CPU || !tensor.is_contiguous())
+        {
+            return (Copy(tensor), static () => { });
+        }
+        var source = tensor.bytes;
+        var length = source.Length;
+        var address = AddressOf(source);
+        var target = rent(length);
+        return (new HostTensor(tensor.dtype, tensor.shape, target), () => Marshal.Copy(address, target, 0, length));
+    }
+
     /// <summary>A new CPU tensor holding these bytes; the caller owns it.</summary>
     public Tensor ToTensor()
     {
@@ -26,4 +47,6 @@ public sealed record HostTensor(ScalarType DType, long[] Shape, byte[] Bytes)
     }
 
     public string ShapeText => "[" + string.Join(", ", Shape) + "]";
+
+    private static unsafe nint AddressOf(Span<byte> span) => (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(span));
 }

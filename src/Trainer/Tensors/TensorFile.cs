@@ -92,7 +92,8 @@ public static class TensorFile
         _ => throw new InvalidDataException($"unsupported element type {dtype}"),
     };
 
-    private static void WriteLeb128(BinaryWriter writer, long value)
+    /// <summary>Unsigned LEB128, as TorchSharp writes counts and dimensions.</summary>
+    internal static void WriteLeb128(BinaryWriter writer, long value)
     {
         var remaining = (ulong)value;
         do

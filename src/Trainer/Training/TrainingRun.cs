@@ -52,11 +52,18 @@ public sealed class TrainingRun
         {
             return Result(RunOutcome.AlreadyComplete);
         }
-        using var writer = new AsyncCheckpointWriter(_store, c => _store.ApplyRetention(_options.Keep, Protected(c)));
-        var outcome = Train(writer, total, stop);
-        Save(writer, outcome == RunOutcome.Interrupted ? "interrupt" : "final", blocking: true, force: outcome == RunOutcome.Interrupted || _options.Schedule.SaveLast);
-        Drain(writer);
-        return Result(outcome);
+        try
+        {
+            using var writer = new AsyncCheckpointWriter(_store, c => _store.ApplyRetention(_options.Keep, Protected(c)));
+            var outcome = Train(writer, total, stop);
+            Save(writer, outcome == RunOutcome.Interrupted ? "interrupt" : "final", blocking: true, force: outcome == RunOutcome.Interrupted || _options.Schedule.SaveLast);
+            Drain(writer);
+            return Result(outcome);
+        }
+        finally
+        {
+            _state.WaitForCapture(); // the job is disposed next; no snapshot may still be copying from it
+        }
     }
 
     private RunOutcome Train(AsyncCheckpointWriter writer, long total, CancellationToken stop)

@@ -68,6 +68,7 @@ public sealed class TrainingState
     /// <summary>Applies the gradients on the parameters and moves cursor, counters and schedule on; true at an epoch's end.</summary>
     public bool ApplyStep(long samples)
     {
+        _checkpointer.WaitForCapture(); // the step changes parameters and moments that a snapshot may still be copying
         Job.Optimizer.step();
         _scheduler.Advance();
         var next = Job.Data.Advance(Cursor);
@@ -77,8 +78,16 @@ public sealed class TrainingState
         return epochEnded;
     }
 
-    public CheckpointSnapshot Capture(string reason, int threads) => _checkpointer.Capture(
+    /// <summary>
+    /// Captures the state after the last step. The parameters and the optimizer's state are copied in the
+    /// background while the next forward and backward pass run; the next <see cref="ApplyStep"/>, restore or
+    /// <see cref="WaitForCapture"/> waits for that copy.
+    /// </summary>
+    public PendingSnapshot Capture(string reason, int threads) => _checkpointer.Capture(
         new CheckpointInfo(Job.Name, Counters.Iteration, Counters.Epoch, Counters.SamplesSeen, "", reason, DateTimeOffset.UtcNow, threads));
+
+    /// <summary>Waits for the background copy of the last capture; call before disposing the job.</summary>
+    public TimeSpan WaitForCapture() => _checkpointer.WaitForCapture();
 
     /// <summary>Restores everything for a resume, leaving out optimizer or scheduler state when asked.</summary>
     public RestoreReport Resume(LoadedCheckpoint checkpoint, bool skipOptimizer = false, bool skipScheduler = false)

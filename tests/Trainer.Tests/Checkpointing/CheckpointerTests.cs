@@ -18,7 +18,7 @@ public sealed class CheckpointerTests : IDisposable
         checkpointer.Add("notes", new JsonCheckpointable<List<string>>(() => notes, v => notes = v));
         checkpointer.Add("counter", new JsonCheckpointable<int>(() => counter, v => counter = v));
         var store = new CheckpointStore(_temp.Path, new CheckpointNaming());
-        store.Commit(checkpointer.Capture(new CheckpointInfo("t", 1, 0, 0, "", "forced", DateTimeOffset.UnixEpoch, 1)));
+        store.Commit(checkpointer.Capture(new CheckpointInfo("t", 1, 0, 0, "", "forced", DateTimeOffset.UnixEpoch, 1)).Complete());
         notes = [];
         counter = 0;
 
@@ -37,7 +37,7 @@ public sealed class CheckpointerTests : IDisposable
         var first = new Checkpointer();
         first.Add("a", new JsonCheckpointable<int>(() => 1, _ => { }));
         var store = new CheckpointStore(_temp.Path, new CheckpointNaming());
-        store.Commit(first.Capture(new CheckpointInfo("t", 1, 0, 0, "", "forced", DateTimeOffset.UnixEpoch, 1)));
+        store.Commit(first.Capture(new CheckpointInfo("t", 1, 0, 0, "", "forced", DateTimeOffset.UnixEpoch, 1)).Complete());
         var second = new Checkpointer();
         second.Add("a", new JsonCheckpointable<int>(() => 1, _ => { }));
         second.Add("b", new JsonCheckpointable<int>(() => 2, _ => { }));
