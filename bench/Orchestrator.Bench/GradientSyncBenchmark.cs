@@ -61,7 +61,7 @@ internal static class GradientSyncBenchmark
             return new Row($"Gradient sync bandwidth, {megabytes} MB of gradients, 2 ranks in 2 processes, {(viaLink ? "gradient link" : "Akka.Remote")}", "MB/s",
                 actors, tcp, "plain TCP copy of the same bytes each way between the same processes", 0.7, true,
                 viaLink
-                    ? "every chunk is copied into a frame and out of it, averaged by one actor, and two actor hand-offs per chunk on each side"
+                    ? "per chunk: read straight into place at each end, averaged by one actor; a round trip crosses a writer, a reader and an actor on each side, and the step starts and ends with an Akka.Remote message"
                     : "Akka.Remote wraps each 1 MiB message in protobuf envelopes and reassembles it from small socket reads; tens of MB/s");
         }
         finally

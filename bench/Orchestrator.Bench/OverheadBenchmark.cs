@@ -34,7 +34,7 @@ internal static class OverheadBenchmark
         return new Row($"Orchestration overhead, {size.Name}, R={ranks}", "steps/s", actors, bare, "bare TorchSharp loop", ranks == 1 ? 0.98 : null, true,
             ranks == 1
                 ? "one message each way per step; the gradients stay in the tensors"
-                : "per step and rank: gradients copied out of the tensors, sent in 1 MiB chunks, averaged and copied back; thread hand-offs between actors and rank threads");
+                : "per step: each rank copies its gradients out of the tensors once, the supervisor averages them chunk by chunk on one thread, each rank copies the average into its grads and takes the whole optimizer step; thread hand-offs between actors and rank threads");
     }
 
     /// <summary>The loop a user would write by hand: same model, data, optimizer and thread count.</summary>
