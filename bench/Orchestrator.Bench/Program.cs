@@ -38,7 +38,7 @@ if (Environment.GetEnvironmentVariable("BENCH_ONLY") is { } only)
     {
         "kill" => RecoveryBenchmark.ProcessKill(1, scratch),
         "crash" => [RecoveryBenchmark.RankCrash(1, scratch)],
-        "overhead" => [OverheadBenchmark.Run(ModelSize.Small, 1, 150, 3, threads, scratch), OverheadBenchmark.Run(ModelSize.Small, 2, 150, 3, threads, scratch), OverheadBenchmark.Run(ModelSize.Medium, 2, 10, 2, threads, scratch)],
+        "overhead" => [OverheadBenchmark.Run(ModelSize.Small, 1, 150, 3, threads, scratch), OverheadBenchmark.Run(ModelSize.Small, 2, 150, 3, threads, scratch)],
         "memory" => [MemoryBenchmark.Run(quick ? 3_000 : 10_000, threads, scratch)],
         "sync" => [GradientSyncBenchmark.Run(1, 20, 3, viaLink: true), GradientSyncBenchmark.Run(100, 2, 3, viaLink: true), GradientSyncBenchmark.Run(100, 2, 3, viaLink: false)],
         "checkpoint" =>
