@@ -1,3 +1,5 @@
+using Orchestrator.Trainer.Tensors;
+
 namespace Orchestrator.Trainer.Checkpointing;
 
 /// <summary>
@@ -54,7 +56,7 @@ internal sealed class SnapshotBlobStream(SnapshotBuffers buffers, int expectedLe
     /// <summary>How many bytes <paramref name="write"/> writes, counted without keeping them.</summary>
     public static int Measure(Action<BinaryWriter> write)
     {
-        using var counter = new Counter();
+        using var counter = new ByteCountingStream();
         using (var writer = new BinaryWriter(counter, System.Text.Encoding.UTF8, leaveOpen: true))
         {
             write(writer);
@@ -77,22 +79,5 @@ internal sealed class SnapshotBlobStream(SnapshotBuffers buffers, int expectedLe
             _tracked = false;
         }
         _buffer = bigger;
-    }
-
-    private sealed class Counter : Stream
-    {
-        private long _length;
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => _length;
-        public override long Position { get => _length; set => throw new NotSupportedException(); }
-        public override void Write(byte[] buffer, int offset, int count) => _length += count;
-        public override void Write(ReadOnlySpan<byte> buffer) => _length += buffer.Length;
-        public override void WriteByte(byte value) => _length++;
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

@@ -77,7 +77,7 @@ public static class TensorFile
 
     public static long SizeOf(IReadOnlyList<KeyValuePair<string, HostTensor>> tensors)
     {
-        using var counter = new CountingStream();
+        using var counter = new ByteCountingStream();
         Write(counter, tensors);
         return counter.Length;
     }
@@ -118,21 +118,5 @@ public static class TensorFile
             }
         }
         throw new InvalidDataException("malformed length field");
-    }
-
-    private sealed class CountingStream : Stream
-    {
-        private long _length;
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => _length;
-        public override long Position { get => _length; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => _length += count;
-        public override void Write(ReadOnlySpan<byte> buffer) => _length += buffer.Length;
     }
 }
