@@ -93,18 +93,7 @@ internal sealed class GradientHub : IDisposable
             old.Dispose();
             return connection;
         });
-        var landing = new ChunkLanding();
-        connection.StartReading(
-            (kind, header, count) => kind == GradientFrames.Gradient && FloatArrayMessageSerializer.Join("G", header, ArraySegment<float>.Empty) is GradientChunk g
-                ? landing.Place(g.Index, g.Count, g.TotalLength, count)
-                : default,
-            frame =>
-            {
-                if (frame.Kind == GradientFrames.Gradient)
-                {
-                    _supervisor.Tell(FloatArrayMessageSerializer.Join("G", frame.Header, frame.Values));
-                }
-            },
+        GradientFrames.LandChunks(connection, GradientFrames.Gradient, _supervisor,
             _ => _links.TryRemove(new KeyValuePair<string, FrameConnection>(linkId, connection)));
     }
 

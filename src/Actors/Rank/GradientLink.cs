@@ -22,6 +22,32 @@ internal static class GradientFrames
         var (header, values) = FloatArrayMessageSerializer.Split(message);
         return new Frame(kind, header, values);
     }
+
+    /// <summary>
+    /// Reads the chunks of <paramref name="kind"/> that come on <paramref name="connection"/> into their places
+    /// in one array kept for it (see <see cref="ChunkLanding"/>) and tells each to <paramref name="receiver"/>
+    /// as its message; frames of other kinds are read and dropped.
+    /// </summary>
+    public static void LandChunks(FrameConnection connection, byte kind, IActorRef receiver, Action<Exception?> onClosed)
+    {
+        var manifest = ((char)kind).ToString(); // the frame kinds are the serializer's manifests
+        var landing = new ChunkLanding();
+        connection.StartReading(
+            (frameKind, header, count) => frameKind != kind ? default : FloatArrayMessageSerializer.Join(manifest, header, ArraySegment<float>.Empty) switch
+            {
+                GradientChunk g => landing.Place(g.Index, g.Count, g.TotalLength, count),
+                AveragedChunk a => landing.Place(a.Index, a.Count, a.TotalLength, count),
+                _ => default,
+            },
+            frame =>
+            {
+                if (frame.Kind == kind)
+                {
+                    receiver.Tell(FloatArrayMessageSerializer.Join(manifest, frame.Header, frame.Values));
+                }
+            },
+            onClosed);
+    }
 }
 
 /// <summary>
@@ -49,18 +75,7 @@ internal sealed class GradientLinkClient : IDisposable
         }
         var connection = new FrameConnection(client);
         connection.Send(GradientFrames.HelloFrame(address.Token, address.LinkId));
-        var landing = new ChunkLanding();
-        connection.StartReading(
-            (kind, header, count) => kind == GradientFrames.Averaged && FloatArrayMessageSerializer.Join("A", header, ArraySegment<float>.Empty) is AveragedChunk a
-                ? landing.Place(a.Index, a.Count, a.TotalLength, count)
-                : default,
-            frame =>
-            {
-                if (frame.Kind == GradientFrames.Averaged)
-                {
-                    rank.Tell(FloatArrayMessageSerializer.Join("A", frame.Header, frame.Values));
-                }
-            },
+        GradientFrames.LandChunks(connection, GradientFrames.Averaged, rank,
             error => rank.Tell(new GradientLinkClosed(error?.Message ?? "closed by the supervisor's side")));
         return new GradientLinkClient(connection);
     }
