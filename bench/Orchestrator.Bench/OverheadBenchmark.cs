@@ -18,10 +18,11 @@ internal static class OverheadBenchmark
 
     public static Row Run(ModelSize size, int ranks, int steps, int repetitions, int threads, string scratch)
     {
-        // One discarded round of each warms the JIT and the allocator; then the two alternate, so drift in
-        // the machine's speed falls on both alike.
-        BareLoop(size, Math.Min(steps, 20), threads);
-        ThroughActors(size, ranks, Math.Min(steps, 20), threads, scratch);
+        // One discarded round of each warms the JIT and the allocator (long enough at 1 MB for tiered
+        // compilation to finish: while it runs, its thread takes a core from whatever is measured); then the
+        // two alternate, so drift in the machine's speed falls on both alike.
+        BareLoop(size, Math.Min(steps, 200), threads);
+        ThroughActors(size, ranks, Math.Min(steps, 200), threads, scratch);
         var bareSamples = new List<double>();
         var actorSamples = new List<double>();
         for (var i = 0; i < repetitions; i++)
@@ -33,7 +34,7 @@ internal static class OverheadBenchmark
         var actors = new Measurement(actorSamples);
         return new Row($"Orchestration overhead, {size.Name}, R={ranks}", "steps/s", actors, bare, "bare TorchSharp loop", ranks == 1 ? 0.98 : null, true,
             ranks == 1
-                ? "one message each way per step; the gradients stay in the tensors"
+                ? "the rank steps on its own between checkpoints and faults (windows of about 50 ms), reporting each step; the gradients stay in the tensors"
                 : "per step: each rank copies its gradients out of the tensors once, the supervisor averages them chunk by chunk on one thread, each rank copies the average into its grads and takes the whole optimizer step; thread hand-offs between actors and rank threads");
     }
 

@@ -25,6 +25,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     private const string PhaseTimer = "phase";
     private const string RestartTimer = "restart";
     private const int SnapshotEvery = 50;
+    private const int MaxRunAhead = 64;
 
     private readonly JobSpec _requested;
     private readonly IActorRef _reporter;
@@ -58,6 +59,8 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     private string? _startedFrom;
     private IReadOnlyList<string> _skipped = [];
     private TimeSpan _lastStepAt;
+    private TimeSpan _stepDuration;
+    private long _runThrough;
     private long _lastWrittenStep = -1;
     private double _lastLoss = double.NaN;
     private long _lastCapturedStep = -1;
@@ -74,6 +77,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     private string? _why;
     private TimeSpan _checksDeadline;
     private static readonly TimeSpan DirectoryCheckWait = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan RunAheadWindow = TimeSpan.FromMilliseconds(50);
 
     public JobSupervisor(JobSpec requested, IActorRef reporter, RankPlacement? placement = null)
     {
@@ -476,10 +480,11 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         _waiting = Enumerable.Range(0, Ranks).ToHashSet();
         _gradientsFrom = [];
         _averagedChunks = 0;
+        _runThrough = Ranks == 1 && faults.Count == 0 ? RunAheadTo(step) : step;
         for (var rank = 0; rank < Ranks; rank++)
         {
             var fault = faults.FirstOrDefault(f => f.Rank == rank && f.Kind != FaultKind.KillProcess)?.Kind;
-            _ranks[rank].Tell(new ComputeGradients(_generation, step, fault, Alone: Ranks == 1));
+            _ranks[rank].Tell(new ComputeGradients(_generation, step, fault, Alone: Ranks == 1, Through: _runThrough));
         }
         ArmTimeout(_requested.StepTimeout, $"step {step}");
         if (!_stepping)
@@ -514,23 +519,19 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
                 }
             }
         });
+        Command<StepApplied>(applied => applied.Generation == _generation && applied.Step < _runThrough, applied =>
+        {
+            // A step inside a one-rank job's run-ahead: reported, and the rank already works on the next.
+            Stepped(applied);
+            ArmTimeout(_requested.StepTimeout, $"step {applied.Step + 1}");
+        });
         Command<StepApplied>(applied => applied.Generation == _generation, applied =>
         {
             if (!Arrived(applied.Rank))
             {
                 return;
             }
-            _step = applied.Step;
-            var loss = Ranks == 1 ? applied.Loss : _reduction!.MeanLoss;
-            _lastLoss = loss;
-            var now = _clock.Elapsed;
-            var rate = 1.0 / Math.Max(1e-9, (now - _lastStepAt).TotalSeconds);
-            _lastStepAt = now;
-            var report = new StepReport(_step, _total, applied.Epoch, loss, applied.LearningRate, rate, applied.Samples);
-            _reporter.Tell(new ProgressStep(report));
-            _metrics.Stepped(report);
-            _tensorBoard?.Stepped(report);
-            FaultPoints.Reach($"step:{_step}");
+            Stepped(applied);
             if (_step >= _total)
             {
                 BeginCheckpoint(_requested.Schedule.SaveLast ? "final" : null);
@@ -546,6 +547,51 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             }
         });
         Common();
+    }
+
+    /// <summary>
+    /// How far a one-rank job may step without waiting for the supervisor: nothing is averaged, so the
+    /// supervisor is needed only at checkpoints, injected faults, the last step, and between windows of
+    /// about <see cref="RunAheadWindow"/> of steps, where stop, drain and resize requests are acted on. A
+    /// one-millisecond step then no longer waits for two thread hand-offs.
+    /// </summary>
+    private long RunAheadTo(long step)
+    {
+        var schedule = _requested.Schedule;
+        if (schedule.EveryEpochs is not null || _stepDuration <= TimeSpan.Zero)
+        {
+            return step; // where epochs end is the rank's to know; and the first step has no duration yet
+        }
+        var through = Math.Min(_total, step + (long)Math.Clamp(RunAheadWindow / _stepDuration, 1, MaxRunAhead) - 1);
+        if (schedule.EveryIterations is { } every)
+        {
+            through = Math.Min(through, (step + every - 1) / every * every);
+        }
+        foreach (var fault in _faults)
+        {
+            if (fault.Step > step && !_state.FiredFaults.Contains(fault.Id))
+            {
+                through = Math.Min(through, fault.Step - 1);
+            }
+        }
+        return Math.Max(step, through);
+    }
+
+    /// <summary>Records and reports a step every rank has applied.</summary>
+    private void Stepped(StepApplied applied)
+    {
+        _step = applied.Step;
+        var loss = Ranks == 1 ? applied.Loss : _reduction!.MeanLoss;
+        _lastLoss = loss;
+        var now = _clock.Elapsed;
+        _stepDuration = now - _lastStepAt;
+        var rate = 1.0 / Math.Max(1e-9, _stepDuration.TotalSeconds);
+        _lastStepAt = now;
+        var report = new StepReport(_step, _total, applied.Epoch, loss, applied.LearningRate, rate, applied.Samples);
+        _reporter.Tell(new ProgressStep(report));
+        _metrics.Stepped(report);
+        _tensorBoard?.Stepped(report);
+        FaultPoints.Reach($"step:{_step}");
     }
 
     // ---- Checkpointing: barrier, buffer sync, rank 0 saves --------------------------------------------

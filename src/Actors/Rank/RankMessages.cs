@@ -16,9 +16,13 @@ public sealed record RankReady(int Generation, int Rank, long Step, long Batches
 
 /// <summary>
 /// Run forward and backward for <paramref name="Step"/>; <paramref name="Fault"/> is an injected fault, if
-/// any. <paramref name="Alone"/> (a job of one rank) applies the step at once instead of sending gradients.
+/// any. <paramref name="Alone"/> (a job of one rank) applies the step at once instead of sending gradients,
+/// and then goes on through step <paramref name="Through"/>, answering each step, without waiting in between.
 /// </summary>
-public sealed record ComputeGradients(int Generation, long Step, FaultKind? Fault, bool Alone = false);
+public sealed record ComputeGradients(int Generation, long Step, FaultKind? Fault, bool Alone = false, long Through = 0)
+{
+    public long LastStep => Math.Max(Step, Through);
+}
 
 /// <summary>
 /// A slice of one rank's flattened gradients (large tensors travel in chunks). Within a process the slice

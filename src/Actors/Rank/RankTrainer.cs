@@ -79,14 +79,20 @@ public sealed class RankTrainer : ReceiveActor
             Worker.Resume(_store.Load(reload.Path), false, false);
             return Ready(reload.Generation, []);
         }));
-        Receive<ComputeGradients>(compute => compute.Alone, compute => Run(compute.Generation, compute.Step, () =>
+        Receive<ComputeGradients>(compute => compute.Alone, compute =>
         {
-            var epochBefore = Worker.Counters.Epoch;
-            var rate = Worker.LearningRate;
-            var (loss, samples) = Worker.StepAlone(compute.Fault, _cancel.Token);
-            var counters = Worker.Counters;
-            return new StepApplied(compute.Generation, _spec.Rank, counters.Iteration, counters.Epoch, counters.Epoch != epochBefore, rate, loss, samples);
-        }));
+            var supervisor = _supervisor;
+            var self = Self;
+            var step = compute.Step;
+            Run(compute.Generation, () => step, () =>
+            {
+                for (; step < compute.LastStep && !_cancel.IsCancellationRequested; step++)
+                {
+                    supervisor.Tell(StepAlone(compute.Generation, step == compute.Step ? compute.Fault : null), self);
+                }
+                return _cancel.IsCancellationRequested ? null : StepAlone(compute.Generation, step == compute.Step ? compute.Fault : null);
+            });
+        });
         Receive<ComputeGradients>(compute =>
         {
             // Averages of an abandoned step (a peer failed) must not mix with this step's.
@@ -225,7 +231,19 @@ public sealed class RankTrainer : ReceiveActor
     // Runs work on the rank thread, which tells its answer (or its failure) to the supervisor itself: one
     // hand-off fewer per message than piping a task back through this actor. Tell is safe from any thread,
     // and the work touches only the replica, owned by that thread, and immutable fields.
-    private void Run(int generation, long step, Func<object?> work)
+    private StepApplied StepAlone(int generation, FaultKind? fault)
+    {
+        var epochBefore = Worker.Counters.Epoch;
+        var rate = Worker.LearningRate;
+        var (loss, samples) = Worker.StepAlone(fault, _cancel.Token);
+        var counters = Worker.Counters;
+        return new StepApplied(generation, _spec.Rank, counters.Iteration, counters.Epoch, counters.Epoch != epochBefore, rate, loss, samples);
+    }
+
+    private void Run(int generation, long step, Func<object?> work) => Run(generation, () => step, work);
+
+    /// <summary>As above, for work that runs several steps: <paramref name="step"/> tells which one failed.</summary>
+    private void Run(int generation, Func<long> step, Func<object?> work)
     {
         var supervisor = _supervisor;
         var self = Self;
@@ -239,7 +257,7 @@ public sealed class RankTrainer : ReceiveActor
             }
             catch (Exception e)
             {
-                answer = new RankWorkFailed(generation, rank, step, e.Message, IsPermanent(e));
+                answer = new RankWorkFailed(generation, rank, step(), e.Message, IsPermanent(e));
             }
             if (answer is not null)
             {

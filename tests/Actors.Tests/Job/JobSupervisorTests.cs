@@ -48,6 +48,24 @@ public sealed class JobSupervisorTests() : JobTestKit(new TempDirectory())
     }
 
     [Fact]
+    public async Task One_rank_running_ahead_stops_exactly_at_checkpoints_faults_and_the_last_step()
+    {
+        // A one-rank job steps on without waiting for the supervisor; the windows must still end where the
+        // supervisor acts, so the checkpoints, the failure and the final weights are those of a step-by-step run.
+        var clean = await RunAsync(Spec("clean", job: MlpJob.Name, ranks: 1, steps: 95, every: 7));
+        var faulty = Spec("faulty", job: MlpJob.Name, ranks: 1, steps: 95, every: 7, faults: ["crash@step=30,rank=0", "nan@step=61,rank=0"]);
+
+        var result = await RunAsync(faulty);
+        var history = await HistoryAsync(faulty);
+
+        Assert.Equal(JobOutcome.Completed, result.Outcome);
+        Assert.Equal(clean.WeightsSha256, result.WeightsSha256);
+        Assert.Equal([30L, 61L], history.Events.OfType<RankFailed>().Select(f => f.Step));
+        var saved = history.Events.OfType<CheckpointCommitted>().Where(c => c.Reason == "schedule").Select(c => c.Step).Distinct().Order();
+        Assert.Equal(Enumerable.Range(1, 13).Select(i => i * 7L), saved);
+    }
+
+    [Fact]
     public async Task Two_ranks_match_one_rank_within_float_rounding_for_the_same_global_batch()
     {
         var one = Spec("r1", job: MlpJob.Name, ranks: 1, steps: 60);
