@@ -69,7 +69,10 @@ public sealed class TrainingState
     public bool ApplyStep(long samples)
     {
         _checkpointer.WaitForCapture(); // the step changes parameters and moments that a snapshot may still be copying
-        Job.Optimizer.step();
+        using (NewDisposeScope())
+        {
+            Job.Optimizer.step();
+        }
         _scheduler.Advance();
         var next = Job.Data.Advance(Cursor);
         var epochEnded = next.Epoch != Cursor.Epoch;
