@@ -536,6 +536,12 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             {
                 BeginCheckpoint(_requested.Schedule.SaveLast ? "final" : null);
             }
+            else if (_stopRequested)
+            {
+                // A stop that came during a run-ahead window is acted on at its end, which is often a
+                // scheduled checkpoint's step: one save there, as the interrupt it is, not two of one step.
+                BeginCheckpoint("interrupt");
+            }
             else if (_requested.Schedule.IsDue(_step, applied.EpochEnded, applied.Epoch, _sinceSave.Elapsed))
             {
                 // Growing restarts every rank from this checkpoint, so it is written before training goes on.
