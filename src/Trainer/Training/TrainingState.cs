@@ -69,10 +69,7 @@ public sealed class TrainingState
     public bool ApplyStep(long samples)
     {
         _checkpointer.WaitForCapture(); // the step changes parameters and moments that a snapshot may still be copying
-        using (NewDisposeScope())
-        {
-            Job.Optimizer.step();
-        }
+        Job.Optimizer.step();
         _scheduler.Advance();
         var next = Job.Data.Advance(Cursor);
         var epochEnded = next.Epoch != Cursor.Epoch;
