@@ -26,8 +26,6 @@ public sealed class PendingSnapshot
 
     public CheckpointInfo Info { get; }
 
-    public bool IsCopied => _copy.IsCompleted;
-
     /// <summary>
     /// How long the training thread waited at the fence for this copy. Known once the copy is done, and read
     /// by the writer only after its commit, by which time the next step has either waited or not needed to.
