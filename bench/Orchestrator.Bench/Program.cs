@@ -16,6 +16,8 @@ if (args.Except(["--quick", "--out", outDir]).Any())
     return 2;
 }
 Directory.CreateDirectory(outDir);
+// What the orchestrator host does at start-up, so the bare loop and the runtime run on the same allocator.
+Orchestrator.Trainer.Runtime.NativeMemoryTuning.Apply();
 var scratch = Directory.CreateDirectory(Path.Combine(outDir, "scratch")).FullName;
 var repetitions = quick ? 3 : 5;
 // One torch thread count for the whole run: libtorch's pool must not be resized while replicas of an
@@ -78,7 +80,7 @@ Measure("recovery from a rank crash", () => [RecoveryBenchmark.RankCrash(repetit
 Measure("recovery from kill -9", () => RecoveryBenchmark.ProcessKill(quick ? 2 : repetitions, scratch));
 
 Directory.Delete(scratch, recursive: true);
-var machine = $"{Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1L << 30)} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, torch threads {threads}";
+var machine = $"{Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1L << 30)} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, torch threads {threads}, native memory: {Orchestrator.Trainer.Runtime.NativeMemoryTuning.Summary}";
 var table = Report.Markdown(rows);
 Console.WriteLine($"Machine: {machine}{(quick ? " (quick run)" : "")}\n");
 Console.WriteLine(table);

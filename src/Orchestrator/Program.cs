@@ -1,6 +1,7 @@
 using Orchestrator.Cli.Commands;
 using Orchestrator.Cli.Commands.Cluster;
 using Orchestrator.Trainer.Checkpointing;
+using Orchestrator.Trainer.Runtime;
 using Orchestrator.Trainer.Training;
 
 const string Usage = """
@@ -24,6 +25,7 @@ if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
     return args.Length == 0 ? ExitCodes.BadInput : ExitCodes.Ok;
 }
 var rest = args.Skip(1).ToList();
+NativeMemoryTuning.Apply(); // before any command touches a tensor
 try
 {
     return args[0] switch

@@ -15,6 +15,7 @@ public static class DeterministicRuntime
         {
             throw new ArgumentOutOfRangeException(nameof(threads), "thread count must be positive");
         }
+        NativeMemoryTuning.Apply(); // before a job's first tensor, where it has not been applied at start-up
         // Always set, on the calling thread: OpenMP keeps the count per thread, so a thread that skipped this
         // could run kernels with another count than the one the run records. Callers keep one count per
         // process (resizing the pool while another thread runs ops is unsafe).
