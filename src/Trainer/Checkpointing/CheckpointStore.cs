@@ -8,6 +8,10 @@ namespace Orchestrator.Trainer.Checkpointing;
 /// temporary folder, the manifest last, fsyncs all of them and the folder (side by side), renames it into
 /// place, fsyncs the parent, and only then moves the <c>latest</c> pointer. A process killed at any instant leaves either
 /// the old set of checkpoints or the old set plus one complete new checkpoint.
+/// <c>latest</c> is for people and tools: resume scans the folders and verifies them, never trusting the
+/// pointer. So the pointer's move costs no fsync round of its own: its new content is synced with the
+/// checkpoint's files, and the rename reaches the disk with the next save's commit. After a power loss it
+/// may name the checkpoint before the newest, never one that is not committed.
 /// </summary>
 public sealed class CheckpointStore
 {
@@ -65,6 +69,12 @@ public sealed class CheckpointStore
         {
             System.IO.Directory.Delete(path, recursive: true);
         }
+        // New contents of the latest pointer that a killed save never renamed into place.
+        var pointers = System.IO.Directory.EnumerateFiles(Directory, $"{TemporaryPrefix}{LatestPointerFile}-*").ToList();
+        foreach (var path in pointers)
+        {
+            File.Delete(path);
+        }
         return abandoned.Count;
     }
 
@@ -89,6 +99,10 @@ public sealed class CheckpointStore
         var temporary = Path.Combine(Directory, $"{TemporaryPrefix}{name}-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(temporary);
         var files = new Dictionary<string, ManifestEntry>(StringComparer.Ordinal);
+        // Each file is fsynced as soon as it is written, while the next one is written, so the disk works on
+        // both at once and the last round waits only for the small files written last.
+        var syncs = new List<Task>();
+        void Written(string file) => syncs.Add(Task.Run(() => DurableFiles.SyncFile(Path.Combine(temporary, file))));
         var components = new Dictionary<string, ComponentEntry>(StringComparer.Ordinal);
         foreach (var (component, state) in snapshot.Components.OrderBy(c => c.Key, StringComparer.Ordinal))
         {
@@ -98,12 +112,14 @@ public sealed class CheckpointStore
             {
                 tensorFile = CheckpointFormat.TensorFileFor(component);
                 files[tensorFile] = HashingFileWriter.Write(Path.Combine(temporary, tensorFile), s => TensorFile.Write(s, state.Tensors));
+                Written(tensorFile);
                 FaultPoints.Reach($"save:wrote-{tensorFile}");
             }
             if (state.Blob is not null)
             {
                 blobFile = CheckpointFormat.BlobFileFor(component);
                 files[blobFile] = HashingFileWriter.Write(Path.Combine(temporary, blobFile), s => s.Write(state.Blob));
+                Written(blobFile);
                 FaultPoints.Reach($"save:wrote-{blobFile}");
             }
             components[component] = new ComponentEntry(tensorFile, blobFile, state.Metadata);
@@ -112,19 +128,23 @@ public sealed class CheckpointStore
         var metadata = new CheckpointMetadata(CheckpointFormat.FormatName, info, components);
         var metadataBytes = JsonSerializer.SerializeToUtf8Bytes(metadata, CheckpointJson.Options);
         files[CheckpointFormat.MetadataFile] = HashingFileWriter.Write(Path.Combine(temporary, CheckpointFormat.MetadataFile), s => s.Write(metadataBytes));
+        Written(CheckpointFormat.MetadataFile);
         FaultPoints.Reach("save:wrote-metadata");
         var manifest = new CheckpointManifest(CheckpointFormat.FormatName, name, snapshot.Info.Iteration, files);
         HashingFileWriter.Write(Path.Combine(temporary, CheckpointFormat.ManifestFile), s => s.Write(manifest.ToBytes()));
         FaultPoints.Reach("save:wrote-manifest");
+        var pointer = Path.Combine(Directory, $"{TemporaryPrefix}{LatestPointerFile}-{Guid.NewGuid():N}");
+        File.WriteAllBytes(pointer, System.Text.Encoding.UTF8.GetBytes(name + "\n"));
         // Nothing reads a temporary folder, so the order in which its files reach the disk does not matter,
         // only that all of them (and the folder's entries) have before the rename below.
-        DurableFiles.SyncAll(files.Keys.Append(CheckpointFormat.ManifestFile).Select(f => Path.Combine(temporary, f)).ToList(), temporary);
+        DurableFiles.SyncAll([Path.Combine(temporary, CheckpointFormat.ManifestFile), pointer], temporary);
+        DurableFiles.WaitAll(syncs);
         FaultPoints.Reach("save:synced");
         System.IO.Directory.Move(temporary, final);
         FaultPoints.Reach("save:renamed");
         DurableFiles.SyncDirectory(Directory);
         FaultPoints.Reach("save:committed");
-        DurableFiles.WriteAtomically(Path.Combine(Directory, LatestPointerFile), System.Text.Encoding.UTF8.GetBytes(name + "\n"));
+        File.Move(pointer, Path.Combine(Directory, LatestPointerFile), overwrite: true);
         FaultPoints.Reach("save:pointer-moved");
         return new CommitResult(name, final, files.Values.Sum(f => f.Bytes), AlreadyPresent: false, info.WeightsSha256);
     }

@@ -55,6 +55,19 @@ internal static partial class DurableFiles
         });
     }
 
+    /// <summary>Waits for fsyncs started in the background; the first failure is thrown as itself.</summary>
+    public static void WaitAll(IReadOnlyList<Task> syncs)
+    {
+        try
+        {
+            Task.WaitAll(syncs);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+        }
+    }
+
     public static void SyncFile(string path)
     {
         if (!OperatingSystem.IsLinux())
@@ -79,20 +92,6 @@ internal static partial class DurableFiles
         {
             _ = Close(descriptor);
         }
-    }
-
-    /// <summary>Writes a small file durably under its final name: temporary name, fsync, rename, fsync directory.</summary>
-    public static void WriteAtomically(string path, byte[] content)
-    {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-        {
-            stream.Write(content);
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temporary, path, overwrite: true);
-        SyncDirectory(directory);
     }
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]

@@ -31,6 +31,8 @@ public sealed class CrashDuringSaveTests : IDisposable
         var dir = _temp.Sub("crashed");
 
         var killed = CliProcess.Run(CliProcess.Train("cnn", dir, 40), new Dictionary<string, string> { ["ORCHESTRATOR_KILL_AT"] = phase });
+        var pointer = Path.Combine(dir, "checkpoints", "latest");
+        var latestAfterKill = File.Exists(pointer) ? File.ReadAllText(pointer).Trim() : null; // none before the first commit
         var verify = CliProcess.Run(["checkpoints", "verify", dir]);
         var resumed = CliProcess.Run(CliProcess.Train("cnn", dir, 40));
 
@@ -39,6 +41,8 @@ public sealed class CrashDuringSaveTests : IDisposable
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
         Assert.Equal(straight.WeightsSha256, resumed.WeightsSha256);
         Assert.Empty(Directory.GetDirectories(Path.Combine(dir, "checkpoints"), ".*"));
+        Assert.Empty(Directory.GetFiles(Path.Combine(dir, "checkpoints"), ".*"));
+        Assert.True(latestAfterKill is null || Directory.Exists(Path.Combine(dir, "checkpoints", latestAfterKill)), $"latest names {latestAfterKill}, which is not committed");
     }
 
     [Theory]

@@ -118,10 +118,14 @@ public sealed class CheckpointStoreTests : IDisposable
         var abandoned = Path.Combine(_store.Directory, ".tmp-iter_20-abc");
         Directory.CreateDirectory(abandoned);
         File.WriteAllText(Path.Combine(abandoned, "model.weights"), "partial");
+        var pointer = Path.Combine(_store.Directory, ".tmp-latest-abc");
+        File.WriteAllText(pointer, "iter_20\n");
 
         Assert.Equal(["iter_10"], _store.List().Select(e => e.Name));
+        Assert.Equal("iter_10", _store.LatestPointer);
         Assert.Equal(1, _store.RemoveAbandonedSaves());
         Assert.False(Directory.Exists(abandoned));
+        Assert.False(File.Exists(pointer));
     }
 
     [Fact]
