@@ -20,7 +20,7 @@ var result = TrainingRun.Execute(
         {
             Name = "autoencoder",
             Model = model,
-            Optimizer = optim.Adam(model.parameters(), 1e-2),
+            Optimizer = new Adam(model.parameters(), 1e-2), // TorchSharp's Adam, safe from a collection mid-step
             LearningRate = new StepDecayLearningRate(1e-2, StepSize: 100, Gamma: 0.5),
             Data = new ShuffledTensorDataset(data, data.clone(), batchSize: 32),
             Loss = batch => nn.functional.mse_loss(model.call(batch.Input), batch.Target),

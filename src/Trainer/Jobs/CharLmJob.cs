@@ -42,7 +42,7 @@ public static class CharLmJob
         {
             Name = Name,
             Model = model,
-            Optimizer = optim.Adam(model.parameters(), options.LearningRate ?? 3e-3),
+            Optimizer = new Training.Adam(model.parameters(), options.LearningRate ?? 3e-3),
             LearningRate = new WarmupCosineLearningRate(options.LearningRate ?? 3e-3, WarmupSteps: 50, TotalSteps: 2000, Floor: 3e-4),
             Data = new ShuffledTensorDataset(tensor(inputs).reshape(windows, Context), tensor(targets), options.BatchSize ?? DefaultBatchSize, options.Rank, options.Ranks),
             Loss = batch => nn.functional.cross_entropy(model.call(batch.Input), batch.Target),

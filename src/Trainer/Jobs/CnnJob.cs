@@ -36,7 +36,7 @@ public static class CnnJob
         {
             Name = Name,
             Model = model,
-            Optimizer = optim.Adam(model.parameters(), options.LearningRate ?? 2e-3),
+            Optimizer = new Training.Adam(model.parameters(), options.LearningRate ?? 2e-3),
             LearningRate = new StepDecayLearningRate(options.LearningRate ?? 2e-3, StepSize: 200, Gamma: 0.5),
             Data = new ShuffledTensorDataset(images, labels, options.BatchSize ?? DefaultBatchSize, options.Rank, options.Ranks),
             Loss = batch => nn.functional.cross_entropy(model.call(batch.Input), batch.Target),

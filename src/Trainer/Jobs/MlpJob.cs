@@ -30,7 +30,7 @@ public static class MlpJob
         {
             Name = Name,
             Model = model,
-            Optimizer = optim.Adam(model.parameters(), options.LearningRate ?? 1e-3),
+            Optimizer = new Training.Adam(model.parameters(), options.LearningRate ?? 1e-3),
             LearningRate = new ConstantLearningRate(options.LearningRate ?? 1e-3),
             Data = new ShuffledTensorDataset(x, y, options.BatchSize ?? DefaultBatchSize, options.Rank, options.Ranks),
             Loss = batch => nn.functional.mse_loss(model.call(batch.Input), batch.Target),
