@@ -74,7 +74,7 @@ internal static class CheckpointBenchmark
             new Row($"Checkpoint write bandwidth, {size.Name}", "MB/s", new(syncSaves.Select(s => megabytes / s).ToList()), new(plainWrites.Select(s => megabytes / s).ToList()),
                 "plain sequential write + fsync", 0.8, true, "five files and their folder against one file, each file fsynced while the next is written, then the manifest, the folder and the parent: two fsync round trips after the last byte, which at 1 MB weigh more than the bytes; XXH128 and weights-sha256 run alongside"),
             new Row($"Checkpoint load + verify bandwidth, {size.Name}", "MB/s", new(loads.Select(s => megabytes / s).ToList()), new(plainReads.Select(s => megabytes / s).ToList()),
-                "plain sequential read (page cache warm)", 0.8, true, "one read of each file straight into the tensors' arrays, XXH128 of every byte in the same pass"),
+                "plain sequential read (page cache warm)", 0.8, true, "the files read side by side, each once, straight into the tensors' arrays, XXH128 of every byte in the same pass; fresh arrays fault their pages in"),
         ];
     }
 
