@@ -5,8 +5,8 @@ namespace Orchestrator.Trainer.Checkpointing;
 
 /// <summary>
 /// A directory of checkpoints, each a folder committed by rename. A save writes every file into a hidden
-/// temporary folder, the manifest last, fsyncs all of them and the folder (side by side), renames it into
-/// place, fsyncs the parent, and only then moves the <c>latest</c> pointer. A process killed at any instant leaves either
+/// temporary folder, the manifest last, each fsynced once written (the folder with the manifest), renames
+/// the folder into place, fsyncs the parent, and only then moves the <c>latest</c> pointer. A process killed at any instant leaves either
 /// the old set of checkpoints or the old set plus one complete new checkpoint.
 /// <c>latest</c> is for people and tools: resume scans the folders and verifies them, never trusting the
 /// pointer. So the pointer's move costs no fsync round of its own: its new content is synced with the
