@@ -17,22 +17,7 @@ internal static partial class DurableFiles
         {
             return; // Windows and macOS make a rename durable by other means; fsync on a directory is Linux's.
         }
-        var descriptor = Open(directory, ReadOnlyDirectoryFlags);
-        if (descriptor < 0)
-        {
-            throw new IOException($"cannot open directory {directory} to sync it (errno {Marshal.GetLastPInvokeError()})");
-        }
-        try
-        {
-            if (Fsync(descriptor) != 0)
-            {
-                throw new IOException($"fsync of directory {directory} failed (errno {Marshal.GetLastPInvokeError()})");
-            }
-        }
-        finally
-        {
-            _ = Close(descriptor);
-        }
+        SyncDescriptorOf(directory, ReadOnlyDirectoryFlags, $"directory {directory}");
     }
 
     /// <summary>
@@ -76,16 +61,22 @@ internal static partial class DurableFiles
             stream.Flush(flushToDisk: true);
             return;
         }
-        var descriptor = Open(path, ReadOnlyFlags);
+        SyncDescriptorOf(path, ReadOnlyFlags, path);
+    }
+
+    /// <summary>Opens, fsyncs and closes; <paramref name="described"/> names the path in errors.</summary>
+    private static void SyncDescriptorOf(string path, int flags, string described)
+    {
+        var descriptor = Open(path, flags);
         if (descriptor < 0)
         {
-            throw new IOException($"cannot open {path} to sync it (errno {Marshal.GetLastPInvokeError()})");
+            throw new IOException($"cannot open {described} to sync it (errno {Marshal.GetLastPInvokeError()})");
         }
         try
         {
             if (Fsync(descriptor) != 0)
             {
-                throw new IOException($"fsync of {path} failed (errno {Marshal.GetLastPInvokeError()})");
+                throw new IOException($"fsync of {described} failed (errno {Marshal.GetLastPInvokeError()})");
             }
         }
         finally
