@@ -334,6 +334,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     protected override void PostStop()
     {
         _hub?.Dispose();
+        _tensorBoard?.Dispose();
         base.PostStop();
     }
 

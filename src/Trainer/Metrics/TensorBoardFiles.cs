@@ -35,15 +35,15 @@ public static class TensorBoardFiles
         }
         var events = new List<Event>();
         var at = 0;
-        while (at + 12 <= bytes.Length)
+        while (at + TfRecordBuffer.HeaderLength <= bytes.Length)
         {
             var length = BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(at));
-            if (length > int.MaxValue || at + 12 + (long)length + 4 > bytes.Length)
+            if (length > int.MaxValue || at + TfRecordBuffer.FramingLength + (long)length > bytes.Length)
             {
                 break; // torn tail, or a record still being written
             }
-            events.Add(Event.Parser.ParseFrom(bytes, at + 12, (int)length));
-            at += 12 + (int)length + 4;
+            events.Add(Event.Parser.ParseFrom(bytes, at + TfRecordBuffer.HeaderLength, (int)length));
+            at += TfRecordBuffer.FramingLength + (int)length;
         }
         return (events, offset + at);
     }
@@ -66,63 +66,20 @@ public static class TensorBoardFiles
             {
                 continue;
             }
+            var records = new TfRecordBuffer();
+            foreach (var e in kept)
+            {
+                records.Append(e);
+            }
             var temporary = path + ".tmp";
             using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))
             {
-                foreach (var e in kept)
-                {
-                    WriteRecord(stream, e);
-                }
+                stream.Write(records.Written);
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temporary, path, overwrite: true);
         }
     }
 
-    private static long RecordLength(Event e) => 12 + e.CalculateSize() + 4;
-
-    private static void WriteRecord(Stream stream, Event e)
-    {
-        var data = Google.Protobuf.MessageExtensions.ToByteArray(e);
-        Span<byte> header = stackalloc byte[12];
-        BinaryPrimitives.WriteUInt64LittleEndian(header, (ulong)data.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(header[8..], Crc32C.Masked(header[..8]));
-        stream.Write(header);
-        stream.Write(data);
-        Span<byte> footer = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(footer, Crc32C.Masked(data));
-        stream.Write(footer);
-    }
-
-    /// <summary>CRC-32C (Castagnoli), masked the way TFRecord stores it.</summary>
-    private static class Crc32C
-    {
-        private static readonly uint[] Table = BuildTable();
-
-        public static uint Masked(ReadOnlySpan<byte> data)
-        {
-            var crc = 0xFFFFFFFFu;
-            foreach (var b in data)
-            {
-                crc = Table[(crc ^ b) & 0xFF] ^ (crc >> 8);
-            }
-            crc ^= 0xFFFFFFFFu;
-            return ((crc >> 15) | (crc << 17)) + 0xA282EAD8u;
-        }
-
-        private static uint[] BuildTable()
-        {
-            var table = new uint[256];
-            for (uint i = 0; i < 256; i++)
-            {
-                var c = i;
-                for (var k = 0; k < 8; k++)
-                {
-                    c = (c & 1) != 0 ? 0x82F63B78u ^ (c >> 1) : c >> 1;
-                }
-                table[i] = c;
-            }
-            return table;
-        }
-    }
+    private static long RecordLength(Event e) => TfRecordBuffer.FramingLength + e.CalculateSize();
 }
