@@ -40,7 +40,7 @@ if (Environment.GetEnvironmentVariable("BENCH_ONLY") is { } only)
     {
         "kill" => RecoveryBenchmark.ProcessKill(1, scratch),
         "crash" => [RecoveryBenchmark.RankCrash(1, scratch)],
-        "overhead" => [OverheadBenchmark.Run(ModelSize.Small, 1, 150, 3, threads, scratch), OverheadBenchmark.Run(ModelSize.Small, 2, 150, 3, threads, scratch)],
+        "overhead" => [OverheadBenchmark.Run(ModelSize.Small, 1, 500, 1000, 5, threads, scratch), OverheadBenchmark.Run(ModelSize.Small, 2, 500, 1000, 5, threads, scratch)],
         "memory" => [MemoryBenchmark.Run(quick ? 3_000 : 10_000, threads, scratch)],
         "sync" => [GradientSyncBenchmark.Run(1, 20, 3, viaLink: true), GradientSyncBenchmark.Run(100, 2, 3, viaLink: true), GradientSyncBenchmark.Run(100, 2, 3, viaLink: false)],
         "checkpoint" =>
@@ -56,14 +56,15 @@ if (Environment.GetEnvironmentVariable("BENCH_ONLY") is { } only)
 }
 // First, while the process is fresh, so the resident set reflects this run alone.
 Measure("memory over a long run", () => [MemoryBenchmark.Run(quick ? 3_000 : 10_000, threads, scratch)]);
-// A 1 MB step takes about 1.5 ms, and this VM's speed drifts over seconds: more, longer samples, alternated.
-Measure("overhead, 1 MB model, R=1", () => [OverheadBenchmark.Run(ModelSize.Small, 1, quick ? 150 : 1000, quick ? repetitions : 9, threads, scratch)]);
-Measure("overhead, 1 MB model, R=2", () => [OverheadBenchmark.Run(ModelSize.Small, 2, quick ? 150 : 1000, quick ? repetitions : 9, threads, scratch)]);
-Measure("overhead, 100 MB model, R=1", () => [OverheadBenchmark.Run(ModelSize.Medium, 1, quick ? 10 : 20, quick ? 2 : 3, threads, scratch)]);
+// A 1 MB step takes about 1.5 ms, and this VM's speed drifts over seconds: more, longer samples, alternated,
+// each after 500 untimed steps (about 0.7 s; see OverheadBenchmark.Run for why).
+Measure("overhead, 1 MB model, R=1", () => [OverheadBenchmark.Run(ModelSize.Small, 1, 500, quick ? 200 : 1000, quick ? repetitions : 9, threads, scratch)]);
+Measure("overhead, 1 MB model, R=2", () => [OverheadBenchmark.Run(ModelSize.Small, 2, 500, quick ? 200 : 1000, quick ? repetitions : 9, threads, scratch)]);
+Measure("overhead, 100 MB model, R=1", () => [OverheadBenchmark.Run(ModelSize.Medium, 1, 3, quick ? 7 : 17, quick ? 2 : 3, threads, scratch)]);
 if (!quick)
 {
-    Measure("overhead, 100 MB model, R=2", () => [OverheadBenchmark.Run(ModelSize.Medium, 2, 10, 3, threads, scratch)]);
-    Measure("overhead, 500 MB model, R=1", () => [OverheadBenchmark.Run(ModelSize.Large, 1, 6, 3, threads, scratch)]);
+    Measure("overhead, 100 MB model, R=2", () => [OverheadBenchmark.Run(ModelSize.Medium, 2, 3, 7, 3, threads, scratch)]);
+    Measure("overhead, 500 MB model, R=1", () => [OverheadBenchmark.Run(ModelSize.Large, 1, 3, 3, 3, threads, scratch)]);
 }
 Measure("checkpoints, 1 MB model", () => CheckpointBenchmark.Run(ModelSize.Small, repetitions, threads, scratch));
 Measure("checkpoints, 100 MB model", () => CheckpointBenchmark.Run(ModelSize.Medium, quick ? 2 : repetitions, threads, scratch));
