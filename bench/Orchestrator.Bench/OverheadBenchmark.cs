@@ -43,7 +43,7 @@ internal static class OverheadBenchmark
     }
 
     /// <summary>The loop a user would write by hand: same model, data, optimizer and thread count.</summary>
-    private static double BareLoop(ModelSize size, int warmUpSteps, int steps, int threads)
+    public static double BareLoop(ModelSize size, int warmUpSteps, int steps, int threads)
     {
         DeterministicRuntime.Configure(1, threads);
         using var job = JobCatalog.Factory(MlpJob.Name, size.Options)();

@@ -41,6 +41,7 @@ if (Environment.GetEnvironmentVariable("BENCH_ONLY") is { } only)
         "kill" => RecoveryBenchmark.ProcessKill(1, scratch),
         "crash" => [RecoveryBenchmark.RankCrash(1, scratch)],
         "overhead" => [OverheadBenchmark.Run(ModelSize.Small, 1, 500, 1000, 5, threads, scratch), OverheadBenchmark.Run(ModelSize.Small, 2, 500, 1000, 5, threads, scratch)],
+        "cluster" => [ClusterBenchmark.Run(ModelSize.Small, 500, 1000, 3, threads, scratch), ClusterBenchmark.Run(ModelSize.Medium, 3, 7, 2, threads, scratch)],
         "memory" => [MemoryBenchmark.Run(quick ? 3_000 : 10_000, threads, scratch)],
         "sync" => [GradientSyncBenchmark.Run(1, 20, 3, viaLink: true), GradientSyncBenchmark.Run(100, 2, 3, viaLink: true), GradientSyncBenchmark.Run(100, 2, 3, viaLink: false)],
         "checkpoint" =>
@@ -49,7 +50,7 @@ if (Environment.GetEnvironmentVariable("BENCH_ONLY") is { } only)
             .. CheckpointBenchmark.Run(ModelSize.Medium, quick ? 2 : repetitions, threads, scratch),
             .. (quick ? [] : CheckpointBenchmark.Run(ModelSize.Large, 3, threads, scratch)),
         ],
-        _ => throw new ArgumentException($"BENCH_ONLY={only}: kill, crash, overhead, memory, sync or checkpoint"),
+        _ => throw new ArgumentException($"BENCH_ONLY={only}: kill, crash, overhead, cluster, memory, sync or checkpoint"),
     });
     Console.WriteLine(Report.Markdown(rows));
     return 0;
@@ -65,6 +66,11 @@ if (!quick)
 {
     Measure("overhead, 100 MB model, R=2", () => [OverheadBenchmark.Run(ModelSize.Medium, 2, 3, 7, 3, threads, scratch)]);
     Measure("overhead, 500 MB model, R=1", () => [OverheadBenchmark.Run(ModelSize.Large, 1, 3, 3, 3, threads, scratch)]);
+}
+Measure("overhead, 1 MB model, R=2 on two nodes", () => [ClusterBenchmark.Run(ModelSize.Small, 500, quick ? 200 : 1000, quick ? 2 : 3, threads, scratch)]);
+if (!quick)
+{
+    Measure("overhead, 100 MB model, R=2 on two nodes", () => [ClusterBenchmark.Run(ModelSize.Medium, 3, 7, 2, threads, scratch)]);
 }
 Measure("checkpoints, 1 MB model", () => CheckpointBenchmark.Run(ModelSize.Small, repetitions, threads, scratch));
 Measure("checkpoints, 100 MB model", () => CheckpointBenchmark.Run(ModelSize.Medium, quick ? 2 : repetitions, threads, scratch));

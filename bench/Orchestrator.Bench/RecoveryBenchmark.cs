@@ -108,13 +108,7 @@ internal static class RecoveryBenchmark
 
     private static Process Start(IEnumerable<string> args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "orchestrator.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        var process = Process.Start(start)!;
+        var process = Process.Start(OrchestratorCommand.With(args))!;
         process.StandardOutput.ReadToEndAsync();
         return process;
     }
