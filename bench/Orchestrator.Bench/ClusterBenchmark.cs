@@ -53,15 +53,9 @@ internal static class ClusterBenchmark
         // As in the other overhead rows: one discarded round of each, then the two alternate.
         OverheadBenchmark.BareLoop(size, 3, Math.Min(steps, 200), threads);
         Job(3, Math.Min(steps, 200));
-        var bareSamples = new List<double>();
-        var clusterSamples = new List<double>();
-        for (var i = 0; i < repetitions; i++)
-        {
-            bareSamples.Add(OverheadBenchmark.BareLoop(size, warmUpSteps, steps, threads));
-            clusterSamples.Add(Job(warmUpSteps, steps));
-        }
+        var (cluster, bare) = Measurement.Alternate(repetitions, () => Job(warmUpSteps, steps), () => OverheadBenchmark.BareLoop(size, warmUpSteps, steps, threads));
         Directory.Delete(directory, recursive: true);
-        return new Row($"Orchestration overhead, {size.Name}, R=2 on two nodes", "steps/s", new Measurement(clusterSamples), new Measurement(bareSamples), "bare TorchSharp loop", null, true,
+        return new Row($"Orchestration overhead, {size.Name}, R=2 on two nodes", "steps/s", cluster, bare, "bare TorchSharp loop", null, true,
             "two node processes on 127.0.0.1, one rank each: each step starts and ends with an Akka.Remote message between the nodes, and rank 1's gradients and averages cross the gradient link; the processes share the 2 cores");
     }
 

@@ -50,14 +50,15 @@ internal static class GradientSyncBenchmark
             Random.Shared.NextBytes(payload);
             SyncSteps(1); // connection, JIT and buffers warm before anything is timed
             EchoCopy(stream, payload, (long)bytesPerStep);
-            var actors = Measurement.Repeat(repetitions, () => stepsPerSample * bytesPerStep / 1e6 / Measurement.Seconds(() => SyncSteps(stepsPerSample)));
-            var tcp = Measurement.Repeat(repetitions, () => stepsPerSample * bytesPerStep / 1e6 / Measurement.Seconds(() =>
-            {
-                for (var i = 0; i < stepsPerSample; i++)
+            var (actors, tcp) = Measurement.Alternate(repetitions,
+                () => stepsPerSample * bytesPerStep / 1e6 / Measurement.Seconds(() => SyncSteps(stepsPerSample)),
+                () => stepsPerSample * bytesPerStep / 1e6 / Measurement.Seconds(() =>
                 {
-                    EchoCopy(stream, payload, (long)bytesPerStep);
-                }
-            }));
+                    for (var i = 0; i < stepsPerSample; i++)
+                    {
+                        EchoCopy(stream, payload, (long)bytesPerStep);
+                    }
+                }));
             return new Row($"Gradient sync bandwidth, {megabytes} MB of gradients, 2 ranks in 2 processes, {(viaLink ? "gradient link" : "Akka.Remote")}", "MB/s",
                 actors, tcp, "plain TCP copy of the same bytes each way between the same processes", 0.7, true,
                 viaLink

@@ -21,6 +21,22 @@ internal sealed record Measurement(IReadOnlyList<double> Samples)
     public static Measurement Repeat(int times, Func<double> sample) =>
         new(Enumerable.Range(0, times).Select(_ => sample()).ToList());
 
+    /// <summary>
+    /// Samples of a measurement and of its baseline, taken in turn, so that drift in the machine's speed
+    /// during the run falls on both alike.
+    /// </summary>
+    public static (Measurement Value, Measurement Baseline) Alternate(int times, Func<double> value, Func<double> baseline)
+    {
+        var values = new List<double>();
+        var baselines = new List<double>();
+        for (var i = 0; i < times; i++)
+        {
+            baselines.Add(baseline());
+            values.Add(value());
+        }
+        return (new Measurement(values), new Measurement(baselines));
+    }
+
     public static double Seconds(Action work)
     {
         var clock = Stopwatch.StartNew();

@@ -27,15 +27,9 @@ internal static class OverheadBenchmark
         // two alternate, so drift in the machine's speed falls on both alike.
         BareLoop(size, 3, Math.Min(steps, 200), threads);
         ThroughActors(size, ranks, 3, Math.Min(steps, 200), threads, scratch);
-        var bareSamples = new List<double>();
-        var actorSamples = new List<double>();
-        for (var i = 0; i < repetitions; i++)
-        {
-            bareSamples.Add(BareLoop(size, warmUpSteps, steps, threads));
-            actorSamples.Add(ThroughActors(size, ranks, warmUpSteps, steps, threads, scratch));
-        }
-        var bare = new Measurement(bareSamples);
-        var actors = new Measurement(actorSamples);
+        var (actors, bare) = Measurement.Alternate(repetitions,
+            () => ThroughActors(size, ranks, warmUpSteps, steps, threads, scratch),
+            () => BareLoop(size, warmUpSteps, steps, threads));
         return new Row($"Orchestration overhead, {size.Name}, R={ranks}", "steps/s", actors, bare, "bare TorchSharp loop", ranks == 1 ? 0.98 : null, true,
             ranks == 1
                 ? "the rank steps on its own between checkpoints and faults (windows of about 50 ms), reporting each step; the gradients stay in the tensors"

@@ -59,13 +59,13 @@ if (Environment.GetEnvironmentVariable("BENCH_ONLY") is { } only)
 Measure("memory over a long run", () => [MemoryBenchmark.Run(quick ? 3_000 : 10_000, threads, scratch)]);
 // A 1 MB step takes about 1.5 ms, and this VM's speed drifts over seconds: more, longer samples, alternated,
 // each after 500 untimed steps (about 0.7 s; see OverheadBenchmark.Run for why).
-Measure("overhead, 1 MB model, R=1", () => [OverheadBenchmark.Run(ModelSize.Small, 1, 500, quick ? 200 : 1000, quick ? repetitions : 9, threads, scratch)]);
+Measure("overhead, 1 MB model, R=1", () => [OverheadBenchmark.Run(ModelSize.Small, 1, 500, quick ? 200 : 1000, quick ? repetitions : 13, threads, scratch)]);
 Measure("overhead, 1 MB model, R=2", () => [OverheadBenchmark.Run(ModelSize.Small, 2, 500, quick ? 200 : 1000, quick ? repetitions : 9, threads, scratch)]);
 Measure("overhead, 100 MB model, R=1", () => [OverheadBenchmark.Run(ModelSize.Medium, 1, 3, quick ? 7 : 17, quick ? 2 : 3, threads, scratch)]);
 if (!quick)
 {
     Measure("overhead, 100 MB model, R=2", () => [OverheadBenchmark.Run(ModelSize.Medium, 2, 3, 7, 3, threads, scratch)]);
-    Measure("overhead, 500 MB model, R=1", () => [OverheadBenchmark.Run(ModelSize.Large, 1, 3, 3, 3, threads, scratch)]);
+    Measure("overhead, 500 MB model, R=1", () => [OverheadBenchmark.Run(ModelSize.Large, 1, 3, 3, 5, threads, scratch)]);
 }
 Measure("overhead, 1 MB model, R=2 on two nodes", () => [ClusterBenchmark.Run(ModelSize.Small, 500, quick ? 200 : 1000, quick ? 2 : 3, threads, scratch)]);
 if (!quick)
