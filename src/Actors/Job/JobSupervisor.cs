@@ -520,11 +520,14 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
                 }
             }
         });
-        Command<StepApplied>(applied => applied.Generation == _generation && applied.Step < _runThrough, applied =>
+        Command<StepsApplied>(batch => batch.Generation == _generation, batch =>
         {
-            // A step inside a one-rank job's run-ahead: reported, and the rank already works on the next.
-            Stepped(applied);
-            ArmTimeout(_requested.StepTimeout, $"step {applied.Step + 1}");
+            // Steps inside a one-rank job's run-ahead: reported, and the rank already works on the next.
+            foreach (var applied in batch.Steps)
+            {
+                Stepped(applied);
+            }
+            ArmTimeout(_requested.StepTimeout, $"step {_step + 1}");
         });
         Command<StepApplied>(applied => applied.Generation == _generation, applied =>
         {
@@ -591,7 +594,8 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         var loss = Ranks == 1 ? applied.Loss : _reduction!.MeanLoss;
         _lastLoss = loss;
         var now = _clock.Elapsed;
-        _stepDuration = now - _lastStepAt;
+        // Steps reported together arrive together: their own durations, measured by the rank, say how long they took.
+        _stepDuration = applied.Seconds > 0 ? TimeSpan.FromSeconds(applied.Seconds) : now - _lastStepAt;
         var rate = 1.0 / Math.Max(1e-9, _stepDuration.TotalSeconds);
         _lastStepAt = now;
         var report = new StepReport(_step, _total, applied.Epoch, loss, applied.LearningRate, rate, applied.Samples);

@@ -37,7 +37,18 @@ public sealed record GradientChunk(int Generation, int Rank, long Step, int Inde
 /// </summary>
 public sealed record AveragedChunk(int Generation, long Step, int Index, int Count, int TotalLength, ArraySegment<float> Values, long GlobalSamples);
 
-public sealed record StepApplied(int Generation, int Rank, long Step, long Epoch, bool EpochEnded, double LearningRate, double Loss = double.NaN, long Samples = 0);
+/// <summary>
+/// A step this rank has applied. <paramref name="Seconds"/> is the step's own duration, measured by a rank
+/// that steps alone (0 when it waited for averaged gradients: the supervisor's clock tells that duration).
+/// </summary>
+public sealed record StepApplied(int Generation, int Rank, long Step, long Epoch, bool EpochEnded, double LearningRate, double Loss = double.NaN, long Samples = 0, double Seconds = 0);
+
+/// <summary>
+/// Steps of a one-rank job's run-ahead window, reported together: one message every few milliseconds
+/// instead of one per step, since waking the supervisor's thread cost the stepping thread tens of
+/// microseconds each time. The window's last step still comes alone, as the answer the supervisor waits for.
+/// </summary>
+public sealed record StepsApplied(int Generation, StepApplied[] Steps);
 
 public sealed record ExportBuffers(int Generation, long Step);
 

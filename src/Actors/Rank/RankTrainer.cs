@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Orchestrator.Actors.Cluster;
 using Orchestrator.Trainer.Checkpointing;
@@ -12,6 +13,9 @@ namespace Orchestrator.Actors.Rank;
 /// </summary>
 public sealed class RankTrainer : ReceiveActor
 {
+    /// <summary>How often a rank stepping alone reports the steps it has taken (see <see cref="StepsApplied"/>).</summary>
+    private static readonly TimeSpan ReportEvery = TimeSpan.FromMilliseconds(10);
+
     private readonly RankSpec _spec;
     private readonly IActorRef _supervisor;
     private readonly RankThread _thread;
@@ -86,9 +90,21 @@ public sealed class RankTrainer : ReceiveActor
             var step = compute.Step;
             Run(compute.Generation, () => step, () =>
             {
+                var reported = new List<StepApplied>();
+                var reportedAt = Stopwatch.GetTimestamp();
                 for (; step < compute.LastStep && !_cancel.IsCancellationRequested; step++)
                 {
-                    supervisor.Tell(StepAlone(compute.Generation, step == compute.Step ? compute.Fault : null), self);
+                    reported.Add(StepAlone(compute.Generation, step == compute.Step ? compute.Fault : null));
+                    if (Stopwatch.GetElapsedTime(reportedAt) >= ReportEvery)
+                    {
+                        supervisor.Tell(new StepsApplied(compute.Generation, [.. reported]), self);
+                        reported.Clear();
+                        reportedAt = Stopwatch.GetTimestamp();
+                    }
+                }
+                if (reported.Count > 0)
+                {
+                    supervisor.Tell(new StepsApplied(compute.Generation, [.. reported]), self);
                 }
                 return _cancel.IsCancellationRequested ? null : StepAlone(compute.Generation, step == compute.Step ? compute.Fault : null);
             });
@@ -233,11 +249,13 @@ public sealed class RankTrainer : ReceiveActor
     // and the work touches only the replica, owned by that thread, and immutable fields.
     private StepApplied StepAlone(int generation, FaultKind? fault)
     {
+        var started = Stopwatch.GetTimestamp();
         var epochBefore = Worker.Counters.Epoch;
         var rate = Worker.LearningRate;
         var (loss, samples) = Worker.StepAlone(fault, _cancel.Token);
         var counters = Worker.Counters;
-        return new StepApplied(generation, _spec.Rank, counters.Iteration, counters.Epoch, counters.Epoch != epochBefore, rate, loss, samples);
+        return new StepApplied(generation, _spec.Rank, counters.Iteration, counters.Epoch, counters.Epoch != epochBefore, rate, loss, samples,
+            Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
 
     private void Run(int generation, long step, Func<object?> work) => Run(generation, () => step, work);

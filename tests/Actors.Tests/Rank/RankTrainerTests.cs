@@ -53,4 +53,38 @@ public sealed class RankTrainerTests : TestKit, IDisposable
         Assert.Equal(first.TotalLength, chunks.Sum(c => c.Values.Count));
         Assert.Equal(Enumerable.Range(0, first.Count), chunks.Select(c => c.Index));
     }
+
+    [Fact]
+    public async Task A_rank_stepping_alone_reports_every_step_once_in_order_batched_with_the_last_one_alone()
+    {
+        var spec = new RankSpec(MlpJob.Name, new BuiltInJobOptions { Samples = 256 }, 0, 1, 1, _temp.Sub("alone"), "iter_{n}", 0);
+        var rank = Sys.ActorOf(RankTrainer.Props(spec, TestActor));
+        rank.Tell(new StartRank(1, null, null, false, false));
+        await ExpectMsgAsync<RankReady>(TimeSpan.FromMinutes(1));
+
+        rank.Tell(new ComputeGradients(1, 1, null, Alone: true, Through: 200));
+        var reported = new List<StepApplied>();
+        var batches = 0;
+        StepApplied? alone = null;
+        while (reported.Count == 0 || reported[^1].Step < 200)
+        {
+            switch (await ExpectMsgAsync<object>(TimeSpan.FromMinutes(1)))
+            {
+                case StepsApplied batch:
+                    batches++;
+                    Assert.Equal(1, batch.Generation);
+                    reported.AddRange(batch.Steps);
+                    break;
+                case StepApplied last:
+                    alone = last;
+                    reported.Add(last);
+                    break;
+            }
+        }
+
+        Assert.Equal(Enumerable.Range(1, 200).Select(i => (long)i), reported.Select(s => s.Step));
+        Assert.All(reported, s => Assert.True(s.Seconds > 0 && double.IsFinite(s.Loss), $"step {s.Step}: {s.Seconds} s, loss {s.Loss}"));
+        Assert.Equal(200, alone?.Step); // the answer the supervisor waits for at the window's end
+        Assert.InRange(batches, 1, 199); // fewer messages than steps
+    }
 }
