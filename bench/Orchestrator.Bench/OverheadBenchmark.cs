@@ -32,7 +32,7 @@ internal static class OverheadBenchmark
             () => BareLoop(size, warmUpSteps, steps, threads));
         return new Row($"Orchestration overhead, {size.Name}, R={ranks}", "steps/s", actors, bare, "bare TorchSharp loop", ranks == 1 ? 0.98 : null, true,
             ranks == 1
-                ? "the rank steps on its own between checkpoints and faults (windows of about 50 ms), reporting each step; the gradients stay in the tensors"
+                ? "the rank steps on its own between checkpoints and faults (windows of about 50 ms), reporting its steps every 10 ms; the gradients stay in the tensors"
                 : "per step: each rank copies its gradients out of the tensors once, the supervisor averages them chunk by chunk on one thread, each rank copies the average into its grads and takes the whole optimizer step; thread hand-offs between actors and rank threads");
     }
 
