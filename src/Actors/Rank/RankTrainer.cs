@@ -92,19 +92,29 @@ public sealed class RankTrainer : ReceiveActor
             {
                 var reported = new List<StepApplied>();
                 var reportedAt = Stopwatch.GetTimestamp();
-                for (; step < compute.LastStep && !_cancel.IsCancellationRequested; step++)
+                void Report()
                 {
-                    reported.Add(StepAlone(compute.Generation, step == compute.Step ? compute.Fault : null));
-                    if (Stopwatch.GetElapsedTime(reportedAt) >= ReportEvery)
+                    if (reported.Count > 0)
                     {
                         supervisor.Tell(new StepsApplied(compute.Generation, [.. reported]), self);
                         reported.Clear();
-                        reportedAt = Stopwatch.GetTimestamp();
+                    }
+                    reportedAt = Stopwatch.GetTimestamp();
+                }
+                try
+                {
+                    for (; step < compute.LastStep && !_cancel.IsCancellationRequested; step++)
+                    {
+                        reported.Add(StepAlone(compute.Generation, step == compute.Step ? compute.Fault : null));
+                        if (Stopwatch.GetElapsedTime(reportedAt) >= ReportEvery)
+                        {
+                            Report();
+                        }
                     }
                 }
-                if (reported.Count > 0)
+                finally
                 {
-                    supervisor.Tell(new StepsApplied(compute.Generation, [.. reported]), self);
+                    Report(); // the steps taken so far, before the failure of a later one is told
                 }
                 return _cancel.IsCancellationRequested ? null : StepAlone(compute.Generation, step == compute.Step ? compute.Fault : null);
             });
