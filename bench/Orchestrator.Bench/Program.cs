@@ -61,7 +61,7 @@ Measure("memory over a long run", () => [MemoryBenchmark.Run(quick ? 3_000 : 10_
 // each after 500 untimed steps (about 0.7 s; see OverheadBenchmark.Run for why).
 Measure("overhead, 1 MB model, R=1", () => [OverheadBenchmark.Run(ModelSize.Small, 1, 500, quick ? 200 : 1000, quick ? repetitions : 13, threads, scratch)]);
 Measure("overhead, 1 MB model, R=2", () => [OverheadBenchmark.Run(ModelSize.Small, 2, 500, quick ? 200 : 1000, quick ? repetitions : 9, threads, scratch)]);
-Measure("overhead, 100 MB model, R=1", () => [OverheadBenchmark.Run(ModelSize.Medium, 1, 3, quick ? 7 : 17, quick ? 2 : 3, threads, scratch)]);
+Measure("overhead, 100 MB model, R=1", () => [OverheadBenchmark.Run(ModelSize.Medium, 1, 3, quick ? 7 : 17, quick ? 2 : 5, threads, scratch)]);
 if (!quick)
 {
     Measure("overhead, 100 MB model, R=2", () => [OverheadBenchmark.Run(ModelSize.Medium, 2, 3, 7, 3, threads, scratch)]);
