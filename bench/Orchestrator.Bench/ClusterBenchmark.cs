@@ -44,7 +44,7 @@ internal static class ClusterBenchmark
                 throw new InvalidOperationException($"the cluster job did not complete (submit exited {submit.ExitCode}): {errors}{output.Result}");
             }
             var stepsAt = TensorBoardFiles.ReadAll(TensorBoardLog.DirectoryIn(workDir))
-                .Where(e => e.Summary?.Value.Any(v => v.Tag == "train/loss") == true)
+                .Where(e => e.Summary?.Value.Any(v => v.Tag == TensorBoardLog.LossTag) == true)
                 .ToDictionary(e => e.Step, e => e.WallTime);
             Directory.Delete(workDir, recursive: true);
             return measured / (stepsAt[warmUp + measured] - stepsAt[warmUp]);

@@ -5,9 +5,8 @@ namespace Orchestrator.Cli.Plots;
 /// <summary>One scalar tag from a work dir's TensorBoard event files, one value per step in step order.</summary>
 internal static class TensorBoardSeries
 {
-    // The tags TensorBoardLog writes for every step.
-    public const string Loss = "train/loss";
-    public const string StepsPerSecond = "train/steps_per_second";
+    public const string Loss = TensorBoardLog.LossTag;
+    public const string StepsPerSecond = TensorBoardLog.StepsPerSecondTag;
 
     public static IReadOnlyList<StepValue> Read(string workDir, string tag) =>
         TensorBoardFiles.ReadAll(TensorBoardLog.DirectoryIn(workDir))

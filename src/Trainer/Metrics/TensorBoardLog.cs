@@ -13,6 +13,10 @@ public sealed class TensorBoardLog : IDisposable
 {
     public const string Folder = "tensorboard";
 
+    // The tags written for every step, which the watch, plot and benchmark read back.
+    public const string LossTag = "train/loss";
+    public const string StepsPerSecondTag = "train/steps_per_second";
+
     private readonly TensorBoardEventFile _writer;
     private long _lastLoggedStep;
 
@@ -34,9 +38,9 @@ public sealed class TensorBoardLog : IDisposable
         }
         _lastLoggedStep = step.Iteration;
         var at = step.Iteration;
-        _writer.Add("train/loss", (float)step.Loss, at);
+        _writer.Add(LossTag, (float)step.Loss, at);
         _writer.Add("train/learning_rate", (float)step.LearningRate, at);
-        _writer.Add("train/steps_per_second", (float)step.StepsPerSecond, at);
+        _writer.Add(StepsPerSecondTag, (float)step.StepsPerSecond, at);
         _writer.Add("train/samples_per_second", (float)step.SamplesPerSecond, at);
         _writer.Flush();
     }

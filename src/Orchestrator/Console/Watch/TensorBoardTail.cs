@@ -23,8 +23,8 @@ internal sealed class TensorBoardTail(string directory, int keepLosses)
 {
     public static readonly TimeSpan RateWindow = TimeSpan.FromSeconds(5);
 
-    private const string LossTag = "train/loss";
-    private const string RateTag = "train/steps_per_second";
+    private const string LossTag = TensorBoardLog.LossTag;
+    private const string RateTag = TensorBoardLog.StepsPerSecondTag;
 
     private readonly Dictionary<string, long> _readUpTo = new(StringComparer.Ordinal);
     private readonly SortedDictionary<long, double> _losses = [];
