@@ -1,0 +1,45 @@
+using System.IO.Hashing;
+using Orchestrator.Trainer.Checkpointing;
+using Orchestrator.Trainer.Tests.Support;
+
+namespace Orchestrator.Trainer.Tests.Checkpointing;
+
+/// <summary>A checkpoint file as written: small writes gathered, large ones straight through, hashed in order.</summary>
+public sealed class HashingFileWriterTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public void Mixed_small_and_large_writes_land_in_order_and_the_entry_hashes_exactly_the_file()
+    {
+        var random = new Random(7);
+        byte[] Bytes(int length)
+        {
+            var bytes = new byte[length];
+            random.NextBytes(bytes);
+            return bytes;
+        }
+        // Fields smaller than the gathering buffer, one that overflows what is left of it, one just larger
+        // than the buffer, and an array of several chunks between small writes.
+        var pieces = new[] { Bytes(1), Bytes(13), Bytes(40_000), Bytes(30_000), Bytes(70_000), Bytes(2), Bytes((3 << 20) + 5), Bytes(9) };
+        var path = Path.Combine(_temp.Path, "file.bin");
+
+        var entry = HashingFileWriter.Write(path, stream =>
+        {
+            stream.WriteByte(pieces[0][0]);
+            foreach (var piece in pieces[1..])
+            {
+                stream.Write(piece);
+            }
+        });
+
+        var expected = pieces.SelectMany(p => p).ToArray();
+        var written = File.ReadAllBytes(path);
+        Assert.Equal(expected.Length, written.Length);
+        Assert.True(expected.AsSpan().SequenceEqual(written), "the file's bytes differ from what was written");
+        Assert.Equal(expected.Length, entry.Bytes);
+        Assert.Equal(Convert.ToHexStringLower(XxHash128.Hash(expected)), entry.Xxh128);
+    }
+}
