@@ -23,14 +23,21 @@ public sealed class JobMetrics(string job)
     private static readonly Counter Restarts = Prometheus.Metrics.CreateCounter("orchestrator_restarts_total", "Restarts after rank failures.", "job");
     private static readonly Counter RankFailures = Prometheus.Metrics.CreateCounter("orchestrator_rank_failures_total", "Rank failures, by rank.", "job", "rank");
 
+    // This job's series of the per-step gauges, looked up once: WithLabels builds a label array and
+    // searches for the series on every call, and these are set for every step.
+    private readonly Gauge.Child _step = Step.WithLabels(job);
+    private readonly Gauge.Child _loss = Loss.WithLabels(job);
+    private readonly Gauge.Child _stepsPerSecond = StepsPerSecond.WithLabels(job);
+    private readonly Gauge.Child _samplesPerSecond = SamplesPerSecond.WithLabels(job);
+
     public void RanksStarted(int ranks) => RanksAlive.WithLabels(job).Set(ranks);
 
     public void Stepped(StepReport step)
     {
-        Step.WithLabels(job).Set(step.Iteration);
-        Loss.WithLabels(job).Set(step.Loss);
-        StepsPerSecond.WithLabels(job).Set(step.StepsPerSecond);
-        SamplesPerSecond.WithLabels(job).Set(step.SamplesPerSecond);
+        _step.Set(step.Iteration);
+        _loss.Set(step.Loss);
+        _stepsPerSecond.Set(step.StepsPerSecond);
+        _samplesPerSecond.Set(step.SamplesPerSecond);
     }
 
     public void GradientsSynced(double seconds) => GradientSync.WithLabels(job).Set(seconds);
