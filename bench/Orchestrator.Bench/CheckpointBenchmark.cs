@@ -16,6 +16,9 @@ namespace Orchestrator.Bench;
 /// </remarks>
 internal static class CheckpointBenchmark
 {
+    /// <summary>The stall goal (at most 5% of a synchronous save) is set for models of at least 100 MB.</summary>
+    private const long StallGoalFromBytes = 100_000_000;
+
     public static IReadOnlyList<Row> Run(ModelSize size, int repetitions, int threads, string scratch)
     {
         DeterministicRuntime.Configure(1, threads);
@@ -65,7 +68,7 @@ internal static class CheckpointBenchmark
         var megabytes = bytes / 1e6;
         return
         [
-            new Row($"Checkpoint stall, {size.Name} model ({megabytes:0} MB checkpoint)", "s", new(stalls), new(syncSaves), "synchronous save", 0.05, false,
+            new Row($"Checkpoint stall, {size.Name} model ({megabytes:0} MB checkpoint)", "s", new(stalls), new(syncSaves), "synchronous save", size.ParameterBytes >= StallGoalFromBytes ? 0.05 : null, false,
                 "the capture on the training thread (buffers, generator, counters, optimizer options), then the wait at the next optimizer step "
                 + $"for the background copy of weights and Adam moments into the previous save's host arrays; the first save of a run allocates them: {first.Stall:0.000} s"),
             new Row($"Checkpoint cost to the step loop, {size.Name} model", "s", new(costs), new(syncSaves), "synchronous save", null, false,
