@@ -4,7 +4,7 @@ using Orchestrator.Trainer.Tests.Support;
 
 namespace Orchestrator.Trainer.Tests.Checkpointing;
 
-/// <summary>A checkpoint file as written: small writes gathered, large ones straight through, hashed in order.</summary>
+/// <summary>A checkpoint file as written: small fields and large arrays land in order, and the entry hashes exactly the file.</summary>
 public sealed class HashingFileWriterTests : IDisposable
 {
     private readonly TempDirectory _temp = new();
@@ -21,8 +21,8 @@ public sealed class HashingFileWriterTests : IDisposable
             random.NextBytes(bytes);
             return bytes;
         }
-        // Fields smaller than the gathering buffer, one that overflows what is left of it, one just larger
-        // than the buffer, and an array of several chunks between small writes.
+        // Single bytes and fields of tens of kilobytes (the stream buffers them), and an array of several
+        // 1 MiB chunks (written straight through) between small writes.
         var pieces = new[] { Bytes(1), Bytes(13), Bytes(40_000), Bytes(30_000), Bytes(70_000), Bytes(2), Bytes((3 << 20) + 5), Bytes(9) };
         var path = Path.Combine(_temp.Path, "file.bin");
 
