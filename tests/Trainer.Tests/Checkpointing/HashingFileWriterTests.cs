@@ -1,6 +1,5 @@
 using System.IO.Hashing;
 using Orchestrator.Trainer.Checkpointing;
-using Orchestrator.Trainer.Tests.Support;
 
 namespace Orchestrator.Trainer.Tests.Checkpointing;
 
