@@ -56,7 +56,7 @@ internal static class ClusterBenchmark
         var (cluster, bare) = Measurement.Alternate(repetitions, () => Job(warmUpSteps, steps), () => OverheadBenchmark.BareLoop(size, warmUpSteps, steps, threads));
         Directory.Delete(directory, recursive: true);
         return new Row($"Orchestration overhead, {size.Name}, R=2 on two nodes", "steps/s", cluster, bare, "bare TorchSharp loop", null, true,
-            "two node processes on 127.0.0.1, one rank each: each step starts and ends with an Akka.Remote message between the nodes, and rank 1's gradients and averages cross the gradient link; the processes share the 2 cores");
+            "two node processes on 127.0.0.1, one rank each: rank 1's step start, gradients, averages and step end cross the gradient link, each a hand-off to a socket thread and back at both ends; the processes share the 2 cores");
     }
 
     private static int FreePort()

@@ -42,7 +42,7 @@ internal static class GradientSyncBenchmark
             {
                 for (var i = 0; i < steps; i++)
                 {
-                    rank1.Ask<StepSynced>(new RunStep(++step), TimeSpan.FromMinutes(5)).GetAwaiter().GetResult();
+                    reducer.Ask<StepSynced>(new RunStep(++step, rank1), TimeSpan.FromMinutes(5)).GetAwaiter().GetResult();
                 }
             }
             var stream = socket.GetStream();
@@ -62,7 +62,7 @@ internal static class GradientSyncBenchmark
             return new Row($"Gradient sync bandwidth, {megabytes} MB of gradients, 2 ranks in 2 processes, {(viaLink ? "gradient link" : "Akka.Remote")}", "MB/s",
                 actors, tcp, "plain TCP copy of the same bytes each way between the same processes", 0.7, true,
                 viaLink
-                    ? "per chunk: read straight into place at each end, averaged by one actor; a round trip crosses a writer, a reader and an actor on each side, and the step starts and ends with an Akka.Remote message"
+                    ? "per chunk: read straight into place at each end, averaged by one actor; a step's round trip crosses a writer, a reader and an actor on each side, and its start and end take the link too"
                     : "Akka.Remote wraps each 1 MiB message in protobuf envelopes and reassembles it from small socket reads; tens of MB/s");
         }
         finally

@@ -5,8 +5,8 @@ using Orchestrator.Actors.Rank;
 namespace Orchestrator.Bench;
 
 /// <summary>
-/// Rank 1 of the gradient-sync rows: sends a step's chunks (through Akka.Remote, or on a gradient link as a
-/// remote rank does) and answers once every average is back.
+/// Rank 1 of the gradient-sync rows: as a remote rank does, it sends a step's chunks when the step starts and
+/// ends the step once every average is back; on a gradient link, or through Akka.Remote.
 /// </summary>
 internal sealed class GradientSyncPeer : ReceiveActor
 {
@@ -15,7 +15,6 @@ internal sealed class GradientSyncPeer : ReceiveActor
     private readonly int _totalLength;
     private readonly GradientLinkAddress? _linkAddress;
     private GradientLinkClient? _link;
-    private IActorRef _asker = ActorRefs.Nobody;
     private int _received;
 
     public GradientSyncPeer(ActorSelection reducer, int totalLength, GradientLinkAddress? link)
@@ -24,9 +23,8 @@ internal sealed class GradientSyncPeer : ReceiveActor
         _totalLength = totalLength;
         _gradients = GradientSyncProcess.GradientsOf(totalLength, seed: 1);
         _count = Chunking.CountFor(totalLength);
-        Receive<RunStep>(run =>
+        Receive<ComputeGradients>(run =>
         {
-            _asker = Sender;
             _received = 0;
             for (var index = 0; index < _count; index++)
             {
@@ -43,9 +41,14 @@ internal sealed class GradientSyncPeer : ReceiveActor
         });
         Receive<AveragedChunk>(averaged =>
         {
-            if (++_received == _count)
+            if (++_received < _count)
             {
-                _asker.Tell(new StepSynced(averaged.Step));
+                return;
+            }
+            var applied = new StepApplied(0, 1, averaged.Step, 0, false, 0);
+            if (!(_link?.Send(applied) ?? false))
+            {
+                reducer.Tell(applied, Self);
             }
         });
     }

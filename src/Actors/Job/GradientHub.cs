@@ -11,8 +11,8 @@ namespace Orchestrator.Actors.Job;
 
 /// <summary>
 /// The supervisor's end of the gradient links of its remote ranks: a TCP listener that takes each rank's
-/// gradient chunks as raw frames and tells them to the supervisor, and sends averaged chunks back on the
-/// same connection. Akka.Remote moves large messages at tens of MB/s; a plain socket moves them at the
+/// gradient chunks and step ends as raw frames and tells them to the supervisor, and sends step starts and
+/// averaged chunks back on the same connection. Akka.Remote moves large messages at tens of MB/s; a plain socket moves them at the
 /// link's speed. A connection must say hello with the job's random token before anything it sends counts.
 /// </summary>
 internal sealed class GradientHub : IDisposable
@@ -38,6 +38,10 @@ internal sealed class GradientHub : IDisposable
     /// <summary>Sends an averaged chunk on the rank's link; false when that rank has no link open (then use Akka).</summary>
     public bool TrySend(string linkId, AveragedChunk chunk) =>
         _links.TryGetValue(linkId, out var link) && link.Send(GradientFrames.Of(GradientFrames.Averaged, chunk));
+
+    /// <summary>Starts the rank's step on its link; false when that rank has no link open (then use Akka).</summary>
+    public bool TrySend(string linkId, ComputeGradients compute) =>
+        _links.TryGetValue(linkId, out var link) && link.Send(GradientFrames.Of(compute));
 
     public void Dispose()
     {
@@ -93,7 +97,7 @@ internal sealed class GradientHub : IDisposable
             old.Dispose();
             return connection;
         });
-        GradientFrames.LandChunks(connection, GradientFrames.Gradient, _supervisor,
+        GradientFrames.LandChunks(connection, GradientFrames.Gradient, GradientFrames.StepEnd, _supervisor,
             _ => _links.TryRemove(new KeyValuePair<string, FrameConnection>(linkId, connection)));
     }
 

@@ -485,7 +485,13 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         for (var rank = 0; rank < Ranks; rank++)
         {
             var fault = faults.FirstOrDefault(f => f.Rank == rank && f.Kind != FaultKind.KillProcess)?.Kind;
-            _ranks[rank].Tell(new ComputeGradients(_generation, step, fault, Alone: Ranks == 1, Through: _runThrough));
+            var compute = new ComputeGradients(_generation, step, fault, Alone: Ranks == 1, Through: _runThrough);
+            // A remote rank's step starts on its gradient link, like the rest of the step: Akka.Remote's hop
+            // cost as much as a megabyte of gradients. Order holds: a step starts only once all answers are in.
+            if (_linkIds[rank] is not { } link || _hub is null || !_hub.TrySend(link, compute))
+            {
+                _ranks[rank].Tell(compute);
+            }
         }
         ArmTimeout(_requested.StepTimeout, $"step {step}");
         if (!_stepping)

@@ -14,6 +14,8 @@ internal static class GradientFrames
     public const byte Hello = (byte)'H';
     public const byte Gradient = (byte)'G';
     public const byte Averaged = (byte)'A';
+    public const byte StepStart = (byte)'C';
+    public const byte StepEnd = (byte)'S';
 
     public static Frame HelloFrame(string token, string linkId) => new(Hello, Encoding.UTF8.GetBytes($"{token}\n{linkId}"), ArraySegment<float>.Empty);
 
@@ -23,12 +25,17 @@ internal static class GradientFrames
         return new Frame(kind, header, values);
     }
 
+    public static Frame Of(ComputeGradients compute) => new(StepStart, StepMessageCodec.Encode(compute), ArraySegment<float>.Empty);
+
+    public static Frame Of(StepApplied applied) => new(StepEnd, StepMessageCodec.Encode(applied), ArraySegment<float>.Empty);
+
     /// <summary>
     /// Reads the chunks of <paramref name="kind"/> that come on <paramref name="connection"/> into their places
     /// in one array kept for it (see <see cref="ChunkLanding"/>) and tells each to <paramref name="receiver"/>
-    /// as its message; frames of other kinds are read and dropped.
+    /// as its message, and the step messages of <paramref name="stepKind"/> likewise; frames of other kinds
+    /// are read and dropped.
     /// </summary>
-    public static void LandChunks(FrameConnection connection, byte kind, IActorRef receiver, Action<Exception?> onClosed)
+    public static void LandChunks(FrameConnection connection, byte kind, byte stepKind, IActorRef receiver, Action<Exception?> onClosed)
     {
         var manifest = ((char)kind).ToString(); // the frame kinds are the serializer's manifests
         var landing = new ChunkLanding();
@@ -45,14 +52,19 @@ internal static class GradientFrames
                 {
                     receiver.Tell(FloatArrayMessageSerializer.Join(manifest, frame.Header, frame.Values));
                 }
+                else if (frame.Kind == stepKind)
+                {
+                    receiver.Tell(stepKind == StepStart ? StepMessageCodec.DecodeCompute(frame.Header) : StepMessageCodec.DecodeApplied(frame.Header));
+                }
             },
             onClosed);
     }
 }
 
 /// <summary>
-/// A remote rank's end of its gradient link: gradient chunks go to the supervisor's hub as raw frames, and
-/// averaged chunks come back to the rank actor as messages. Akka.Remote carries everything else.
+/// A remote rank's end of its gradient link: gradient chunks and step ends go to the supervisor's hub as raw
+/// frames, and averaged chunks and step starts come back to the rank actor as messages. Akka.Remote carries
+/// everything else.
 /// </summary>
 internal sealed class GradientLinkClient : IDisposable
 {
@@ -75,12 +87,16 @@ internal sealed class GradientLinkClient : IDisposable
         }
         var connection = new FrameConnection(client);
         connection.Send(GradientFrames.HelloFrame(address.Token, address.LinkId));
-        GradientFrames.LandChunks(connection, GradientFrames.Averaged, rank,
+        GradientFrames.LandChunks(connection, GradientFrames.Averaged, GradientFrames.StepStart, rank,
             error => rank.Tell(new GradientLinkClosed(error?.Message ?? "closed by the supervisor's side")));
         return new GradientLinkClient(connection);
     }
 
-    public void Send(GradientChunk chunk) => _connection.Send(GradientFrames.Of(GradientFrames.Gradient, chunk));
+    /// <summary>False when the link is closed.</summary>
+    public bool Send(GradientChunk chunk) => _connection.Send(GradientFrames.Of(GradientFrames.Gradient, chunk));
+
+    /// <summary>False when the link is closed (then the step end goes by Akka, as every answer can).</summary>
+    public bool Send(StepApplied applied) => _connection.Send(GradientFrames.Of(applied));
 
     public void Dispose() => _connection.Dispose();
 }

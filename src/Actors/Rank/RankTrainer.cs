@@ -220,13 +220,17 @@ public sealed class RankTrainer : ReceiveActor
         var averaged = Assemble(_averaged!, chunk.TotalLength);
         Array.Clear(_averaged);
         _averagedCount = 0;
+        var link = _link;
         Run(chunk.Generation, chunk.Step, () =>
         {
             var epochBefore = Worker.Counters.Epoch;
             var rate = Worker.LearningRate;
             Worker.ApplyGradients(averaged, chunk.GlobalSamples);
             var counters = Worker.Counters;
-            return new StepApplied(chunk.Generation, _spec.Rank, counters.Iteration, counters.Epoch, counters.Epoch != epochBefore, rate, Samples: chunk.GlobalSamples);
+            var applied = new StepApplied(chunk.Generation, _spec.Rank, counters.Iteration, counters.Epoch, counters.Epoch != epochBefore, rate, Samples: chunk.GlobalSamples);
+            // The step ends the way it started, on the link. A rank stepping alone reports by Akka only: its
+            // batched reports and its window's last step must not overtake one another.
+            return link is not null && link.Send(applied) ? null : applied;
         });
     }
 

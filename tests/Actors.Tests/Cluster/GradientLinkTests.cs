@@ -1,6 +1,8 @@
+using System.Net.Sockets;
 using Akka.TestKit.Xunit2;
 using Orchestrator.Actors.Job;
 using Orchestrator.Actors.Rank;
+using Orchestrator.Trainer.Distributed;
 
 namespace Orchestrator.Actors.Tests.Cluster;
 
@@ -26,6 +28,43 @@ public sealed class GradientLinkTests : TestKit
         Assert.Equal(Bits(Values), Bits(received.Values));
         Assert.Equal((3, 40L, 64L), (averaged.Generation, averaged.Step, averaged.GlobalSamples));
         Assert.Equal(Bits(Values), Bits(averaged.Values));
+    }
+
+    [Fact]
+    public async Task A_step_starts_at_the_rank_and_ends_at_the_supervisor_on_the_link()
+    {
+        var supervisor = CreateTestProbe();
+        var rank = CreateTestProbe();
+        using var hub = new GradientHub("127.0.0.1", supervisor.Ref);
+        using var link = GradientLinkClient.Connect(hub.AddressFor("rank-1-g4"), rank.Ref);
+        // The hub takes the link once it has read the hello; until then a step start goes by Akka instead.
+        await AwaitConditionAsync(() => Task.FromResult(hub.TrySend("rank-1-g4", new ComputeGradients(4, 9, FaultKind.Nan))));
+
+        var compute = await rank.ExpectMsgAsync<ComputeGradients>();
+        Assert.True(link.Send(new StepApplied(4, 1, 10, 2, true, 0.05, Samples: 64)));
+        var applied = await supervisor.ExpectMsgAsync<StepApplied>();
+
+        Assert.Equal(new ComputeGradients(4, 9, FaultKind.Nan), compute);
+        Assert.Equal(new StepApplied(4, 1, 10, 2, true, 0.05, Samples: 64), applied);
+    }
+
+    [Fact]
+    public async Task A_corrupt_step_end_closes_the_link()
+    {
+        var supervisor = CreateTestProbe();
+        var rank = CreateTestProbe();
+        using var hub = new GradientHub("127.0.0.1", supervisor.Ref);
+        using var client = new TcpClient("127.0.0.1", hub.AddressFor("rank-1-g1").Port);
+        using var raw = new FrameConnection(client);
+        var address = hub.AddressFor("rank-1-g1");
+        raw.Send(GradientFrames.HelloFrame(address.Token, address.LinkId));
+        var closed = new TaskCompletionSource();
+        raw.StartReading((_, _, _) => default, _ => { }, _ => closed.TrySetResult());
+
+        raw.Send(new Frame(GradientFrames.StepEnd, [1, 2, 3], ArraySegment<float>.Empty));
+
+        await closed.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await supervisor.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
     }
 
     [Fact]
