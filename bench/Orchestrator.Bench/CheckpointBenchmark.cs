@@ -26,10 +26,12 @@ internal static class CheckpointBenchmark
         var state = new TrainingState(job, 1, ModelLoadOptions.Default);
         // One step, so the optimizer holds both Adam moments: a checkpoint of a model in training.
         TimedStep(state);
+        // One store and one writer for every save, as rank 0 keeps them for a whole job.
+        var store = new CheckpointStore(Path.Combine(scratch, $"ckpt-{Guid.NewGuid():N}"), new CheckpointNaming());
+        using var writer = new AsyncCheckpointWriter(store, _ => []);
         // The first save of a run allocates the host arrays that later saves copy into; timed apart.
-        var firstDirectory = Path.Combine(scratch, $"ckpt-{Guid.NewGuid():N}");
-        var first = AsyncSave(state, firstDirectory, TimedStep(state), out _);
-        Directory.Delete(firstDirectory, recursive: true);
+        var first = AsyncSave(state, writer, TimedStep(state), out _);
+        store.DeleteAll();
 
         var stalls = new List<double>();
         var costs = new List<double>();
@@ -43,16 +45,11 @@ internal static class CheckpointBenchmark
         {
             plainSteps.Add(TimedStep(state));
             plainSteps.Add(TimedStep(state));
-            var directory = Path.Combine(scratch, $"ckpt-{Guid.NewGuid():N}");
-            var (stall, cost) = AsyncSave(state, directory, new Measurement(plainSteps).Median, out bytes);
+            var (stall, cost) = AsyncSave(state, writer, new Measurement(plainSteps).Median, out bytes);
             stalls.Add(stall);
             costs.Add(cost);
-            var store = new CheckpointStore(directory, new CheckpointNaming());
             store.DeleteAll();
-            using (var writer = new AsyncCheckpointWriter(store, _ => []))
-            {
-                syncSaves.Add(writer.Save(() => state.Capture("final", 1), blocking: true).TotalSeconds);
-            }
+            syncSaves.Add(writer.Save(() => state.Capture("final", 1), blocking: true).TotalSeconds);
             var path = store.List()[0].Path;
             loads.Add(Measurement.Seconds(() => store.Load(path)));
             plainReads.Add(Measurement.Seconds(() =>
@@ -63,8 +60,9 @@ internal static class CheckpointBenchmark
                 }
             }));
             plainWrites.Add(PlainWrite(Path.Combine(scratch, $"plain-{Guid.NewGuid():N}"), bytes));
-            Directory.Delete(store.Directory, recursive: true);
+            store.DeleteAll();
         }
+        Directory.Delete(store.Directory, recursive: true);
         var megabytes = bytes / 1e6;
         return
         [
@@ -86,9 +84,8 @@ internal static class CheckpointBenchmark
     /// Returns the stall (capture plus the wait at the next step's fence) and what the save cost the loop:
     /// the time of it all minus that many plain steps.
     /// </summary>
-    private static (double Stall, double Cost) AsyncSave(TrainingState state, string directory, double plainStep, out long bytes)
+    private static (double Stall, double Cost) AsyncSave(TrainingState state, AsyncCheckpointWriter writer, double plainStep, out long bytes)
     {
-        using var writer = new AsyncCheckpointWriter(new CheckpointStore(directory, new CheckpointNaming()), _ => []);
         var clock = Stopwatch.StartNew();
         var stall = writer.Save(() => state.Capture("schedule", 1), blocking: false);
         var steps = 0;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Orchestrator.Trainer.Runtime;
 
 namespace Orchestrator.Trainer.Checkpointing;
 
@@ -13,6 +14,7 @@ public sealed class AsyncCheckpointWriter(
     CheckpointStore store, Func<CommitResult, IReadOnlyList<string>> afterCommit, Action<SaveReport>? completed = null) : IDisposable
 {
     private readonly ConcurrentQueue<SaveReport> _completed = new();
+    private readonly WorkerThread _thread = new("checkpoint-writer");
     private Task? _inFlight;
 
     /// <summary>Blocks until no write is in flight; rethrows the failure of the last one, if it failed.</summary>
@@ -53,7 +55,7 @@ public sealed class AsyncCheckpointWriter(
         {
             throw new InvalidOperationException("a checkpoint write is already in flight; call WaitForIdle first");
         }
-        _inFlight = Task.Factory.StartNew(() => Write(snapshot, stall, blocking), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        _inFlight = _thread.Run(() => Write(snapshot, stall, blocking));
     }
 
     public bool TryTakeCompleted(out SaveReport report) => _completed.TryDequeue(out report!);

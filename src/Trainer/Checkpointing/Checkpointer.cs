@@ -1,3 +1,5 @@
+using Orchestrator.Trainer.Runtime;
+
 namespace Orchestrator.Trainer.Checkpointing;
 
 /// <summary>
@@ -14,6 +16,7 @@ public sealed class Checkpointer
 {
     private readonly Dictionary<string, ICheckpointable> _components = new(StringComparer.Ordinal);
     private readonly HostBufferPool _buffers = new();
+    private readonly WorkerThread _copier = new("checkpoint-copy");
     private PendingSnapshot? _lastCapture;
 
     public IReadOnlyCollection<string> ComponentNames => _components.Keys;
@@ -51,7 +54,7 @@ public sealed class Checkpointer
                 ready[name] = component.Capture();
             }
         }
-        _lastCapture = PendingSnapshot.Start(info, ready, deferred, buffers);
+        _lastCapture = PendingSnapshot.Start(info, ready, deferred, buffers, _copier);
         return _lastCapture;
     }
 

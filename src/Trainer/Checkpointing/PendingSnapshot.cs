@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Orchestrator.Trainer.Runtime;
 
 namespace Orchestrator.Trainer.Checkpointing;
 
@@ -48,17 +49,17 @@ public sealed class PendingSnapshot
         return pending;
     }
 
-    /// <summary>Starts the background copy: runs each deferred part of the capture, in order, on its own thread.</summary>
+    /// <summary>Starts the background copy: runs each deferred part of the capture, in order, on <paramref name="copier"/>.</summary>
     internal static PendingSnapshot Start(
-        CheckpointInfo info, Dictionary<string, ComponentState> ready, IReadOnlyList<KeyValuePair<string, Func<ComponentState>>> deferred, SnapshotBuffers buffers)
+        CheckpointInfo info, Dictionary<string, ComponentState> ready, IReadOnlyList<KeyValuePair<string, Func<ComponentState>>> deferred, SnapshotBuffers buffers,
+        WorkerThread copier)
     {
         if (deferred.Count == 0)
         {
             return Completed(new CheckpointSnapshot(info, ready));
         }
         var pending = new PendingSnapshot(info, buffers);
-        pending._copy = Task.Factory.StartNew(
-            () => pending.Copy(ready, deferred), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        pending._copy = copier.Run(() => pending.Copy(ready, deferred));
         return pending;
     }
 
