@@ -16,6 +16,12 @@ public sealed record CheckpointSnapshot(CheckpointInfo Info, IReadOnlyDictionary
 {
     public long ByteCount => Components.Values.Sum(c => c.ByteCount);
 
+    /// <summary>
+    /// The weights digest, when it is already being computed elsewhere (see <see cref="PendingSnapshot"/>);
+    /// null when the writer has to compute it.
+    /// </summary>
+    public Task<string>? WeightsDigestInFlight { get; init; }
+
     /// <summary>Fills in the weights digest from the captured model; done by the writer, off the training thread.</summary>
     public CheckpointSnapshot WithWeightsDigest() =>
         Components.TryGetValue(ModelCheckpointable.ComponentName, out var model)

@@ -95,7 +95,7 @@ public sealed class CheckpointStore
         // another core while they are written instead of in a pass of its own before them.
         var digest = snapshot.Info.WeightsSha256 is { Length: > 0 } known
             ? Task.FromResult(known)
-            : Task.Run(() => WeightsDigestOf(snapshot));
+            : snapshot.WeightsDigestInFlight ?? Task.Run(() => WeightsDigestOf(snapshot));
         var temporary = Path.Combine(Directory, $"{TemporaryPrefix}{name}-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(temporary);
         var files = new Dictionary<string, ManifestEntry>(StringComparer.Ordinal);
@@ -150,7 +150,7 @@ public sealed class CheckpointStore
     }
 
     /// <summary>The snapshot's weights-sha256 (see <see cref="WeightsDigest"/>): as given, or computed from its model.</summary>
-    private static string WeightsDigestOf(CheckpointSnapshot snapshot) =>
+    internal static string WeightsDigestOf(CheckpointSnapshot snapshot) =>
         snapshot.Info.WeightsSha256 is { Length: > 0 } known ? known
         : snapshot.Components.TryGetValue(ModelCheckpointable.ComponentName, out var model) ? WeightsDigest.Of(model.Tensors)
         : "";

@@ -15,6 +15,7 @@ public sealed class PendingSnapshot
 {
     private readonly SnapshotBuffers? _buffers;
     private Task<CheckpointSnapshot> _copy = null!;
+    private Task<string>? _digest;
     private long _fenceReachedAt;
     private long _copiedAt;
     private int _released;
@@ -59,12 +60,17 @@ public sealed class PendingSnapshot
             return Completed(new CheckpointSnapshot(info, ready));
         }
         var pending = new PendingSnapshot(info, buffers);
-        pending._copy = copier.Run(() => pending.Copy(ready, deferred));
+        var copy = copier.Run(() => pending.Copy(ready, deferred));
+        pending._copy = copy;
+        // The weights digest goes to checkpoint.json. Computed by the copier right after the copy, on a thread
+        // already awake, it runs while the writer writes the tensor files; a pool thread woken for it by the
+        // writer started 1.2 to 2.7 ms late, and a 1 MB save waited for it.
+        pending._digest = copier.Run(() => copy.IsCompletedSuccessfully ? CheckpointStore.WeightsDigestOf(copy.Result) : "");
         return pending;
     }
 
     /// <summary>Waits for the copy and returns the whole snapshot; rethrows the copy's failure.</summary>
-    public CheckpointSnapshot Complete() => _copy.GetAwaiter().GetResult();
+    public CheckpointSnapshot Complete() => _copy.GetAwaiter().GetResult() with { WeightsDigestInFlight = _digest };
 
     /// <summary>
     /// The fence, on the training thread: blocks until the copy is over, failed or not (a failure is the
@@ -78,7 +84,7 @@ public sealed class PendingSnapshot
         }
         var start = Stopwatch.GetTimestamp();
         Interlocked.CompareExchange(ref _fenceReachedAt, start, 0);
-        WaitQuietly();
+        WaitQuietly(_copy);
         return Stopwatch.GetElapsedTime(start);
     }
 
@@ -92,7 +98,8 @@ public sealed class PendingSnapshot
         {
             return;
         }
-        WaitQuietly(); // the copy may still be writing into the arrays if it failed half-way elsewhere
+        WaitQuietly(_copy); // the copy may still be writing into the arrays if it failed half-way elsewhere
+        WaitQuietly(_digest); // and the digest reading them, if the write failed before it needed the digest
         _buffers?.ReturnToPool();
     }
 
@@ -113,15 +120,15 @@ public sealed class PendingSnapshot
         }
     }
 
-    private void WaitQuietly()
+    private static void WaitQuietly(Task? task)
     {
         try
         {
-            _copy.Wait();
+            task?.Wait();
         }
         catch (AggregateException)
         {
-            // Complete() rethrows it to whoever writes the snapshot.
+            // Complete() rethrows a copy's failure to whoever writes the snapshot, and the writer a digest's.
         }
     }
 }

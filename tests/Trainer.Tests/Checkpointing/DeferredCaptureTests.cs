@@ -1,6 +1,7 @@
 using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Data;
 using Orchestrator.Trainer.Jobs;
+using Orchestrator.Trainer.Tensors;
 using Orchestrator.Trainer.Tests.Support;
 using Orchestrator.Trainer.Training;
 using static TorchSharp.torch;
@@ -134,6 +135,25 @@ public sealed class DeferredCaptureTests : IDisposable
         var snapshot = state.Capture("schedule", 1).Complete();
 
         AssertSame(CaptureNow(job), snapshot);
+    }
+
+    [Fact]
+    public void The_weights_digest_computed_beside_the_write_is_of_the_captured_weights()
+    {
+        using var job = Runs.Job()();
+        var state = new TrainingState(job, 3, ModelLoadOptions.Default);
+        Step(state);
+        var before = WeightsDigest.Of(job.Model);
+
+        var snapshot = state.Capture("schedule", 1).Complete();
+        Step(state); // passes the fence; the parameters change while the digest may still be running
+        var store = new CheckpointStore(_temp.Path, new CheckpointNaming());
+        var committed = store.Commit(snapshot);
+
+        Assert.NotNull(snapshot.WeightsDigestInFlight);
+        Assert.Equal(before, committed.WeightsSha256);
+        Assert.Equal(before, store.Load(committed.Path).Info.WeightsSha256);
+        Assert.NotEqual(before, WeightsDigest.Of(job.Model));
     }
 
     private static async Task<bool> FinishesWithin(Task work, TimeSpan time) => await Task.WhenAny(work, Task.Delay(time)) == work;
