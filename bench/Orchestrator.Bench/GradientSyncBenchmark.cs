@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Akka.Actor;
+using Akka.Configuration;
 using Orchestrator.Actors.Cluster;
 using Orchestrator.Actors.Job;
 using Orchestrator.Actors.Rank;
@@ -11,26 +14,37 @@ namespace Orchestrator.Bench;
 /// <summary>
 /// Row 6: gradients averaged per second across two ranks in two processes on 127.0.0.1 (rank 1's chunks go
 /// to the supervisor's reduction in the other process and the averages come back), against a plain TCP copy
-/// of the same bytes each way between the same two processes. Two paths: the gradient link a cluster rank
-/// uses (see GradientHub), and Akka.Remote (what the link replaced, and what a TLS cluster still uses).
+/// of the same bytes each way between the same two processes. Three paths: the gradient link a cluster rank
+/// uses (see GradientHub), the same link over TLS (what a TLS cluster uses), and Akka.Remote (what the link
+/// replaced, and what a cluster with gradient-link = off uses).
 /// </summary>
 internal static class GradientSyncBenchmark
 {
+    /// <summary>How rank 1's step travels: the gradient link, the link over TLS (a TLS cluster), or Akka.Remote.</summary>
+    public enum SyncPath
+    {
+        Link,
+        TlsLink,
+        AkkaRemote,
+    }
+
     private const string LinkId = "bench-rank-1";
 
-    public static Row Run(int megabytes, int stepsPerSample, int repetitions, bool viaLink)
+    public static Row Run(int megabytes, int stepsPerSample, int repetitions, SyncPath path, string scratch)
     {
         var totalLength = megabytes * (1 << 20) / sizeof(float);
         var bytesPerStep = (double)totalLength * sizeof(float);
         using var system = ActorSystem.Create("bench-host", ClusterSettings.ClientConfig("127.0.0.1", null));
         GradientHub? hub = null;
         var reducer = system.ActorOf(GradientSyncReducer.Props(totalLength, () => Volatile.Read(ref hub), LinkId), "reducer");
-        using var linkHub = viaLink ? new GradientHub("127.0.0.1", reducer) : null;
+        var tlsConfig = path == SyncPath.TlsLink ? SelfSignedTlsConfig(scratch) : null;
+        using var linkHub = path == SyncPath.AkkaRemote ? null
+            : new GradientHub("127.0.0.1", reducer, tlsConfig is null ? null : GradientLinkTls.FromConfig(ConfigurationFactory.ParseString(File.ReadAllText(tlsConfig))));
         Volatile.Write(ref hub, linkHub);
         var reducerPath = $"{((ExtendedActorSystem)system).Provider.DefaultAddress}/user/reducer";
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
-        using var peer = StartPeer(reducerPath, totalLength, ((IPEndPoint)listener.LocalEndpoint).Port, linkHub?.AddressFor(LinkId));
+        using var peer = StartPeer(reducerPath, totalLength, ((IPEndPoint)listener.LocalEndpoint).Port, linkHub?.AddressFor(LinkId), tlsConfig);
         try
         {
             using var socket = listener.AcceptTcpClient();
@@ -59,11 +73,13 @@ internal static class GradientSyncBenchmark
                         EchoCopy(stream, payload, (long)bytesPerStep);
                     }
                 }));
-            return new Row($"Gradient sync bandwidth, {megabytes} MB of gradients, 2 ranks in 2 processes, {(viaLink ? "gradient link" : "Akka.Remote")}", "MB/s",
-                actors, tcp, "plain TCP copy of the same bytes each way between the same processes", 0.7, true,
-                viaLink
-                    ? "per chunk: read straight into place at each end, averaged by one actor; a step's round trip crosses a writer, a reader and an actor on each side, and its start and end take the link too"
-                    : "Akka.Remote wraps each 1 MiB message in protobuf envelopes and reassembles it from small socket reads; tens of MB/s");
+            return new Row($"Gradient sync bandwidth, {megabytes} MB of gradients, 2 ranks in 2 processes, {Described(path)}", "MB/s",
+                actors, tcp, "plain TCP copy of the same bytes each way between the same processes", 0.7, true, path switch
+                {
+                    SyncPath.Link => "per chunk: read straight into place at each end, averaged by one actor; a step's round trip crosses a writer, a reader and an actor on each side, and its start and end take the link too",
+                    SyncPath.TlsLink => "as the gradient link, with every byte encrypted and decrypted (AES-GCM) on both ends and copied once more, out of the TLS stream's buffer, by its reader",
+                    _ => "Akka.Remote wraps each 1 MiB message in protobuf envelopes and reassembles it from small socket reads; tens of MB/s",
+                });
         }
         finally
         {
@@ -94,7 +110,36 @@ internal static class GradientSyncBenchmark
         writer.GetAwaiter().GetResult();
     }
 
-    private static Process StartPeer(string reducerPath, int totalLength, int tcpPort, GradientLinkAddress? link)
+    private static string Described(SyncPath path) => path switch
+    {
+        SyncPath.Link => "gradient link",
+        SyncPath.TlsLink => "gradient link over TLS",
+        _ => "Akka.Remote",
+    };
+
+    /// <summary>A TLS cluster's settings for one machine (cluster-config/tls.hocon): a self-signed certificate, validation suppressed.</summary>
+    private static string SelfSignedTlsConfig(string scratch)
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(scratch, $"tls-{Guid.NewGuid():N}")).FullName;
+        var pfx = Path.Combine(folder, "node.pfx");
+        using (var key = RSA.Create(2048))
+        {
+            var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+            File.WriteAllBytes(pfx, certificate.Export(X509ContentType.Pfx, "bench-only"));
+        }
+        var config = Path.Combine(folder, "tls.conf");
+        File.WriteAllText(config, $$"""
+            akka.remote.dot-netty.tcp.enable-ssl = true
+            akka.remote.dot-netty.tcp.ssl {
+              suppress-validation = true
+              certificate { path = "{{pfx}}", password = "bench-only" }
+            }
+            """);
+        return config;
+    }
+
+    private static Process StartPeer(string reducerPath, int totalLength, int tcpPort, GradientLinkAddress? link, string? tlsConfig)
     {
         var self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell how this benchmark was started");
         var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
@@ -102,7 +147,7 @@ internal static class GradientSyncBenchmark
         {
             start.ArgumentList.Add(typeof(GradientSyncBenchmark).Assembly.Location);
         }
-        string[] linkArguments = link is null ? [] : [link.Port.ToString(), link.Token, link.LinkId];
+        string[] linkArguments = link is null ? [] : [link.Port.ToString(), link.Token, link.LinkId, .. tlsConfig is null ? (string[])[] : [tlsConfig]];
         foreach (var argument in (string[])[GradientSyncProcess.Flag, reducerPath, totalLength.ToString(), tcpPort.ToString(), .. linkArguments])
         {
             start.ArgumentList.Add(argument);

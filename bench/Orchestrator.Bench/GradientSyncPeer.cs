@@ -14,12 +14,14 @@ internal sealed class GradientSyncPeer : ReceiveActor
     private readonly int _count;
     private readonly int _totalLength;
     private readonly GradientLinkAddress? _linkAddress;
+    private readonly GradientLinkTls? _tls;
     private GradientLinkClient? _link;
     private int _received;
 
-    public GradientSyncPeer(ActorSelection reducer, int totalLength, GradientLinkAddress? link)
+    public GradientSyncPeer(ActorSelection reducer, int totalLength, GradientLinkAddress? link, GradientLinkTls? tls)
     {
         _linkAddress = link;
+        _tls = tls;
         _totalLength = totalLength;
         _gradients = GradientSyncProcess.GradientsOf(totalLength, seed: 1);
         _count = Chunking.CountFor(totalLength);
@@ -57,7 +59,7 @@ internal sealed class GradientSyncPeer : ReceiveActor
     {
         if (_linkAddress is not null)
         {
-            _link = GradientLinkClient.Connect(_linkAddress, Self);
+            _link = GradientLinkClient.Connect(_linkAddress, Self, _tls);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Akka.Actor;
+using Akka.Configuration;
 using Orchestrator.Actors.Cluster;
 using Orchestrator.Actors.Rank;
 
@@ -20,14 +21,15 @@ internal static class GradientSyncProcess
         return Enumerable.Range(0, totalLength).Select(_ => (float)random.NextDouble()).ToArray();
     }
 
-    /// <summary>Entry point of the peer process: <c>--grad-peer REDUCER-PATH FLOATS TCP-PORT [LINK-PORT TOKEN LINK-ID]</c>.</summary>
+    /// <summary>Entry point of the peer process: <c>--grad-peer REDUCER-PATH FLOATS TCP-PORT [LINK-PORT TOKEN LINK-ID [TLS-CONFIG]]</c>.</summary>
     public static int Run(string[] args)
     {
         var (reducerPath, totalLength, tcpPort) = (args[1], int.Parse(args[2]), int.Parse(args[3]));
-        var link = args.Length > 4 ? new GradientLinkAddress("127.0.0.1", int.Parse(args[4]), args[5], args[6]) : null;
+        var tls = args.Length > 7 ? GradientLinkTls.FromConfig(ConfigurationFactory.ParseString(File.ReadAllText(args[7]))) : null;
+        var link = args.Length > 4 ? new GradientLinkAddress("127.0.0.1", int.Parse(args[4]), args[5], args[6], tls is not null) : null;
         using var system = ActorSystem.Create("bench-peer", ClusterSettings.ClientConfig("127.0.0.1", null));
         var reducer = system.ActorSelection(reducerPath);
-        system.ActorOf(Akka.Actor.Props.Create(() => new GradientSyncPeer(reducer, totalLength, link)), "peer");
+        system.ActorOf(Akka.Actor.Props.Create(() => new GradientSyncPeer(reducer, totalLength, link, tls)), "peer");
         using var client = new TcpClient { NoDelay = true };
         client.Connect("127.0.0.1", tcpPort);
         Console.Out.WriteLine($"ready {((ExtendedActorSystem)system).Provider.DefaultAddress}/user/peer");

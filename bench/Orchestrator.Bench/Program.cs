@@ -1,4 +1,5 @@
 using Orchestrator.Bench;
+using static Orchestrator.Bench.GradientSyncBenchmark;
 
 if (args.FirstOrDefault() == GradientSyncProcess.Flag)
 {
@@ -43,7 +44,12 @@ if (Environment.GetEnvironmentVariable("BENCH_ONLY") is { } only)
         "overhead" => [OverheadBenchmark.Run(ModelSize.Small, 1, 500, 1000, 5, threads, scratch), OverheadBenchmark.Run(ModelSize.Small, 2, 500, 1000, 5, threads, scratch)],
         "cluster" => [ClusterBenchmark.Run(ModelSize.Small, 500, 1000, 3, threads, scratch), ClusterBenchmark.Run(ModelSize.Medium, 3, 7, 2, threads, scratch)],
         "memory" => [MemoryBenchmark.Run(quick ? 3_000 : 10_000, threads, scratch)],
-        "sync" => [GradientSyncBenchmark.Run(1, 20, 3, viaLink: true), GradientSyncBenchmark.Run(100, 2, 3, viaLink: true), GradientSyncBenchmark.Run(100, 2, 3, viaLink: false)],
+        "sync" =>
+        [
+            GradientSyncBenchmark.Run(1, 20, 3, SyncPath.Link, scratch), GradientSyncBenchmark.Run(100, 2, 3, SyncPath.Link, scratch),
+            GradientSyncBenchmark.Run(1, 20, 3, SyncPath.TlsLink, scratch), GradientSyncBenchmark.Run(100, 2, 3, SyncPath.TlsLink, scratch),
+            GradientSyncBenchmark.Run(100, 2, 3, SyncPath.AkkaRemote, scratch),
+        ],
         "checkpoint" =>
         [
             .. CheckpointBenchmark.Run(ModelSize.Small, repetitions, threads, scratch),
@@ -78,11 +84,16 @@ if (!quick)
 {
     Measure("checkpoints, 500 MB model", () => CheckpointBenchmark.Run(ModelSize.Large, 3, threads, scratch));
 }
-Measure("gradient sync across two processes, 1 MB", () => [GradientSyncBenchmark.Run(1, quick ? 20 : 50, repetitions, viaLink: true)]);
+Measure("gradient sync across two processes, 1 MB", () =>
+[
+    GradientSyncBenchmark.Run(1, quick ? 20 : 50, repetitions, SyncPath.Link, scratch),
+    GradientSyncBenchmark.Run(1, quick ? 20 : 50, repetitions, SyncPath.TlsLink, scratch),
+]);
 Measure("gradient sync across two processes, 100 MB", () =>
 [
-    GradientSyncBenchmark.Run(100, quick ? 1 : 3, quick ? 3 : repetitions, viaLink: true),
-    GradientSyncBenchmark.Run(100, 1, 3, viaLink: false),
+    GradientSyncBenchmark.Run(100, quick ? 1 : 3, quick ? 3 : repetitions, SyncPath.Link, scratch),
+    GradientSyncBenchmark.Run(100, quick ? 1 : 3, 3, SyncPath.TlsLink, scratch),
+    GradientSyncBenchmark.Run(100, 1, 3, SyncPath.AkkaRemote, scratch),
 ]);
 Measure("recovery from a rank crash", () => [RecoveryBenchmark.RankCrash(repetitions, scratch)]);
 Measure("recovery from kill -9", () => RecoveryBenchmark.ProcessKill(quick ? 2 : repetitions, scratch));

@@ -23,17 +23,21 @@ internal sealed class GradientHub : IDisposable
     private readonly ConcurrentDictionary<string, FrameConnection> _links = new();
     private readonly string _token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
 
-    public GradientHub(string host, IActorRef supervisor)
+    private readonly GradientLinkTls? _tls;
+
+    /// <summary>With <paramref name="tls"/>, every link is a TLS connection (see <see cref="GradientLinkTls"/>).</summary>
+    public GradientHub(string host, IActorRef supervisor, GradientLinkTls? tls = null)
     {
         _host = host;
         _supervisor = supervisor;
+        _tls = tls;
         // Every interface: the advertised host may be a name or a container address; the token keeps strangers out.
         _listener = new TcpListener(IPAddress.Any, 0);
         _listener.Start();
         _ = Task.Run(AcceptLoop);
     }
 
-    public GradientLinkAddress AddressFor(string linkId) => new(_host, ((IPEndPoint)_listener.LocalEndpoint).Port, _token, linkId);
+    public GradientLinkAddress AddressFor(string linkId) => new(_host, ((IPEndPoint)_listener.LocalEndpoint).Port, _token, linkId, _tls is not null);
 
     /// <summary>Sends an averaged chunk on the rank's link; false when that rank has no link open (then use Akka).</summary>
     public bool TrySend(string linkId, AveragedChunk chunk) =>
@@ -71,12 +75,21 @@ internal sealed class GradientHub : IDisposable
 
     private void Serve(TcpClient client)
     {
-        var connection = new FrameConnection(client);
+        FrameConnection connection;
+        // A connection that never finishes its handshake or says hello must not hold this thread for ever.
+        client.ReceiveTimeout = 10_000;
+        try
+        {
+            connection = new FrameConnection(client, _tls?.AcceptOn(client.GetStream()));
+        }
+        catch (Exception e) when (e is IOException or SocketException)
+        {
+            client.Dispose();
+            return;
+        }
         string? linkId = null;
         try
         {
-            // A connection that never says hello must not hold this thread for ever.
-            client.ReceiveTimeout = 10_000;
             if (connection.ReadFrame() is { Kind: GradientFrames.Hello } hello)
             {
                 linkId = Accepted(hello.Header);

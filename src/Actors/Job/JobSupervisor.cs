@@ -42,6 +42,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     // The gradient link of each rank on another node (null: the rank is here, or links are off).
     private string?[] _linkIds = [];
     private GradientHub? _hub;
+    private bool _linksRefused;
     private int _generation;
     private long _step;
     private long _total;
@@ -319,16 +320,30 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         }
     }
 
-    // Gradients of ranks on other nodes go over plain TCP to this supervisor (see GradientHub), unless the
-    // cluster turned the links off or runs TLS: then Akka.Remote carries them, encrypted like all else.
+    // Gradients of ranks on other nodes go over their own TCP connections to this supervisor (see
+    // GradientHub), encrypted with the cluster's certificate when Akka.Remote runs TLS, unless the cluster
+    // turned the links off: then Akka.Remote carries them.
     private GradientHub? GradientLinks()
     {
         var config = Context.System.Settings.Config;
-        if (!config.GetBoolean("orchestrator.cluster.gradient-link", false) || config.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl", false))
+        if (!config.GetBoolean("orchestrator.cluster.gradient-link", false))
         {
             return null;
         }
-        return _hub ??= new GradientHub(Akka.Cluster.Cluster.Get(Context.System).SelfAddress.Host!, Self);
+        if (_hub is null && !_linksRefused)
+        {
+            try
+            {
+                _hub = new GradientHub(Akka.Cluster.Cluster.Get(Context.System).SelfAddress.Host!, Self, GradientLinkTls.FromConfig(config));
+            }
+            catch (IOException e)
+            {
+                // Akka.Remote still carries the gradients, encrypted, only slower: the job goes on.
+                _linksRefused = true;
+                Console.Error.WriteLine($"job in {_requested.WorkDir}: gradients go through Akka.Remote: {e.Message}");
+            }
+        }
+        return _hub;
     }
 
     protected override void PostStop()

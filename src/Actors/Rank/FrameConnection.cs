@@ -29,15 +29,16 @@ internal sealed class FrameConnection : IDisposable
     private const int MaxFloats = 16 << 20;
 
     private readonly TcpClient _client;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream;
     private readonly BlockingCollection<Frame> _outgoing = [];
     private int _disposed;
 
-    public FrameConnection(TcpClient client)
+    /// <summary>Frames on <paramref name="client"/>'s socket, or on <paramref name="stream"/> over it (TLS).</summary>
+    public FrameConnection(TcpClient client, Stream? stream = null)
     {
         _client = client;
         _client.NoDelay = true;
-        _stream = client.GetStream();
+        _stream = stream ?? client.GetStream();
         new Thread(WriteLoop) { IsBackground = true, Name = "gradient-link-writer" }.Start();
     }
 
@@ -121,7 +122,7 @@ internal sealed class FrameConnection : IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             _outgoing.CompleteAdding();
-            _client.Dispose();
+            _client.Dispose(); // closes the socket under a TLS stream too, which ends its reader and writer
         }
     }
 

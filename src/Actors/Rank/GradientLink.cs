@@ -5,8 +5,11 @@ using Orchestrator.Actors.Cluster;
 
 namespace Orchestrator.Actors.Rank;
 
-/// <summary>Where a remote rank sends its gradients: the supervisor's hub, the hub's token and this rank actor's link id.</summary>
-public sealed record GradientLinkAddress(string Host, int Port, string Token, string LinkId);
+/// <summary>
+/// Where a remote rank sends its gradients: the supervisor's hub, the hub's token and this rank actor's link
+/// id; <paramref name="Tls"/> when the hub speaks TLS (the cluster runs Akka.Remote over TLS).
+/// </summary>
+public sealed record GradientLinkAddress(string Host, int Port, string Token, string LinkId, bool Tls = false);
 
 /// <summary>The gradient link's frame kinds and its hello, shared by the hub and the rank's end.</summary>
 internal static class GradientFrames
@@ -72,9 +75,16 @@ internal sealed class GradientLinkClient : IDisposable
 
     private GradientLinkClient(FrameConnection connection) => _connection = connection;
 
-    /// <summary>Connects and says hello; averaged chunks and the link's end are told to <paramref name="rank"/>.</summary>
-    public static GradientLinkClient Connect(GradientLinkAddress address, IActorRef rank)
+    /// <summary>
+    /// Connects (with TLS as <paramref name="tls"/>, this node's settings, says) and says hello; averaged chunks,
+    /// step starts and the link's end are told to <paramref name="rank"/>.
+    /// </summary>
+    public static GradientLinkClient Connect(GradientLinkAddress address, IActorRef rank, GradientLinkTls? tls = null)
     {
+        if (address.Tls && tls is null)
+        {
+            throw new IOException($"the gradient link to {address.Host}:{address.Port} runs TLS but this node has no akka.remote.dot-netty.tcp.enable-ssl: give every node the same --config");
+        }
         var client = new TcpClient();
         try
         {
@@ -85,7 +95,18 @@ internal sealed class GradientLinkClient : IDisposable
             client.Dispose();
             throw new IOException($"cannot open the gradient link to {address.Host}:{address.Port} ({e.Message})", e);
         }
-        var connection = new FrameConnection(client);
+        FrameConnection connection;
+        try
+        {
+            client.ReceiveTimeout = 10_000; // a hub that never finishes the handshake must not hold this rank's start
+            connection = new FrameConnection(client, address.Tls ? tls!.ConnectOn(client.GetStream(), address.Host, address.Port) : null);
+            client.ReceiveTimeout = 0;
+        }
+        catch (IOException)
+        {
+            client.Dispose();
+            throw;
+        }
         connection.Send(GradientFrames.HelloFrame(address.Token, address.LinkId));
         GradientFrames.LandChunks(connection, GradientFrames.Averaged, GradientFrames.StepStart, rank,
             error => rank.Tell(new GradientLinkClosed(error?.Message ?? "closed by the supervisor's side")));

@@ -56,7 +56,7 @@ public sealed class RankTrainer : ReceiveActor
         if (_linkAddress is not null)
         {
             // Fails the actor's start (the supervisor sees the rank end) when the supervisor's node cannot be reached.
-            _link = GradientLinkClient.Connect(_linkAddress, Self);
+            _link = GradientLinkClient.Connect(_linkAddress, Self, _linkAddress.Tls ? GradientLinkTls.FromConfig(Context.System.Settings.Config) : null);
         }
     }
 

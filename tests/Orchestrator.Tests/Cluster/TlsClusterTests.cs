@@ -2,7 +2,7 @@ using Orchestrator.Tests.Support;
 
 namespace Orchestrator.Tests.Cluster;
 
-/// <summary>Akka.Remote over TLS: a client with the nodes' TLS config runs a job; without TLS, or without trust, nothing gets in.</summary>
+/// <summary>Akka.Remote over TLS: a client with the nodes' TLS config runs a job (its gradients on a TLS gradient link); without TLS, or without trust, nothing gets in.</summary>
 public sealed class TlsClusterTests(TlsCluster tls) : IClassFixture<TlsCluster>
 {
     [Fact]
@@ -19,6 +19,9 @@ public sealed class TlsClusterTests(TlsCluster tls) : IClassFixture<TlsCluster>
         Assert.Contains("2 rank(s) on ", completed);
         Assert.Contains(tls.Seed.HostPort, completed);
         Assert.Contains(tls.Worker.HostPort, completed);
+        // The remote rank's gradients took the TLS gradient link, not the slower Akka.Remote fallback.
+        Assert.DoesNotContain("gradients go through Akka.Remote", tls.Seed.Text + tls.Worker.Text);
+        Assert.DoesNotContain("gradient link to the supervisor ended", tls.Seed.Text + tls.Worker.Text);
     }
 
     [Fact]
