@@ -14,7 +14,8 @@ namespace Orchestrator.Actors.Tests.Cluster;
 /// </summary>
 public sealed class GradientLinkTlsTests : TestKit
 {
-    private static readonly float[] Values = [1.5f, -0.0f, float.NaN, float.Epsilon, 3e38f];
+    // A whole chunk (1 MiB: many TLS records), starting with the floats that must survive bit for bit.
+    private static readonly float[] Values = [1.5f, -0.0f, float.NaN, float.Epsilon, 3e38f, .. Enumerable.Range(0, Chunking.ChunkLength - 5).Select(i => i * 0.5f)];
     private readonly string _folder = Directory.CreateTempSubdirectory("link-tls-").FullName;
 
     [Fact]
