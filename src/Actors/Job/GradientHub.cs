@@ -12,8 +12,9 @@ namespace Orchestrator.Actors.Job;
 /// <summary>
 /// The supervisor's end of the gradient links of its remote ranks: a TCP listener that takes each rank's
 /// gradient chunks and step ends as raw frames and tells them to the supervisor, and sends step starts and
-/// averaged chunks back on the same connection. Akka.Remote moves large messages at tens of MB/s; a plain socket moves them at the
-/// link's speed. A connection must say hello with the job's random token before anything it sends counts.
+/// averaged chunks back on the same connection. Akka.Remote moves large messages at tens of MB/s; a socket
+/// moves them at the link's speed. A connection must say hello with the job's random token before anything
+/// it sends counts.
 /// </summary>
 internal sealed class GradientHub : IDisposable
 {
