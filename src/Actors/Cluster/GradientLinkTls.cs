@@ -16,21 +16,18 @@ public sealed class GradientLinkTls
 {
     private const string Ssl = "akka.remote.dot-netty.tcp.ssl";
 
+    private readonly X509Certificate2 _certificate;
+    private readonly bool _suppressValidation;
+    private readonly bool _mutual;
+    private readonly bool _validateHostname;
+
     private GradientLinkTls(X509Certificate2 certificate, bool suppressValidation, bool mutual, bool validateHostname)
     {
-        Certificate = certificate;
-        SuppressValidation = suppressValidation;
-        Mutual = mutual;
-        ValidateHostname = validateHostname;
+        _certificate = certificate;
+        _suppressValidation = suppressValidation;
+        _mutual = mutual;
+        _validateHostname = validateHostname;
     }
-
-    public X509Certificate2 Certificate { get; }
-
-    public bool SuppressValidation { get; }
-
-    public bool Mutual { get; }
-
-    public bool ValidateHostname { get; }
 
     /// <summary>The settings of a node with <c>enable-ssl</c>; null without TLS. Throws IOException naming what cannot be loaded.</summary>
     public static GradientLinkTls? FromConfig(Config config)
@@ -54,8 +51,8 @@ public sealed class GradientLinkTls
         {
             tls.AuthenticateAsServer(new SslServerAuthenticationOptions
             {
-                ServerCertificate = Certificate,
-                ClientCertificateRequired = Mutual,
+                ServerCertificate = _certificate,
+                ClientCertificateRequired = _mutual,
                 CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             });
         }
@@ -76,7 +73,7 @@ public sealed class GradientLinkTls
             tls.AuthenticateAsClient(new SslClientAuthenticationOptions
             {
                 TargetHost = host,
-                ClientCertificates = Mutual ? [Certificate] : null,
+                ClientCertificates = _mutual ? [_certificate] : null,
                 CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             });
         }
@@ -94,14 +91,14 @@ public sealed class GradientLinkTls
     {
         if (certificate is null)
         {
-            return !Mutual && !peerIsServer; // a rank need not present one unless mutual authentication is on
+            return !_mutual && !peerIsServer; // a rank need not present one unless mutual authentication is on
         }
-        if (SuppressValidation)
+        if (_suppressValidation)
         {
             return true;
         }
         // As Akka.Remote does: the chain always; the name only when asked, and only of a server.
-        var ignored = peerIsServer && ValidateHostname ? SslPolicyErrors.None : SslPolicyErrors.RemoteCertificateNameMismatch;
+        var ignored = peerIsServer && _validateHostname ? SslPolicyErrors.None : SslPolicyErrors.RemoteCertificateNameMismatch;
         return (errors & ~ignored) == SslPolicyErrors.None;
     }
 

@@ -24,9 +24,13 @@ public sealed record CheckpointSnapshot(CheckpointInfo Info, IReadOnlyDictionary
 
     /// <summary>Fills in the weights digest from the captured model; done by the writer, off the training thread.</summary>
     public CheckpointSnapshot WithWeightsDigest() =>
-        Components.TryGetValue(ModelCheckpointable.ComponentName, out var model)
-            ? this with { Info = Info with { WeightsSha256 = Tensors.WeightsDigest.Of(model.Tensors) } }
-            : this;
+        ModelDigest() is { } digest ? this with { Info = Info with { WeightsSha256 = digest } } : this;
+
+    /// <summary>weights-sha256 (see <see cref="Tensors.WeightsDigest"/>): as given, or computed from the captured model ("" without one).</summary>
+    internal string WeightsSha256() => Info.WeightsSha256 is { Length: > 0 } known ? known : ModelDigest() ?? "";
+
+    private string? ModelDigest() =>
+        Components.TryGetValue(ModelCheckpointable.ComponentName, out var model) ? Tensors.WeightsDigest.Of(model.Tensors) : null;
 }
 
 /// <summary>A checkpoint read back from disk and verified against its manifest.</summary>

@@ -87,7 +87,7 @@ public sealed class CheckpointStore
         {
             if (Verify(final).IsValid)
             {
-                return new CommitResult(name, final, 0, AlreadyPresent: true, WeightsDigestOf(snapshot));
+                return new CommitResult(name, final, 0, AlreadyPresent: true, snapshot.WeightsSha256());
             }
             Discard(final);
         }
@@ -95,7 +95,7 @@ public sealed class CheckpointStore
         // another core while they are written instead of in a pass of its own before them.
         var digest = snapshot.Info.WeightsSha256 is { Length: > 0 } known
             ? Task.FromResult(known)
-            : snapshot.WeightsDigestInFlight ?? Task.Run(() => WeightsDigestOf(snapshot));
+            : snapshot.WeightsDigestInFlight ?? Task.Run(snapshot.WeightsSha256);
         var temporary = Path.Combine(Directory, $"{TemporaryPrefix}{name}-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(temporary);
         var files = new Dictionary<string, ManifestEntry>(StringComparer.Ordinal);
@@ -148,12 +148,6 @@ public sealed class CheckpointStore
         FaultPoints.Reach("save:pointer-moved");
         return new CommitResult(name, final, files.Values.Sum(f => f.Bytes), AlreadyPresent: false, info.WeightsSha256);
     }
-
-    /// <summary>The snapshot's weights-sha256 (see <see cref="WeightsDigest"/>): as given, or computed from its model.</summary>
-    internal static string WeightsDigestOf(CheckpointSnapshot snapshot) =>
-        snapshot.Info.WeightsSha256 is { Length: > 0 } known ? known
-        : snapshot.Components.TryGetValue(ModelCheckpointable.ComponentName, out var model) ? WeightsDigest.Of(model.Tensors)
-        : "";
 
     public VerificationResult Verify(string checkpointPath)
     {
