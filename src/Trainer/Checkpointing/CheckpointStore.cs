@@ -5,9 +5,10 @@ namespace Orchestrator.Trainer.Checkpointing;
 
 /// <summary>
 /// A directory of checkpoints, each a folder committed by rename. A save writes every file into a hidden
-/// temporary folder, the manifest last, each fsynced once written (the folder with the manifest), renames
-/// the folder into place, fsyncs the parent, and only then moves the <c>latest</c> pointer. A process killed at any instant leaves either
-/// the old set of checkpoints or the old set plus one complete new checkpoint.
+/// temporary folder, the manifest last, each one's writeback started as it is written; it fsyncs them all and
+/// the folder, renames the folder into place, fsyncs the parent, and only then moves the <c>latest</c>
+/// pointer. A process killed at any instant leaves either the old set of checkpoints or the old set plus one
+/// complete new checkpoint.
 /// <c>latest</c> is for people and tools: resume scans the folders and verifies them, never trusting the
 /// pointer. So the pointer's move costs no fsync round of its own: its new content is synced with the
 /// checkpoint's files, and the rename reaches the disk with the next save's commit. After a power loss it
@@ -99,10 +100,6 @@ public sealed class CheckpointStore
         var temporary = Path.Combine(Directory, $"{TemporaryPrefix}{name}-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(temporary);
         var files = new Dictionary<string, ManifestEntry>(StringComparer.Ordinal);
-        // Each file is fsynced as soon as it is written, while the next one is written, so the disk works on
-        // both at once and the last round waits only for the small files written last.
-        var syncs = new List<Task>();
-        void Written(string file) => syncs.Add(Task.Run(() => DurableFiles.SyncFile(Path.Combine(temporary, file))));
         var components = new Dictionary<string, ComponentEntry>(StringComparer.Ordinal);
         foreach (var (component, state) in snapshot.Components.OrderBy(c => c.Key, StringComparer.Ordinal))
         {
@@ -112,14 +109,12 @@ public sealed class CheckpointStore
             {
                 tensorFile = CheckpointFormat.TensorFileFor(component);
                 files[tensorFile] = HashingFileWriter.Write(Path.Combine(temporary, tensorFile), s => TensorFile.Write(s, state.Tensors));
-                Written(tensorFile);
                 FaultPoints.Reach($"save:wrote-{tensorFile}");
             }
             if (state.Blob is not null)
             {
                 blobFile = CheckpointFormat.BlobFileFor(component);
                 files[blobFile] = HashingFileWriter.Write(Path.Combine(temporary, blobFile), s => s.Write(state.Blob));
-                Written(blobFile);
                 FaultPoints.Reach($"save:wrote-{blobFile}");
             }
             components[component] = new ComponentEntry(tensorFile, blobFile, state.Metadata);
@@ -128,17 +123,16 @@ public sealed class CheckpointStore
         var metadata = new CheckpointMetadata(CheckpointFormat.FormatName, info, components);
         var metadataBytes = JsonSerializer.SerializeToUtf8Bytes(metadata, CheckpointJson.Options);
         files[CheckpointFormat.MetadataFile] = HashingFileWriter.Write(Path.Combine(temporary, CheckpointFormat.MetadataFile), s => s.Write(metadataBytes));
-        Written(CheckpointFormat.MetadataFile);
         FaultPoints.Reach("save:wrote-metadata");
         var manifest = new CheckpointManifest(CheckpointFormat.FormatName, name, snapshot.Info.Iteration, files);
         HashingFileWriter.Write(Path.Combine(temporary, CheckpointFormat.ManifestFile), s => s.Write(manifest.ToBytes()));
         FaultPoints.Reach("save:wrote-manifest");
         var pointer = Path.Combine(Directory, $"{TemporaryPrefix}{LatestPointerFile}-{Guid.NewGuid():N}");
-        File.WriteAllBytes(pointer, System.Text.Encoding.UTF8.GetBytes(name + "\n"));
+        DurableFiles.WriteNewFile(pointer, System.Text.Encoding.UTF8.GetBytes(name + "\n"));
         // Nothing reads a temporary folder, so the order in which its files reach the disk does not matter,
         // only that all of them (and the folder's entries) have before the rename below.
-        DurableFiles.SyncAll([Path.Combine(temporary, CheckpointFormat.ManifestFile), pointer], temporary);
-        DurableFiles.WaitAll(syncs);
+        var written = files.Keys.Append(CheckpointFormat.ManifestFile).Select(f => Path.Combine(temporary, f)).Append(pointer).ToList();
+        DurableFiles.SyncAll(written, temporary);
         FaultPoints.Reach("save:synced");
         System.IO.Directory.Move(temporary, final);
         FaultPoints.Reach("save:renamed");
@@ -213,6 +207,10 @@ public sealed class CheckpointStore
     /// <summary>Deletes every checkpoint and the latest pointer (a fresh start asked for explicitly).</summary>
     public int DeleteAll()
     {
+        if (!System.IO.Directory.Exists(Directory))
+        {
+            return 0;
+        }
         var entries = List();
         foreach (var entry in entries)
         {

@@ -175,6 +175,14 @@ public sealed class CheckpointStoreTests : IDisposable
     }
 
     [Fact]
+    public void Delete_all_of_a_folder_never_created_deletes_nothing()
+    {
+        Assert.False(Directory.Exists(_store.Directory));
+
+        Assert.Equal(0, _store.DeleteAll());
+    }
+
+    [Fact]
     public void Weights_digest_is_recorded_in_the_checkpoint_info()
     {
         var snapshot = Snapshots.At(5);

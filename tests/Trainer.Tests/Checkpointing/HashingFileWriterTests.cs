@@ -41,4 +41,28 @@ public sealed class HashingFileWriterTests : IDisposable
         Assert.Equal(expected.Length, entry.Bytes);
         Assert.Equal(Convert.ToHexStringLower(XxHash128.Hash(expected)), entry.Xxh128);
     }
+
+    [Fact]
+    public void A_file_larger_than_the_writeback_step_is_written_whole()
+    {
+        // 8 MiB is the step at which the writer asks the kernel to start writing back; 20 MiB and a tail
+        // cross it twice, with a small write between two arrays.
+        var random = new Random(11);
+        var first = new byte[(12 << 20) + 3];
+        var second = new byte[(8 << 20) + 77];
+        random.NextBytes(first);
+        random.NextBytes(second);
+        var path = Path.Combine(_temp.Path, "large.bin");
+
+        var entry = HashingFileWriter.Write(path, stream =>
+        {
+            stream.Write(first);
+            stream.WriteByte(42);
+            stream.Write(second);
+        });
+
+        byte[] expected = [.. first, 42, .. second];
+        Assert.True(expected.AsSpan().SequenceEqual(File.ReadAllBytes(path)), "the file's bytes differ from what was written");
+        Assert.Equal(Convert.ToHexStringLower(XxHash128.Hash(expected)), entry.Xxh128);
+    }
 }
