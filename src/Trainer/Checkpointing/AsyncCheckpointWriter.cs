@@ -80,7 +80,7 @@ public sealed class AsyncCheckpointWriter(
         CommitResult result;
         try
         {
-            result = store.Commit(pending.Complete()); // computes the weights digest alongside the write
+            result = store.Commit(pending); // takes each component as soon as its copy is done
         }
         finally
         {

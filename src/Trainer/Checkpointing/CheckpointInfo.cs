@@ -12,9 +12,19 @@ public sealed record CheckpointInfo(
     int TorchThreads);
 
 /// <summary>A checkpoint held in memory: everything captured between two steps, ready for the writer.</summary>
-public sealed record CheckpointSnapshot(CheckpointInfo Info, IReadOnlyDictionary<string, ComponentState> Components)
+public sealed record CheckpointSnapshot(CheckpointInfo Info, IReadOnlyDictionary<string, ComponentState> Components) : ISnapshotContents
 {
     public long ByteCount => Components.Values.Sum(c => c.ByteCount);
+
+    /// <summary>In name order, so two writes of one snapshot list their files alike.</summary>
+    public IReadOnlyList<string> ComponentNames => [.. Components.Keys.Order(StringComparer.Ordinal)];
+
+    public ComponentState Component(string name) => Components[name];
+
+    /// <summary>As given, or being computed already, or computed now on another core while the files are written.</summary>
+    public Task<string> WeightsDigest() => Info.WeightsSha256 is { Length: > 0 } known
+        ? Task.FromResult(known)
+        : WeightsDigestInFlight ?? Task.Run(WeightsSha256);
 
     /// <summary>
     /// The weights digest, when it is already being computed elsewhere (see <see cref="PendingSnapshot"/>);

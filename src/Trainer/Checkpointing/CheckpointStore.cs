@@ -79,30 +79,29 @@ public sealed class CheckpointStore
         return abandoned.Count;
     }
 
-    public CommitResult Commit(CheckpointSnapshot snapshot)
+    public CommitResult Commit(ISnapshotContents snapshot)
     {
         System.IO.Directory.CreateDirectory(Directory);
         var name = Naming.Format(snapshot.Info.Iteration, snapshot.Info.Epoch);
         var final = Path.Combine(Directory, name);
+        // weights-sha256 goes into checkpoint.json, which is written after the tensor files: it is computed on
+        // another core while they are written instead of in a pass of its own before them.
+        var digest = snapshot.WeightsDigest();
         if (System.IO.Directory.Exists(final))
         {
             if (Verify(final).IsValid)
             {
-                return new CommitResult(name, final, 0, AlreadyPresent: true, snapshot.WeightsSha256());
+                return new CommitResult(name, final, 0, AlreadyPresent: true, digest.GetAwaiter().GetResult());
             }
             Discard(final);
         }
-        // weights-sha256 goes into checkpoint.json, which is written after the tensor files: it is computed on
-        // another core while they are written instead of in a pass of its own before them.
-        var digest = snapshot.Info.WeightsSha256 is { Length: > 0 } known
-            ? Task.FromResult(known)
-            : snapshot.WeightsDigestInFlight ?? Task.Run(snapshot.WeightsSha256);
         var temporary = Path.Combine(Directory, $"{TemporaryPrefix}{name}-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(temporary);
         var files = new Dictionary<string, ManifestEntry>(StringComparer.Ordinal);
         var components = new Dictionary<string, ComponentEntry>(StringComparer.Ordinal);
-        foreach (var (component, state) in snapshot.Components.OrderBy(c => c.Key, StringComparer.Ordinal))
+        foreach (var component in snapshot.ComponentNames)
         {
+            var state = snapshot.Component(component);
             string? tensorFile = null;
             string? blobFile = null;
             if (state.Tensors.Count > 0)

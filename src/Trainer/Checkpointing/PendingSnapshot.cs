@@ -6,27 +6,33 @@ namespace Orchestrator.Trainer.Checkpointing;
 /// <summary>
 /// A checkpoint just captured whose large tensors (parameters, optimizer moments) are still being copied on
 /// a background thread while training goes on with the next forward and backward pass, which only read
-/// them. The writer waits for the copy (<see cref="Complete"/>); anything that changes those tensors (an
-/// optimizer step, a restore, freeing the model) first waits at the fence
+/// them. The writer takes each component as soon as its copy is done (<see cref="Component"/>); anything
+/// that changes those tensors (an optimizer step, a restore, freeing the model) first waits at the fence
 /// (<see cref="Checkpointer.WaitForCapture"/>), and that wait is part of the save's stall
 /// (<see cref="FenceWait"/>).
 /// </summary>
-public sealed class PendingSnapshot
+public sealed class PendingSnapshot : ISnapshotContents
 {
     private readonly SnapshotBuffers? _buffers;
-    private Task<CheckpointSnapshot> _copy = null!;
+    private readonly Dictionary<string, ComponentState> _ready;
+    private readonly Dictionary<string, Task<ComponentState>> _copies = new(StringComparer.Ordinal);
+    private Task _copied = Task.CompletedTask;
     private Task<string>? _digest;
     private long _fenceReachedAt;
     private long _copiedAt;
     private int _released;
 
-    private PendingSnapshot(CheckpointInfo info, SnapshotBuffers? buffers)
+    private PendingSnapshot(CheckpointInfo info, Dictionary<string, ComponentState> ready, SnapshotBuffers? buffers)
     {
         Info = info;
+        _ready = ready;
         _buffers = buffers;
     }
 
     public CheckpointInfo Info { get; }
+
+    /// <summary>The components captured at once, then those being copied, in the order the copier takes them.</summary>
+    public IReadOnlyList<string> ComponentNames => [.. _ready.Keys.Order(StringComparer.Ordinal), .. _copies.Keys];
 
     /// <summary>
     /// How long the training thread waited at the fence for this copy. Known once the copy is done, and read
@@ -45,32 +51,55 @@ public sealed class PendingSnapshot
     /// <summary>A snapshot with nothing left to copy.</summary>
     public static PendingSnapshot Completed(CheckpointSnapshot snapshot)
     {
-        var pending = new PendingSnapshot(snapshot.Info, null) { _copy = Task.FromResult(snapshot) };
+        var pending = new PendingSnapshot(snapshot.Info, new Dictionary<string, ComponentState>(snapshot.Components, StringComparer.Ordinal), null);
         pending._copiedAt = Stopwatch.GetTimestamp();
         return pending;
     }
 
-    /// <summary>Starts the background copy: runs each deferred part of the capture, in order, on <paramref name="copier"/>.</summary>
+    /// <summary>
+    /// Starts the background copy: runs each deferred part of the capture, in order, on <paramref name="copier"/>,
+    /// each its own piece of work, so the writer can take a component as soon as its copy is done.
+    /// </summary>
     internal static PendingSnapshot Start(
         CheckpointInfo info, Dictionary<string, ComponentState> ready, IReadOnlyList<KeyValuePair<string, Func<ComponentState>>> deferred, SnapshotBuffers buffers,
         WorkerThread copier)
     {
+        var pending = new PendingSnapshot(info, ready, buffers);
         if (deferred.Count == 0)
         {
-            return Completed(new CheckpointSnapshot(info, ready));
+            pending._copiedAt = Stopwatch.GetTimestamp();
+            return pending;
         }
-        var pending = new PendingSnapshot(info, buffers);
-        var copy = copier.Run(() => pending.Copy(ready, deferred));
-        pending._copy = copy;
+        foreach (var (name, finish) in deferred)
+        {
+            pending._copies[name] = copier.Run(finish);
+        }
+        // The copier works in order: this runs once every copy above has, whether or not it failed.
+        pending._copied = copier.Run(() => Volatile.Write(ref pending._copiedAt, Stopwatch.GetTimestamp()));
         // The weights digest goes to checkpoint.json. Computed by the copier right after the copy, on a thread
         // already awake, it runs while the writer writes the tensor files; a pool thread woken for it by the
         // writer started 1.2 to 2.7 ms late, and a 1 MB save waited for it.
-        pending._digest = copier.Run(() => copy.IsCompletedSuccessfully ? copy.Result.WeightsSha256() : "");
+        pending._digest = copier.Run(() => pending._copies.Values.All(c => c.IsCompletedSuccessfully) ? pending.Complete().WeightsSha256() : "");
         return pending;
     }
 
+    public ComponentState Component(string name) =>
+        _ready.TryGetValue(name, out var ready) ? ready : _copies[name].GetAwaiter().GetResult();
+
+    public Task<string> WeightsDigest() => Info.WeightsSha256 is { Length: > 0 } known
+        ? Task.FromResult(known)
+        : _digest ?? Task.Run(() => Complete().WeightsSha256());
+
     /// <summary>Waits for the copy and returns the whole snapshot; rethrows the copy's failure.</summary>
-    public CheckpointSnapshot Complete() => _copy.GetAwaiter().GetResult() with { WeightsDigestInFlight = _digest };
+    public CheckpointSnapshot Complete()
+    {
+        var components = new Dictionary<string, ComponentState>(_ready, StringComparer.Ordinal);
+        foreach (var (name, copy) in _copies)
+        {
+            components[name] = copy.GetAwaiter().GetResult();
+        }
+        return new CheckpointSnapshot(Info, components) { WeightsDigestInFlight = _digest };
+    }
 
     /// <summary>
     /// The fence, on the training thread: blocks until the copy is over, failed or not (a failure is the
@@ -78,13 +107,13 @@ public sealed class PendingSnapshot
     /// </summary>
     internal TimeSpan WaitForCopy()
     {
-        if (_copy.IsCompleted)
+        if (_copied.IsCompleted)
         {
             return TimeSpan.Zero;
         }
         var start = Stopwatch.GetTimestamp();
         Interlocked.CompareExchange(ref _fenceReachedAt, start, 0);
-        WaitQuietly(_copy);
+        WaitQuietly(_copied);
         return Stopwatch.GetElapsedTime(start);
     }
 
@@ -98,26 +127,9 @@ public sealed class PendingSnapshot
         {
             return;
         }
-        WaitQuietly(_copy); // the copy may still be writing into the arrays if it failed half-way elsewhere
+        WaitQuietly(_copied); // the copy may still be writing into the arrays if it failed half-way elsewhere
         WaitQuietly(_digest); // and the digest reading them, if the write failed before it needed the digest
         _buffers?.ReturnToPool();
-    }
-
-    private CheckpointSnapshot Copy(Dictionary<string, ComponentState> ready, IReadOnlyList<KeyValuePair<string, Func<ComponentState>>> deferred)
-    {
-        try
-        {
-            var components = new Dictionary<string, ComponentState>(ready, StringComparer.Ordinal);
-            foreach (var (name, finish) in deferred)
-            {
-                components[name] = finish();
-            }
-            return new CheckpointSnapshot(Info, components);
-        }
-        finally
-        {
-            Volatile.Write(ref _copiedAt, Stopwatch.GetTimestamp());
-        }
     }
 
     private static void WaitQuietly(Task? task)
@@ -128,7 +140,7 @@ public sealed class PendingSnapshot
         }
         catch (AggregateException)
         {
-            // Complete() rethrows a copy's failure to whoever writes the snapshot, and the writer a digest's.
+            // Component() rethrows a copy's failure to whoever writes the snapshot, and the writer a digest's.
         }
     }
 }

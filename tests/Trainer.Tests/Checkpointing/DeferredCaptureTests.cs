@@ -98,6 +98,34 @@ public sealed class DeferredCaptureTests : IDisposable
     }
 
     [Fact]
+    public async Task The_writer_writes_the_components_already_copied_while_a_later_one_is_still_being_copied()
+    {
+        using var job = Runs.Job()();
+        var checkpointer = new Checkpointer();
+        checkpointer.Add(ModelCheckpointable.ComponentName, new ModelCheckpointable(job.Model, ModelLoadOptions.Default));
+        checkpointer.Add(ComponentNames.Optimizer, new OptimizerCheckpointable(job.Optimizer, CPU));
+        checkpointer.Add("tail", _gate); // copied last
+        Step(job);
+        var expected = CaptureNow(job);
+        var store = new CheckpointStore(_temp.Path, new CheckpointNaming());
+        _gate.Close();
+
+        var pending = checkpointer.Capture(Info(1));
+        _gate.WaitUntilReached();
+        var commit = Task.Run(() => store.Commit(pending));
+        string[] Written() => Directory.GetDirectories(store.Directory, ".tmp-*").SelectMany(Directory.GetFiles).Select(Path.GetFileName).OfType<string>().ToArray();
+        Assert.True(SpinWait.SpinUntil(() => Written().Contains("optimizer.bin"), TimeSpan.FromSeconds(30)), "the optimizer's file was not written while the last copy waited");
+        Assert.Contains(CheckpointFormat.ModelWeightsFile, Written());
+        Assert.False(commit.IsCompleted, "the commit finished before its last component was copied");
+        _gate.Open();
+        var result = await commit;
+
+        var loaded = store.Load(result.Path);
+        AssertSame(expected, new CheckpointSnapshot(loaded.Info, loaded.Components));
+        Assert.True(loaded.Components.ContainsKey("tail"));
+    }
+
+    [Fact]
     public void Host_arrays_are_reused_only_after_release_and_carry_nothing_of_the_save_before()
     {
         using var job = Runs.Job()();
