@@ -54,7 +54,7 @@ if (Environment.GetEnvironmentVariable("BENCH_ONLY") is { } only)
         [
             .. CheckpointBenchmark.Run(ModelSize.Small, repetitions, threads, scratch),
             .. CheckpointBenchmark.Run(ModelSize.Medium, quick ? 2 : repetitions, threads, scratch),
-            .. (quick ? [] : CheckpointBenchmark.Run(ModelSize.Large, 3, threads, scratch)),
+            .. (quick ? [] : CheckpointBenchmark.Run(ModelSize.Large, 5, threads, scratch)),
         ],
         _ => throw new ArgumentException($"BENCH_ONLY={only}: kill, crash, overhead, cluster, memory, sync or checkpoint"),
     });
@@ -82,7 +82,7 @@ Measure("checkpoints, 1 MB model", () => CheckpointBenchmark.Run(ModelSize.Small
 Measure("checkpoints, 100 MB model", () => CheckpointBenchmark.Run(ModelSize.Medium, quick ? 2 : repetitions, threads, scratch));
 if (!quick)
 {
-    Measure("checkpoints, 500 MB model", () => CheckpointBenchmark.Run(ModelSize.Large, 3, threads, scratch));
+    Measure("checkpoints, 500 MB model", () => CheckpointBenchmark.Run(ModelSize.Large, 5, threads, scratch));
 }
 Measure("gradient sync across two processes, 1 MB", () =>
 [
