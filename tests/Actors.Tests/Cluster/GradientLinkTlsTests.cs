@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Akka.Configuration;
@@ -77,6 +80,27 @@ public sealed class GradientLinkTlsTests : TestKit
 
         await rank.ExpectMsgAsync<GradientLinkClosed>(TimeSpan.FromSeconds(30));
         await supervisor.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
+    public async Task Links_on_Linux_negotiate_AES_128_GCM_the_fastest_suite_here()
+    {
+        var tls = Tls(suppressValidation: true);
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, port);
+        using var accepted = await listener.AcceptTcpClientAsync();
+
+        var hubEnd = Task.Run(() => tls.AcceptOn(accepted.GetStream()));
+        using var rankEnd = (SslStream)tls.ConnectOn(client.GetStream(), "127.0.0.1", port);
+        using var hubStream = (SslStream)await hubEnd;
+
+        // Only Linux lets a program order the suites; elsewhere the system's choice stands.
+        var expected = OperatingSystem.IsLinux() ? TlsCipherSuite.TLS_AES_128_GCM_SHA256 : hubStream.NegotiatedCipherSuite;
+        Assert.Equal(expected, rankEnd.NegotiatedCipherSuite);
+        Assert.Equal(expected, hubStream.NegotiatedCipherSuite);
     }
 
     [Fact]
