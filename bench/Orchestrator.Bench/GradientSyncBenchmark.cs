@@ -77,7 +77,7 @@ internal static class GradientSyncBenchmark
                 actors, tcp, "plain TCP copy of the same bytes each way between the same processes", 0.7, true, path switch
                 {
                     SyncPath.Link => "per chunk: read straight into place at each end, averaged by one actor; a step's round trip crosses a writer, a reader and an actor on each side, and its start and end take the link too",
-                    SyncPath.TlsLink => "as the gradient link, with every byte encrypted and decrypted (AES-GCM) on both ends and copied once more, out of the TLS stream's buffer, by its reader",
+                    SyncPath.TlsLink => "as the gradient link, with every byte encrypted and decrypted (AES-128-GCM) on both ends and copied once more, out of the TLS stream's buffer, by its reader",
                     _ => "Akka.Remote wraps each 1 MiB message in protobuf envelopes and reassembles it from small socket reads; tens of MB/s",
                 });
         }
