@@ -43,26 +43,37 @@ public sealed class HashingFileWriterTests : IDisposable
     }
 
     [Fact]
-    public void A_file_larger_than_the_writeback_step_is_written_whole()
+    public void Arrays_and_spans_larger_than_the_writeback_step_are_written_whole_and_hashed_in_order()
     {
-        // 8 MiB is the step at which the writer asks the kernel to start writing back; 20 MiB and a tail
-        // cross it twice, with a small write between two arrays.
+        // 8 MiB is the step at which the writer asks the kernel to start writing back; the pieces cross it
+        // three times. Arrays are hashed on the hasher's thread straight from the caller's memory, spans and
+        // small writes through the buffer: the hash must follow the file's order across both.
         var random = new Random(11);
-        var first = new byte[(12 << 20) + 3];
-        var second = new byte[(8 << 20) + 77];
-        random.NextBytes(first);
-        random.NextBytes(second);
+        byte[] Bytes(int length)
+        {
+            var bytes = new byte[length];
+            random.NextBytes(bytes);
+            return bytes;
+        }
+        var first = Bytes((12 << 20) + 3);
+        var second = Bytes((8 << 20) + 77);
+        var third = Bytes((2 << 20) + 100);
+        var small = Bytes(70_000);
         var path = Path.Combine(_temp.Path, "large.bin");
 
         var entry = HashingFileWriter.Write(path, stream =>
         {
-            stream.Write(first);
+            stream.Write(first, 0, first.Length);
             stream.WriteByte(42);
             stream.Write(second);
+            stream.Write(small, 0, 1000);
+            stream.Write(third, 5, third.Length - 9);
+            stream.Write(small, 1000, small.Length - 1000);
         });
 
-        byte[] expected = [.. first, 42, .. second];
+        byte[] expected = [.. first, 42, .. second, .. small[..1000], .. third[5..^4], .. small[1000..]];
         Assert.True(expected.AsSpan().SequenceEqual(File.ReadAllBytes(path)), "the file's bytes differ from what was written");
+        Assert.Equal(expected.Length, entry.Bytes);
         Assert.Equal(Convert.ToHexStringLower(XxHash128.Hash(expected)), entry.Xxh128);
     }
 }
