@@ -13,16 +13,10 @@ public sealed class HashingFileWriterTests : IDisposable
     [Fact]
     public void Mixed_small_and_large_writes_land_in_order_and_the_entry_hashes_exactly_the_file()
     {
-        var random = new Random(7);
-        byte[] Bytes(int length)
-        {
-            var bytes = new byte[length];
-            random.NextBytes(bytes);
-            return bytes;
-        }
+        var bytes = RandomBytes(7);
         // Single bytes and fields of tens of kilobytes (the stream buffers them), and an array of several
         // 1 MiB chunks (written straight through) between small writes.
-        var pieces = new[] { Bytes(1), Bytes(13), Bytes(40_000), Bytes(30_000), Bytes(70_000), Bytes(2), Bytes((3 << 20) + 5), Bytes(9) };
+        var pieces = new[] { bytes(1), bytes(13), bytes(40_000), bytes(30_000), bytes(70_000), bytes(2), bytes((3 << 20) + 5), bytes(9) };
         var path = Path.Combine(_temp.Path, "file.bin");
 
         var entry = HashingFileWriter.Write(path, stream =>
@@ -46,19 +40,13 @@ public sealed class HashingFileWriterTests : IDisposable
     public void Arrays_and_spans_larger_than_the_writeback_step_are_written_whole_and_hashed_in_order()
     {
         // 8 MiB is the step at which the writer asks the kernel to start writing back; the pieces cross it
-        // three times. Arrays are hashed on the hasher's thread straight from the caller's memory, spans and
-        // small writes through the buffer: the hash must follow the file's order across both.
-        var random = new Random(11);
-        byte[] Bytes(int length)
-        {
-            var bytes = new byte[length];
-            random.NextBytes(bytes);
-            return bytes;
-        }
-        var first = Bytes((12 << 20) + 3);
-        var second = Bytes((8 << 20) + 77);
-        var third = Bytes((2 << 20) + 100);
-        var small = Bytes(70_000);
+        // three times. Large arrays and spans go to the file straight from the caller's memory, small writes
+        // through the buffer: the file and its hash must follow the order of the writes across all three.
+        var bytes = RandomBytes(11);
+        var first = bytes((12 << 20) + 3);
+        var second = bytes((8 << 20) + 77);
+        var third = bytes((2 << 20) + 100);
+        var small = bytes(70_000);
         var path = Path.Combine(_temp.Path, "large.bin");
 
         var entry = HashingFileWriter.Write(path, stream =>
@@ -75,5 +63,16 @@ public sealed class HashingFileWriterTests : IDisposable
         Assert.True(expected.AsSpan().SequenceEqual(File.ReadAllBytes(path)), "the file's bytes differ from what was written");
         Assert.Equal(expected.Length, entry.Bytes);
         Assert.Equal(Convert.ToHexStringLower(XxHash128.Hash(expected)), entry.Xxh128);
+    }
+
+    private static Func<int, byte[]> RandomBytes(int seed)
+    {
+        var random = new Random(seed);
+        return length =>
+        {
+            var bytes = new byte[length];
+            random.NextBytes(bytes);
+            return bytes;
+        };
     }
 }
