@@ -61,20 +61,11 @@ internal static class CheckpointBenchmark
                 // Whichever read went first after the save got fresh memory and ran at 1.8 to 2.5 GB/s, the
                 // other reused what it freed and ran at 5 to 7: an untimed read first puts both second.
                 ReadAll(path);
-                InTurns(i, (loads, () => SettledSeconds(() => store.Load(path))), (plainReads, () => SettledSeconds(() => ReadAll(path))));
+                InTurns(i, () => loads.Add(SettledSeconds(() => store.Load(path))), () => plainReads.Add(SettledSeconds(() => ReadAll(path))));
                 store.DeleteAll();
             }
             void Plain() => plainWrites.Add(PlainWrite(Path.Combine(scratch, $"plain-{Guid.NewGuid():N}"), bytes));
-            if (i % 2 == 0)
-            {
-                SyncSaveAndLoads();
-                Plain();
-            }
-            else
-            {
-                Plain();
-                SyncSaveAndLoads();
-            }
+            InTurns(i, SyncSaveAndLoads, Plain);
         }
         Directory.Delete(store.Directory, recursive: true);
         var megabytes = bytes / 1e6;
@@ -124,18 +115,18 @@ internal static class CheckpointBenchmark
         state.ApplyStep(samples);
     });
 
-    /// <summary>Takes one sample of each, the first going first on even turns and second on odd ones.</summary>
-    private static void InTurns(int turn, (List<double> Samples, Func<double> Measure) first, (List<double> Samples, Func<double> Measure) second)
+    /// <summary>Runs both, the first going first on even turns and second on odd ones.</summary>
+    private static void InTurns(int turn, Action first, Action second)
     {
         if (turn % 2 == 0)
         {
-            first.Samples.Add(first.Measure());
-            second.Samples.Add(second.Measure());
+            first();
+            second();
         }
         else
         {
-            second.Samples.Add(second.Measure());
-            first.Samples.Add(first.Measure());
+            second();
+            first();
         }
     }
 

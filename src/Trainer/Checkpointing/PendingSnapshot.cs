@@ -86,9 +86,8 @@ public sealed class PendingSnapshot : ISnapshotContents
     public ComponentState Component(string name) =>
         _ready.TryGetValue(name, out var ready) ? ready : _copies[name].GetAwaiter().GetResult();
 
-    public Task<string> WeightsDigest() => Info.WeightsSha256 is { Length: > 0 } known
-        ? Task.FromResult(known)
-        : _digest ?? Task.Run(() => Complete().WeightsSha256());
+    /// <summary>The copier's digest; without copies there is none, and the complete snapshot (ready at once) has its own.</summary>
+    public Task<string> WeightsDigest() => _digest ?? Complete().WeightsDigest();
 
     /// <summary>Waits for the copy and returns the whole snapshot; rethrows the copy's failure.</summary>
     public CheckpointSnapshot Complete()
