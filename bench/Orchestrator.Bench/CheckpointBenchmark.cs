@@ -56,7 +56,7 @@ internal static class CheckpointBenchmark
             // as many bytes (the async save's files, or the other write's), whose pages it may reuse.
             void SyncSaveAndLoads()
             {
-                syncSaves.Add(SettledSeconds(() => writer.Save(() => state.Capture("final", 1), blocking: true)));
+                syncSaves.Add(SettledSeconds(() => writer.Save(inPlace => state.Capture("final", 1, inPlace), blocking: true)));
                 var path = store.List()[0].Path;
                 // Whichever read went first after the save got fresh memory and ran at 1.8 to 2.5 GB/s, the
                 // other reused what it freed and ran at 5 to 7: an untimed read first puts both second.
@@ -92,7 +92,7 @@ internal static class CheckpointBenchmark
     private static (double Stall, double Cost) AsyncSave(TrainingState state, AsyncCheckpointWriter writer, double plainStep, out long bytes)
     {
         var clock = Stopwatch.StartNew();
-        var stall = writer.Save(() => state.Capture("schedule", 1), blocking: false);
+        var stall = writer.Save(inPlace => state.Capture("schedule", 1, inPlace), blocking: false);
         var steps = 0;
         SaveReport? report;
         do

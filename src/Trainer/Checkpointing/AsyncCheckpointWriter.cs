@@ -35,12 +35,14 @@ public sealed class AsyncCheckpointWriter(
     /// One save as the training thread sees it: wait for the previous write (back-pressure), capture the
     /// snapshot, start writing it, and with <paramref name="blocking"/> wait for this write too. Returns how
     /// long the caller was held here; a later wait at the fence is added to the stall in the save's report.
+    /// <paramref name="capture"/> is told whether to capture in place: a blocking save is, since nothing
+    /// can change the tensors before it returns, so it writes them where they are instead of copying them.
     /// </summary>
-    public TimeSpan Save(Func<PendingSnapshot> capture, bool blocking)
+    public TimeSpan Save(Func<bool, PendingSnapshot> capture, bool blocking)
     {
         var clock = Stopwatch.StartNew();
         WaitForIdle();
-        Start(capture(), clock.Elapsed, blocking);
+        Start(capture(blocking), clock.Elapsed, blocking);
         if (blocking)
         {
             WaitForIdle();

@@ -35,12 +35,14 @@ public sealed class Checkpointer
 
     /// <summary>
     /// Captures every component: small state now, large tensors on a background thread (see the remarks).
-    /// The host arrays of a snapshot come back for later captures once it is released.
+    /// The host arrays of a snapshot come back for later captures once it is released. With
+    /// <paramref name="inPlace"/> (a save that waits for its write) the large tensors are not copied at all:
+    /// the writer reads them where they are, and the fence holds until the snapshot is written.
     /// </summary>
-    public PendingSnapshot Capture(CheckpointInfo info)
+    public PendingSnapshot Capture(CheckpointInfo info, bool inPlace = false)
     {
         WaitForCapture();
-        var buffers = new SnapshotBuffers(_buffers);
+        var buffers = new SnapshotBuffers(_buffers, inPlace);
         var ready = new Dictionary<string, ComponentState>(StringComparer.Ordinal);
         var deferred = new List<KeyValuePair<string, Func<ComponentState>>>();
         foreach (var (name, component) in _components)
@@ -54,13 +56,13 @@ public sealed class Checkpointer
                 ready[name] = component.Capture();
             }
         }
-        _lastCapture = PendingSnapshot.Start(info, ready, deferred, buffers, _copier);
+        _lastCapture = PendingSnapshot.Start(info, ready, deferred, buffers, _copier, inPlace);
         return _lastCapture;
     }
 
     /// <summary>
-    /// The fence: blocks until the background copy of the last capture is over, so the captured tensors may
-    /// change. Returns how long it waited (zero when the copy was already done).
+    /// The fence: blocks until the background copy of the last capture is over (for one in place, its write),
+    /// so the captured tensors may change. Returns how long it waited (zero when the copy was already done).
     /// </summary>
     public TimeSpan WaitForCapture() => _lastCapture?.WaitForCopy() ?? TimeSpan.Zero;
 

@@ -47,10 +47,18 @@ public sealed class HostBufferPool
 /// The arrays one snapshot took from the pool: rented while it is captured and copied, given back together
 /// when the writer is finished with the snapshot.
 /// </summary>
-public sealed class SnapshotBuffers(HostBufferPool pool)
+public sealed class SnapshotBuffers(HostBufferPool pool, bool inPlace = false)
 {
     private readonly Lock _gate = new();
     private readonly List<byte[]> _rented = [];
+
+    /// <summary>
+    /// The snapshot is written before the tensors that only an optimizer step changes may change (its fence
+    /// holds that step until the write is over), so a capture may hand the writer those tensors' own memory
+    /// (<see cref="Tensors.HostTensor.View"/>) instead of copying them. What a forward pass changes is still
+    /// copied.
+    /// </summary>
+    public bool InPlace => inPlace;
 
     public byte[] Rent(int length)
     {

@@ -16,7 +16,8 @@ public sealed class ModelCheckpointable(nn.Module model, ModelLoadOptions loadOp
 
     /// <summary>
     /// Buffers are copied now: a forward pass in training mode updates BatchNorm's running statistics.
-    /// Parameters change only in the optimizer step, so their bytes are copied later, in the background.
+    /// Parameters change only in the optimizer step, so their bytes are copied later, in the background, or
+    /// not at all when the snapshot is written in place.
     /// </summary>
     public Func<ComponentState> Capture(SnapshotBuffers buffers)
     {
@@ -28,6 +29,11 @@ public sealed class ModelCheckpointable(nn.Module model, ModelLoadOptions loadOp
             if (!parameters.Contains(name))
             {
                 tensors.Add(KeyValuePair.Create(name, HostTensor.Copy(tensor)));
+                continue;
+            }
+            if (buffers.InPlace)
+            {
+                tensors.Add(KeyValuePair.Create(name, HostTensor.View(tensor)));
                 continue;
             }
             var (host, copy) = HostTensor.CopyLater(tensor, buffers.Rent);

@@ -121,7 +121,7 @@ public sealed class RankWorker : IDisposable
 
     public string WeightsDigest() => Tensors.WeightsDigest.Of(_state.Job.Model);
 
-    public PendingSnapshot Capture(string reason) => _state.Capture(reason, Spec.Threads);
+    public PendingSnapshot Capture(string reason, bool inPlace = false) => _state.Capture(reason, Spec.Threads, inPlace);
 
     public void Dispose()
     {

@@ -6,10 +6,11 @@ using static TorchSharp.torch;
 namespace Orchestrator.Trainer.Tensors;
 
 /// <summary>
-/// A tensor's value copied into managed host memory: what a snapshot holds while the background writer
-/// works, so training can go on mutating the live tensors.
+/// A tensor's value in host memory: what a snapshot holds while the background writer works, so training
+/// can go on mutating the live tensors, and what a load reads. Its bytes are a managed array, or, for a
+/// snapshot written before its tensors may change (<see cref="View"/>), the live tensor's own memory.
 /// </summary>
-public sealed record HostTensor(ScalarType DType, long[] Shape, byte[] Bytes)
+public sealed record HostTensor(ScalarType DType, long[] Shape, ReadOnlyMemory<byte> Bytes)
 {
     public static HostTensor Copy(Tensor tensor)
     {
@@ -27,7 +28,7 @@ public sealed record HostTensor(ScalarType DType, long[] Shape, byte[] Bytes)
     /// </summary>
     public static (HostTensor Host, Action Copy) CopyLater(Tensor tensor, Func<int, byte[]> rent)
     {
-        if (tensor.device_type != DeviceType.CPU || !tensor.is_contiguous())
+        if (!IsHostMemory(tensor))
         {
             return (Copy(tensor), static () => { });
         }
@@ -38,15 +39,25 @@ public sealed record HostTensor(ScalarType DType, long[] Shape, byte[] Bytes)
         return (new HostTensor(tensor.dtype, tensor.shape, target), () => Marshal.Copy(address, target, 0, length));
     }
 
+    /// <summary>
+    /// The tensor's own bytes, not copied: valid only while the tensor stays alive and unchanged, which the
+    /// caller guarantees (a snapshot's fence holds the optimizer step until its write is over). A tensor
+    /// that is not a contiguous CPU tensor is copied instead.
+    /// </summary>
+    public static HostTensor View(Tensor tensor) =>
+        IsHostMemory(tensor) ? new HostTensor(tensor.dtype, tensor.shape, new TensorMemory(tensor).Memory) : Copy(tensor);
+
     /// <summary>A new CPU tensor holding these bytes; the caller owns it.</summary>
     public Tensor ToTensor()
     {
         var tensor = empty(Shape, DType, CPU);
-        Bytes.CopyTo(tensor.bytes);
+        Bytes.Span.CopyTo(tensor.bytes);
         return tensor;
     }
 
     public string ShapeText => "[" + string.Join(", ", Shape) + "]";
 
-    private static unsafe nint AddressOf(Span<byte> span) => (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(span));
+    private static bool IsHostMemory(Tensor tensor) => tensor.device_type == DeviceType.CPU && tensor.is_contiguous();
+
+    internal static unsafe nint AddressOf(Span<byte> span) => (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(span));
 }

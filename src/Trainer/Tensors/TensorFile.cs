@@ -23,7 +23,7 @@ public static class TensorFile
             {
                 WriteLeb128(writer, dimension);
             }
-            writer.Write(tensor.Bytes);
+            writer.Write(tensor.Bytes.Span);
         }
     }
 

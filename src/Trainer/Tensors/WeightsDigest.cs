@@ -17,7 +17,7 @@ public static class WeightsDigest
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var (_, tensor) in tensors.OrderBy(t => t.Key, StringComparer.Ordinal))
         {
-            hash.AppendData(tensor.Bytes);
+            hash.AppendData(tensor.Bytes.Span);
         }
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }

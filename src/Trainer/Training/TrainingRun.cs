@@ -128,7 +128,7 @@ public sealed class TrainingRun
         {
             return;
         }
-        writer.Save(() => _state.Capture(reason, _options.Threads), blocking);
+        writer.Save(inPlace => _state.Capture(reason, _options.Threads, inPlace), blocking);
         _lastSavedIteration = _state.Counters.Iteration;
     }
 

@@ -87,7 +87,7 @@ public sealed class JobSupervisorTests() : JobTestKit(new TempDirectory())
         var spec = Spec("bn", ranks: 2, steps: 10, every: 10);
         await RunAsync(spec);
         var saved = FinalModel(spec).Where(t => t.Key.Contains("running_", StringComparison.Ordinal)).OrderBy(t => t.Key, StringComparer.Ordinal)
-            .SelectMany(t => MemoryMarshal.Cast<byte, float>(t.Value.Bytes).ToArray()).ToArray();
+            .SelectMany(t => MemoryMarshal.Cast<byte, float>(t.Value.Bytes.Span).ToArray()).ToArray();
 
         // Replay the same ten steps by hand with two replicas, without actors.
         var workers = Enumerable.Range(0, 2).Select(rank => RankWorker.Create(
@@ -180,7 +180,7 @@ public sealed class JobSupervisorTests() : JobTestKit(new TempDirectory())
 
     private static double MaxAbsDifference(
         IReadOnlyList<KeyValuePair<string, Trainer.Tensors.HostTensor>> a, IReadOnlyList<KeyValuePair<string, Trainer.Tensors.HostTensor>> b) =>
-        a.Zip(b, (x, y) => MemoryMarshal.Cast<byte, float>(x.Value.Bytes).ToArray()
-            .Zip(MemoryMarshal.Cast<byte, float>(y.Value.Bytes).ToArray(), (p, q) => Math.Abs((double)p - q))
+        a.Zip(b, (x, y) => MemoryMarshal.Cast<byte, float>(x.Value.Bytes.Span).ToArray()
+            .Zip(MemoryMarshal.Cast<byte, float>(y.Value.Bytes.Span).ToArray(), (p, q) => Math.Abs((double)p - q))
             .Max()).Max();
 }

@@ -78,7 +78,7 @@ public sealed class CheckpointIntegrityTests : IDisposable
         Assert.True(verdict.IsValid, verdict.Problem);
         Assert.Equal("SHA-256", verdict.Checksum);
         Assert.Equal(snapshot.Info, loaded.Info);
-        Assert.Equal(snapshot.Components["model"].Tensors.Select(t => t.Value.Bytes), loaded.Components["model"].Tensors.Select(t => t.Value.Bytes));
+        Assert.Equal(snapshot.Components["model"].Tensors.Select(t => t.Value.Bytes.ToArray()), loaded.Components["model"].Tensors.Select(t => t.Value.Bytes.ToArray()));
         Assert.Equal(snapshot.Components["optimizer"].Blob, loaded.Components["optimizer"].Blob);
         Assert.Equal("iter_10", _store.LoadLatestValid().Checkpoint!.Name);
     }

@@ -35,7 +35,7 @@ public sealed class CheckpointStoreTests : IDisposable
 
         Assert.Equal(snapshot.Info, loaded.Info);
         Assert.Equal(snapshot.Components["optimizer"].Blob, loaded.Components["optimizer"].Blob);
-        Assert.Equal(snapshot.Components["model"].Tensors.Select(t => t.Value.Bytes), loaded.Components["model"].Tensors.Select(t => t.Value.Bytes));
+        Assert.Equal(snapshot.Components["model"].Tensors.Select(t => t.Value.Bytes.ToArray()), loaded.Components["model"].Tensors.Select(t => t.Value.Bytes.ToArray()));
         Assert.Equal(7, loaded.Components["counters"].Metadata!["iteration"]!.GetValue<long>());
     }
 

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Data;
 using Orchestrator.Trainer.Jobs;
@@ -223,10 +224,16 @@ public sealed class DeferredCaptureTests : IDisposable
     }
 
     private static byte[] Bytes(ComponentState state) =>
-        [.. state.Tensors.SelectMany(t => t.Value.Bytes), .. state.Blob ?? []];
+        [.. state.Tensors.SelectMany(t => t.Value.Bytes.ToArray()), .. state.Blob ?? []];
 
+    // The arrays themselves, to tell a reused one from a copy.
     private static List<byte[]> Arrays(CheckpointSnapshot snapshot) =>
-        [.. snapshot.Components.Values.SelectMany(c => c.Tensors.Select(t => t.Value.Bytes)), .. snapshot.Components.Values.Select(c => c.Blob).OfType<byte[]>()];
+        [.. snapshot.Components.Values.SelectMany(c => c.Tensors.Select(t => ArrayOf(t.Value.Bytes))), .. snapshot.Components.Values.Select(c => c.Blob).OfType<byte[]>()];
+
+    private static byte[] ArrayOf(ReadOnlyMemory<byte> bytes) =>
+        MemoryMarshal.TryGetArray(bytes, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : throw new InvalidOperationException("a copied tensor's bytes are a whole array of their own");
 
     private static List<byte[]> Contents(CheckpointSnapshot snapshot) => Arrays(snapshot).Select(a => a.ToArray()).ToList();
 
