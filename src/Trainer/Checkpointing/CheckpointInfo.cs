@@ -14,6 +14,8 @@ public sealed record CheckpointInfo(
 /// <summary>A checkpoint held in memory: everything captured between two steps, ready for the writer.</summary>
 public sealed record CheckpointSnapshot(CheckpointInfo Info, IReadOnlyDictionary<string, ComponentState> Components) : ISnapshotContents
 {
+    public long ByteCount => Components.Values.Sum(c => c.ByteCount);
+
     /// <summary>In name order, so two writes of one snapshot list their files alike.</summary>
     public IReadOnlyList<string> ComponentNames => [.. Components.Keys.Order(StringComparer.Ordinal)];
 
