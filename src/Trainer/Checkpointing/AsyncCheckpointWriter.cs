@@ -7,9 +7,10 @@ namespace Orchestrator.Trainer.Checkpointing;
 /// <summary>
 /// Writes snapshots in the background, one at a time. The training thread pays for the capture, any wait for
 /// the previous write (back-pressure), and any wait at the fence of the next optimizer step for the
-/// snapshot's background copy; all three are reported as the save's stall.
+/// snapshot's background copy; all three are reported as the save's stall. A blocking save is written on
+/// the caller's thread, which waits for it anyway.
 /// </summary>
-/// <remarks><paramref name="completed"/>, if given, is called on the writer thread after each commit.</remarks>
+/// <remarks><paramref name="completed"/>, if given, is called after each commit, on the thread that wrote it.</remarks>
 public sealed class AsyncCheckpointWriter(
     CheckpointStore store, Func<CommitResult, IReadOnlyList<string>> afterCommit, Action<SaveReport>? completed = null) : IDisposable
 {
@@ -33,7 +34,7 @@ public sealed class AsyncCheckpointWriter(
 
     /// <summary>
     /// One save as the training thread sees it: wait for the previous write (back-pressure), capture the
-    /// snapshot, start writing it, and with <paramref name="blocking"/> wait for this write too. Returns how
+    /// snapshot, and start writing it, or with <paramref name="blocking"/> write it on this thread. Returns how
     /// long the caller was held here; a later wait at the fence is added to the stall in the save's report.
     /// <paramref name="capture"/> is told whether to capture in place: a blocking save is, since nothing
     /// can change the tensors before it returns, so it writes them where they are instead of copying them.
@@ -42,22 +43,32 @@ public sealed class AsyncCheckpointWriter(
     {
         var clock = Stopwatch.StartNew();
         WaitForIdle();
-        Start(capture(blocking), clock.Elapsed, blocking);
-        if (blocking)
+        var snapshot = capture(blocking);
+        if (!blocking)
         {
-            WaitForIdle();
+            Start(snapshot, clock.Elapsed);
+            return clock.Elapsed;
         }
+        // Written here, the save starts at once and the caller resumes as it ends, without a hand-off to the
+        // writer thread and back: 0.4 to 0.9 ms of a 4 to 5 ms save of the 1 MB model, in a probe.
+        Write(snapshot, clock.Elapsed, blocking: true);
+        CollectAfterWrite();
         return clock.Elapsed;
     }
 
-    /// <summary>Starts writing; with <paramref name="blocking"/> the write counts as stall (a synchronous save).</summary>
-    public void Start(PendingSnapshot snapshot, TimeSpan stall, bool blocking = false)
+    /// <summary>Starts writing on the writer thread; the stall so far is the caller's.</summary>
+    public void Start(PendingSnapshot snapshot, TimeSpan stall)
     {
         if (_inFlight is not null)
         {
             throw new InvalidOperationException("a checkpoint write is already in flight; call WaitForIdle first");
         }
-        _inFlight = _thread.Run(() => Write(snapshot, stall, blocking));
+        _inFlight = _thread.Run(() => Write(snapshot, stall, blocking: false));
+        CollectAfterWrite();
+    }
+
+    private void CollectAfterWrite()
+    {
         // Training allocates little managed memory, so the collector seldom looks past its youngest
         // generation, and TorchSharp's tensor wrappers wait in the next one for their finalizers with native
         // memory behind them: the resident set then grew by about 20 MB over 10,000 steps. Collecting that

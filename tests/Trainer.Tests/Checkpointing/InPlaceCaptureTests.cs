@@ -40,7 +40,7 @@ public sealed class InPlaceCaptureTests : IDisposable
     }
 
     [Fact]
-    public void A_blocking_save_captures_in_place_and_writes_what_a_copied_save_writes()
+    public void A_blocking_save_captures_in_place_on_the_caller_s_thread_and_writes_what_a_copied_save_writes()
     {
         using var job = Runs.Job()();
         var state = new TrainingState(job, 3, ModelLoadOptions.Default);
@@ -50,8 +50,9 @@ public sealed class InPlaceCaptureTests : IDisposable
         var inPlaceStore = new CheckpointStore(Path.Combine(_temp.Path, "in-place"), new CheckpointNaming());
         bool? askedInPlace = null;
         PendingSnapshot? pending = null;
+        int? writtenOn = null;
 
-        using (var writer = new AsyncCheckpointWriter(inPlaceStore, _ => []))
+        using (var writer = new AsyncCheckpointWriter(inPlaceStore, _ => [], _ => writtenOn = Environment.CurrentManagedThreadId))
         {
             writer.Save(inPlace =>
             {
@@ -62,6 +63,7 @@ public sealed class InPlaceCaptureTests : IDisposable
         }
 
         Assert.True(askedInPlace);
+        Assert.Equal(Environment.CurrentManagedThreadId, writtenOn);
         var weights = pending!.Complete().Components[ModelCheckpointable.ComponentName].Tensors;
         Assert.All(weights.Where(w => w.Key.EndsWith("weight", StringComparison.Ordinal)), w => Assert.False(MemoryMarshal.TryGetArray(w.Value.Bytes, out _)));
         foreach (var file in new[] { CheckpointFormat.ModelWeightsFile, "optimizer.bin" })
