@@ -32,6 +32,9 @@ internal static class CheckpointBenchmark
         using var writer = new AsyncCheckpointWriter(store, _ => []);
         // The first save of a run allocates the host arrays that later saves copy into; timed apart.
         var first = AsyncSave(state, writer, TimedStep(state), out _);
+        // So does the first load of a process, whose code the JIT compiles then (the kill -9 rows count
+        // that): the first 1 MB load timed ran at about 90 MB/s, the others at 1,000 and more.
+        store.Load(store.List()[0].Path);
         store.DeleteAll();
 
         var stalls = new List<double>();
@@ -57,6 +60,9 @@ internal static class CheckpointBenchmark
             void SyncSaveAndLoads()
             {
                 syncSaves.Add(SettledSeconds(() => writer.Save(inPlace => state.Capture("final", 1, inPlace), blocking: true)));
+                // The collection the writer runs after a save stops every thread: a read it overlapped took
+                // up to 10 times as long (1 MB loads at 91 to 1107 MB/s in one run).
+                writer.WaitForIdle();
                 var path = store.List()[0].Path;
                 // Whichever read went first after the save got fresh memory and ran at 1.8 to 2.5 GB/s, the
                 // other reused what it freed and ran at 5 to 7: an untimed read first puts both second.
@@ -78,7 +84,7 @@ internal static class CheckpointBenchmark
                 $"the save and the steps taken until its write is committed, minus as many plain steps ({new Measurement(plainSteps).Median:0.000} s each): "
                 + "the stall plus the background copy, hashing and writing competing with training for cores and memory"),
             new Row($"Checkpoint write bandwidth, {size.Name}", "MB/s", new(syncSaves.Select(s => megabytes / s).ToList()), new(plainWrites.Select(s => megabytes / s).ToList()),
-                "plain sequential write + fsync", 0.8, true, "the capture and its copy, then five files and a folder against one file: each file's writeback started as it is written, all fsynced in one round (one journal commit), the rename and the parent's fsync; the weights are written while the optimizer's state is still being copied. At 1 MB, timed apart: capture 0.15 ms, files 1.1 to 1.4 ms, fsync round 1.4 to 1.6 ms, commit 0.2 ms, against 2.3 to 2.6 ms for the plain write; each sample from a full GC, the two in turns"),
+                "plain sequential write + fsync", 0.8, true, "a synchronous save, written on the training thread: the capture, then five files and a folder against one file, the weights straight from the live tensors while the optimizer's state is copied beside them; each file's writeback started as it is written, all fsynced in one round (one journal commit), the rename and the parent's fsync. At 1 MB, timed apart: capture 0.25 ms, six files 2.0 to 2.3 ms (0.1 to 0.9 ms of them starting writeback), fsync round 1.3 to 1.4 ms, commit 0.2 ms, against 2.7 to 3.5 ms for the plain write; each sample from a full GC, the two in turns"),
             new Row($"Checkpoint load + verify bandwidth, {size.Name}", "MB/s", new(loads.Select(s => megabytes / s).ToList()), new(plainReads.Select(s => megabytes / s).ToList()),
                 "plain sequential read (page cache warm)", 0.8, true, "the files read side by side, each once, straight into the tensors' arrays, XXH128 of every byte in the same pass; both read into fresh arrays, so page faults bound them: each sample from a full GC, the two in turns"),
         ];
