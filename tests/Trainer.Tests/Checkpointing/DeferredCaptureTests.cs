@@ -16,10 +16,6 @@ namespace Orchestrator.Trainer.Tests.Checkpointing;
 /// </summary>
 public sealed class DeferredCaptureTests : IDisposable
 {
-    // Long enough for a step that does not wait at the fence to have happened: a missing fence fails the
-    // bit-for-bit comparison after it; the wait itself is only the chance given to it.
-    private static readonly TimeSpan Chance = TimeSpan.FromMilliseconds(300);
-
     private readonly TempDirectory _temp = new();
     private readonly GatedCheckpointable _gate = new();
 
@@ -47,7 +43,7 @@ public sealed class DeferredCaptureTests : IDisposable
             checkpointer.WaitForCapture();
             job.Optimizer.step();
         });
-        Assert.False(await FinishesWithin(step, Chance), "the optimizer step did not wait for the snapshot's copy");
+        Assert.False(await Fence.Passed(step), "the optimizer step did not wait for the snapshot's copy");
         _gate.Open();
         await step;
 
@@ -68,7 +64,7 @@ public sealed class DeferredCaptureTests : IDisposable
         _gate.WaitUntilReached();
         var (_, next) = state.ComputeGradients();
         var step = Task.Run(() => state.ApplyStep(next));
-        Assert.False(await FinishesWithin(step, Chance), "ApplyStep did not wait for the snapshot's copy");
+        Assert.False(await Fence.Passed(step), "ApplyStep did not wait for the snapshot's copy");
         _gate.Open();
         await step;
 
@@ -91,7 +87,7 @@ public sealed class DeferredCaptureTests : IDisposable
         var pending = checkpointer.Capture(Info(2));
         _gate.WaitUntilReached();
         var restore = Task.Run(() => checkpointer.Restore(store.Load(store.List()[0].Path)));
-        Assert.False(await FinishesWithin(restore, Chance), "the restore did not wait for the snapshot's copy");
+        Assert.False(await Fence.Passed(restore), "the restore did not wait for the snapshot's copy");
         _gate.Open();
         await restore;
 
@@ -184,8 +180,6 @@ public sealed class DeferredCaptureTests : IDisposable
         Assert.Equal(before, store.Load(committed.Path).Info.WeightsSha256);
         Assert.NotEqual(before, WeightsDigest.Of(job.Model));
     }
-
-    private static async Task<bool> FinishesWithin(Task work, TimeSpan time) => await Task.WhenAny(work, Task.Delay(time)) == work;
 
     private Checkpointer GatedFirst(TrainingJob job)
     {

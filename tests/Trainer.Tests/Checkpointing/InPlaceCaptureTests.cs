@@ -13,10 +13,6 @@ namespace Orchestrator.Trainer.Tests.Checkpointing;
 /// </summary>
 public sealed class InPlaceCaptureTests : IDisposable
 {
-    // Long enough for a step that does not wait at the fence to have happened: a missing fence fails the
-    // comparison with the values before it; the wait itself is only the chance given to it.
-    private static readonly TimeSpan Chance = TimeSpan.FromMilliseconds(300);
-
     private readonly TempDirectory _temp = new();
 
     public void Dispose() => _temp.Dispose();
@@ -86,7 +82,7 @@ public sealed class InPlaceCaptureTests : IDisposable
         await pending.WeightsDigest(); // the copier is done: only the write is left
         var (_, samples) = state.ComputeGradients();
         var step = Task.Run(() => state.ApplyStep(samples));
-        Assert.False(await Task.WhenAny(step, Task.Delay(Chance)) == step, "the optimizer step did not wait for the write of a snapshot captured in place");
+        Assert.False(await Fence.Passed(step), "the optimizer step did not wait for the write of a snapshot captured in place");
         var committed = store.Commit(pending);
         pending.Release();
         await step;
