@@ -40,7 +40,7 @@ public sealed class AsyncCheckpointWriter(
     /// snapshot, and start writing it, or with <paramref name="blocking"/> write it on this thread. Returns how
     /// long the caller was held here; a later wait at the fence is added to the stall in the save's report.
     /// <paramref name="capture"/> is told whether to capture in place: a blocking save is, since nothing
-    /// can change the tensors before it returns, so it writes them where they are instead of copying them.
+    /// can change the tensors before it returns, so the parameters are written where they are, not copied.
     /// </summary>
     public TimeSpan Save(Func<bool, PendingSnapshot> capture, bool blocking)
     {
@@ -62,7 +62,7 @@ public sealed class AsyncCheckpointWriter(
     }
 
     /// <summary>Starts writing on the writer thread; the stall so far is the caller's.</summary>
-    public void Start(PendingSnapshot snapshot, TimeSpan stall)
+    private void Start(PendingSnapshot snapshot, TimeSpan stall)
     {
         if (_inFlight is not null)
         {

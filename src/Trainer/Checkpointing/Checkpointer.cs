@@ -36,8 +36,9 @@ public sealed class Checkpointer
     /// <summary>
     /// Captures every component: small state now, large tensors on a background thread (see the remarks).
     /// The host arrays of a snapshot come back for later captures once it is released. With
-    /// <paramref name="inPlace"/> (a save that waits for its write) the large tensors are not copied at all:
-    /// the writer reads them where they are, and the fence holds until the snapshot is written.
+    /// <paramref name="inPlace"/> (a save that waits for its write) a component may hand the writer its
+    /// tensors where they are instead of copying them (the model's parameters), and the fence holds until
+    /// the snapshot is written.
     /// </summary>
     public PendingSnapshot Capture(CheckpointInfo info, bool inPlace = false)
     {

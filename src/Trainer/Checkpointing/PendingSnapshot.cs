@@ -116,8 +116,8 @@ public sealed class PendingSnapshot : ISnapshotContents
     }
 
     /// <summary>
-    /// The fence, on the training thread: blocks until the copy (in place, the write) is over, failed or not (a failure is the
-    /// writer's to report). Returns how long it waited.
+    /// The fence, on the training thread: blocks until the copy (in place, the write) is over, failed or
+    /// not (a failure is the writer's to report). Returns how long it waited.
     /// </summary>
     internal TimeSpan WaitForCopy()
     {

@@ -28,7 +28,7 @@ public sealed record HostTensor(ScalarType DType, long[] Shape, ReadOnlyMemory<b
     /// </summary>
     public static (HostTensor Host, Action Copy) CopyLater(Tensor tensor, Func<int, byte[]> rent)
     {
-        if (!IsHostMemory(tensor))
+        if (!IsContiguousOnCpu(tensor))
         {
             return (Copy(tensor), static () => { });
         }
@@ -45,7 +45,7 @@ public sealed record HostTensor(ScalarType DType, long[] Shape, ReadOnlyMemory<b
     /// that is not a contiguous CPU tensor is copied instead.
     /// </summary>
     public static HostTensor View(Tensor tensor) =>
-        IsHostMemory(tensor) ? new HostTensor(tensor.dtype, tensor.shape, new TensorMemory(tensor).Memory) : Copy(tensor);
+        IsContiguousOnCpu(tensor) ? new HostTensor(tensor.dtype, tensor.shape, new TensorMemory(tensor).Memory) : Copy(tensor);
 
     /// <summary>A new CPU tensor holding these bytes; the caller owns it.</summary>
     public Tensor ToTensor()
@@ -57,7 +57,7 @@ public sealed record HostTensor(ScalarType DType, long[] Shape, ReadOnlyMemory<b
 
     public string ShapeText => "[" + string.Join(", ", Shape) + "]";
 
-    private static bool IsHostMemory(Tensor tensor) => tensor.device_type == DeviceType.CPU && tensor.is_contiguous();
+    private static bool IsContiguousOnCpu(Tensor tensor) => tensor.device_type == DeviceType.CPU && tensor.is_contiguous();
 
     internal static unsafe nint AddressOf(Span<byte> span) => (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(span));
 }

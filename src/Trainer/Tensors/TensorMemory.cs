@@ -5,8 +5,8 @@ namespace Orchestrator.Trainer.Tensors;
 
 /// <summary>
 /// A contiguous CPU tensor's storage as <see cref="Memory{T}"/>, so a writer can read it where it lies. It
-/// holds the tensor, so the storage outlives the view; that nothing writes to it meanwhile is the caller's
-/// to ensure.
+/// keeps the tensor reachable, so the collector cannot finalize it while the view lives; that nothing frees
+/// it or writes to it meanwhile is the caller's to ensure.
 /// </summary>
 internal sealed unsafe class TensorMemory : MemoryManager<byte>
 {

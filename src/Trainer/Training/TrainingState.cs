@@ -81,8 +81,8 @@ public sealed class TrainingState
     /// <summary>
     /// Captures the state after the last step. The parameters and the optimizer's state are copied in the
     /// background while the next forward and backward pass run; the next <see cref="ApplyStep"/>, restore or
-    /// <see cref="WaitForCapture"/> waits for that copy. In place (for a save that waits for its write) they
-    /// are not copied, and those wait for the write instead.
+    /// <see cref="WaitForCapture"/> waits for that copy. In place (for a save that waits for its write) the
+    /// parameters are not copied at all, and those wait for the write instead.
     /// </summary>
     public PendingSnapshot Capture(string reason, int threads, bool inPlace = false) => _checkpointer.Capture(
         new CheckpointInfo(Job.Name, Counters.Iteration, Counters.Epoch, Counters.SamplesSeen, "", reason, DateTimeOffset.UtcNow, threads), inPlace);
