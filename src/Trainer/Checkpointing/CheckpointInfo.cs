@@ -1,6 +1,6 @@
 namespace Orchestrator.Trainer.Checkpointing;
 
-/// <summary>Readable facts about a checkpoint, stored in its <c>checkpoint.json</c>.</summary>
+/// <summary>Readable facts about a checkpoint, stored in its manifest (in <c>checkpoint.json</c> before format 3).</summary>
 public sealed record CheckpointInfo(
     string Job,
     long Iteration,

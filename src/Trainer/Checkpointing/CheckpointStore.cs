@@ -84,7 +84,7 @@ public sealed class CheckpointStore
         System.IO.Directory.CreateDirectory(Directory);
         var name = Naming.Format(snapshot.Info.Iteration, snapshot.Info.Epoch);
         var final = Path.Combine(Directory, name);
-        // weights-sha256 goes into checkpoint.json, which is written after the tensor files: it is computed on
+        // weights-sha256 goes into the manifest, which is written after the tensor files: it is computed on
         // another core while they are written instead of in a pass of its own before them.
         var digest = snapshot.WeightsDigest();
         if (System.IO.Directory.Exists(final))
@@ -104,7 +104,14 @@ public sealed class CheckpointStore
             var state = snapshot.Component(component);
             string? tensorFile = null;
             string? blobFile = null;
-            if (state.Tensors.Count > 0)
+            byte[]? inlineTensors = null;
+            if (state.Tensors.Count > 0 && CheckpointFormat.KeepsInline(component, state.Tensors))
+            {
+                using var inline = new MemoryStream();
+                TensorFile.Write(inline, state.Tensors);
+                inlineTensors = inline.ToArray();
+            }
+            else if (state.Tensors.Count > 0)
             {
                 tensorFile = CheckpointFormat.TensorFileFor(component);
                 files[tensorFile] = HashingFileWriter.Write(Path.Combine(temporary, tensorFile), s => TensorFile.Write(s, state.Tensors));
@@ -116,15 +123,12 @@ public sealed class CheckpointStore
                 files[blobFile] = HashingFileWriter.Write(Path.Combine(temporary, blobFile), s => s.Write(state.Blob));
                 FaultPoints.Reach($"save:wrote-{blobFile}");
             }
-            components[component] = new ComponentEntry(tensorFile, blobFile, state.Metadata);
+            components[component] = new ComponentEntry(tensorFile, blobFile, state.Metadata, inlineTensors);
         }
         var info = snapshot.Info with { WeightsSha256 = digest.GetAwaiter().GetResult() };
-        var metadata = new CheckpointMetadata(CheckpointFormat.FormatName, info, components);
-        var metadataBytes = JsonSerializer.SerializeToUtf8Bytes(metadata, CheckpointJson.Options);
-        files[CheckpointFormat.MetadataFile] = HashingFileWriter.Write(Path.Combine(temporary, CheckpointFormat.MetadataFile), s => s.Write(metadataBytes));
-        FaultPoints.Reach("save:wrote-metadata");
-        var manifest = new CheckpointManifest(CheckpointFormat.FormatName, name, snapshot.Info.Iteration, files);
-        HashingFileWriter.Write(Path.Combine(temporary, CheckpointFormat.ManifestFile), s => s.Write(manifest.ToBytes()));
+        var manifest = new CheckpointManifest(null, CheckpointFormat.FormatName, name, snapshot.Info.Iteration, files, info, components);
+        var manifestBytes = ManifestSeal.Sealed(manifest);
+        DurableFiles.WriteNewFile(Path.Combine(temporary, CheckpointFormat.ManifestFile), manifestBytes);
         FaultPoints.Reach("save:wrote-manifest");
         var pointer = Path.Combine(Directory, $"{TemporaryPrefix}{LatestPointerFile}-{Guid.NewGuid():N}");
         DurableFiles.WriteNewFile(pointer, System.Text.Encoding.UTF8.GetBytes(name + "\n"));
@@ -139,7 +143,7 @@ public sealed class CheckpointStore
         FaultPoints.Reach("save:committed");
         File.Move(pointer, Path.Combine(Directory, LatestPointerFile), overwrite: true);
         FaultPoints.Reach("save:pointer-moved");
-        return new CommitResult(name, final, files.Values.Sum(f => f.Bytes), AlreadyPresent: false, info.WeightsSha256);
+        return new CommitResult(name, final, files.Values.Sum(f => f.Bytes) + manifestBytes.Length, AlreadyPresent: false, info.WeightsSha256);
     }
 
     public VerificationResult Verify(string checkpointPath)
@@ -256,21 +260,11 @@ public sealed class CheckpointStore
                 throw new CorruptCheckpointException($"{name}: {file} is {(length < expected.Bytes ? "truncated" : "too long")} ({length} of {expected.Bytes} bytes)");
             }
         }
-        var metadataBytes = ReadFile(checkpointPath, name, manifest, CheckpointFormat.MetadataFile, reader => reader.ReadToArray(manifest.Files[CheckpointFormat.MetadataFile].Bytes));
-        CheckpointMetadata metadata;
-        try
-        {
-            metadata = JsonSerializer.Deserialize<CheckpointMetadata>(metadataBytes, CheckpointJson.Options)
-                ?? throw new CorruptCheckpointException($"{name}: {CheckpointFormat.MetadataFile} is empty");
-        }
-        catch (JsonException)
-        {
-            throw new CorruptCheckpointException($"{name}: {CheckpointFormat.MetadataFile} is unreadable (corrupt)");
-        }
+        var (info, entries) = manifest.HoldsMetadata ? (manifest.Info!, manifest.Components!) : ReadMetadataFile(checkpointPath, name, manifest);
         var tensorFiles = new Dictionary<string, List<KeyValuePair<string, HostTensor>>>(StringComparer.Ordinal);
         var blobFiles = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        var wantedTensors = metadata.Components.Values.Select(c => c.TensorFile).OfType<string>().ToHashSet(StringComparer.Ordinal);
-        var wantedBlobs = metadata.Components.Values.Select(c => c.BlobFile).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        var wantedTensors = entries.Values.Select(c => c.TensorFile).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        var wantedBlobs = entries.Values.Select(c => c.BlobFile).OfType<string>().ToHashSet(StringComparer.Ordinal);
         var rest = manifest.Files.Where(f => f.Key != CheckpointFormat.MetadataFile).OrderBy(f => f.Key, StringComparer.Ordinal).ToList();
         var read = new object?[rest.Count];
         var failures = new Exception?[rest.Count];
@@ -309,14 +303,44 @@ public sealed class CheckpointStore
         var components = new Dictionary<string, ComponentState>(StringComparer.Ordinal);
         if (loadContents)
         {
-            foreach (var (component, entry) in metadata.Components)
+            foreach (var (component, entry) in entries)
             {
-                var tensors = entry.TensorFile is null ? [] : Require(tensorFiles, entry.TensorFile, name);
+                var tensors = entry.InlineTensors is { } inline ? ReadInlineTensors(inline, component, name)
+                    : entry.TensorFile is null ? [] : Require(tensorFiles, entry.TensorFile, name);
                 var blob = entry.BlobFile is null ? null : Require(blobFiles, entry.BlobFile, name);
                 components[component] = new ComponentState(tensors, blob, entry.Metadata);
             }
         }
-        return new LoadedCheckpoint(Path.GetFullPath(checkpointPath), name, metadata.Info, components);
+        return new LoadedCheckpoint(Path.GetFullPath(checkpointPath), name, info, components);
+    }
+
+    /// <summary>Formats 1 and 2 keep the info and the components in a file of their own, hashed like the others.</summary>
+    private static (CheckpointInfo Info, IReadOnlyDictionary<string, ComponentEntry> Components) ReadMetadataFile(string checkpointPath, string name, CheckpointManifest manifest)
+    {
+        var metadataBytes = ReadFile(checkpointPath, name, manifest, CheckpointFormat.MetadataFile, reader => reader.ReadToArray(manifest.Files[CheckpointFormat.MetadataFile].Bytes));
+        try
+        {
+            var metadata = JsonSerializer.Deserialize<CheckpointMetadata>(metadataBytes, CheckpointJson.Options)
+                ?? throw new CorruptCheckpointException($"{name}: {CheckpointFormat.MetadataFile} is empty");
+            return (metadata.Info, metadata.Components);
+        }
+        catch (JsonException)
+        {
+            throw new CorruptCheckpointException($"{name}: {CheckpointFormat.MetadataFile} is unreadable (corrupt)");
+        }
+    }
+
+    // The manifest's seal already vouched for these bytes; a failure here is a bug's, or a forged manifest's.
+    private static List<KeyValuePair<string, HostTensor>> ReadInlineTensors(byte[] inline, string component, string name)
+    {
+        try
+        {
+            return TensorFile.Read(new MemoryStream(inline), inline.Length);
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or OverflowException)
+        {
+            throw new CorruptCheckpointException($"{name}: {CheckpointFormat.ManifestFile} matches its hash but {component}'s tensors in it cannot be read ({e.Message})");
+        }
     }
 
     private static CheckpointManifest ReadManifest(string checkpointPath, string name)
@@ -330,10 +354,11 @@ public sealed class CheckpointStore
         {
             throw new CorruptCheckpointException($"{name}: {CheckpointFormat.ManifestFile} is missing, the save never completed");
         }
+        var bytes = File.ReadAllBytes(manifestPath);
         CheckpointManifest manifest;
         try
         {
-            manifest = CheckpointManifest.Parse(File.ReadAllBytes(manifestPath));
+            manifest = CheckpointManifest.Parse(bytes);
         }
         catch (JsonException)
         {
@@ -341,7 +366,12 @@ public sealed class CheckpointStore
         }
         if (!manifest.IsComplete)
         {
-            throw new CorruptCheckpointException($"{name}: {CheckpointFormat.ManifestFile} is not an {CheckpointFormat.FormatName} or {CheckpointFormat.FormatVersion1} manifest");
+            throw new CorruptCheckpointException(
+                $"{name}: {CheckpointFormat.ManifestFile} is not an {CheckpointFormat.FormatName}, {CheckpointFormat.FormatVersion2} or {CheckpointFormat.FormatVersion1} manifest");
+        }
+        if (manifest.HoldsMetadata && !ManifestSeal.Holds(bytes, manifest.ManifestXxh128!))
+        {
+            throw new CorruptCheckpointException($"{name}: {CheckpointFormat.ManifestFile} is corrupt (XXH128 does not match the hash it records)");
         }
         return manifest;
     }
@@ -376,5 +406,5 @@ public sealed class CheckpointStore
         contents.TryGetValue(file, out var value) ? value : throw new CorruptCheckpointException($"{name}: {file} is not in the manifest");
 }
 
-/// <summary>A commit's outcome; <paramref name="WeightsSha256"/> is what its checkpoint.json records.</summary>
+/// <summary>A commit's outcome; <paramref name="WeightsSha256"/> is what its manifest records. <paramref name="Bytes"/> counts every file written, the manifest included.</summary>
 public sealed record CommitResult(string Name, string Path, long Bytes, bool AlreadyPresent, string WeightsSha256);

@@ -4,9 +4,10 @@ using System.Security.Cryptography;
 namespace Orchestrator.Trainer.Checkpointing;
 
 /// <summary>
-/// The hash that a manifest records for each file, to catch truncation and flipped bits (not tampering).
-/// Format 2 uses XXH128, which runs at memory speed (about 10 GB/s here against 1–1.6 GB/s for SHA-256), so
-/// verifying no longer caps how fast a checkpoint loads; format 1 checkpoints carry SHA-256 and still verify.
+/// The hash that a manifest records for each file (and a format 3 manifest for itself), to catch truncation
+/// and flipped bits (not tampering). Formats 2 and 3 use XXH128, which runs at memory speed (about 10 GB/s
+/// here against 1–1.6 GB/s for SHA-256), so verifying no longer caps how fast a checkpoint loads; format 1
+/// checkpoints carry SHA-256 and still verify.
 /// </summary>
 internal sealed class FileChecksum : IDisposable
 {

@@ -82,7 +82,7 @@ public sealed class PendingSnapshot : ISnapshotContents
         }
         // The copier works in order: this runs once every copy above has, whether or not it failed.
         pending._copied = copier.Run(pending.CopyDone);
-        // The weights digest goes to checkpoint.json. Computed by the copier right after the copy, on a thread
+        // The weights digest goes to the manifest. Computed by the copier right after the copy, on a thread
         // already awake, it runs while the writer writes the tensor files; a pool thread woken for it by the
         // writer started 1.2 to 2.7 ms late, and a 1 MB save waited for it.
         pending._digest = copier.Run(() => pending._copies.Values.All(c => c.IsCompletedSuccessfully) ? pending.Complete().WeightsSha256() : "");

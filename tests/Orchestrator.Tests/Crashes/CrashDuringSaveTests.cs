@@ -13,8 +13,6 @@ public sealed class CrashDuringSaveTests : IDisposable
     [
         "save:wrote-model.weights#2",
         "save:wrote-optimizer.bin#2",
-        "save:wrote-rng.tensors#2",
-        "save:wrote-metadata#2",
         "save:wrote-manifest#2",
         "save:synced#2",
         "save:renamed#2",

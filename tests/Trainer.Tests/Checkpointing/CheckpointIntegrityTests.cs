@@ -6,7 +6,10 @@ using Orchestrator.Trainer.Tests.Support;
 
 namespace Orchestrator.Trainer.Tests.Checkpointing;
 
-/// <summary>The per-file hash of the manifest: XXH128 in format 2, and format 1 (SHA-256) checkpoints still read.</summary>
+/// <summary>
+/// The manifest's hashes: XXH128 per file and a seal over the manifest itself in format 3; checkpoints of
+/// format 2 (XXH128, metadata in checkpoint.json) and format 1 (SHA-256) still read.
+/// </summary>
 public sealed class CheckpointIntegrityTests : IDisposable
 {
     private readonly TempDirectory _temp = new();
@@ -17,18 +20,41 @@ public sealed class CheckpointIntegrityTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     [Fact]
-    public void A_new_manifest_is_format_2_with_an_xxh128_per_file()
+    public void A_new_manifest_is_format_3_sealed_by_its_own_hash_with_an_xxh128_per_file()
     {
         var result = _store.Commit(Snapshots.At(10));
 
-        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(result.Path, "MANIFEST.json")))!;
-        Assert.Equal("orchestrator-checkpoint/2", manifest["format"]!.GetValue<string>());
+        var text = File.ReadAllText(Path.Combine(result.Path, "MANIFEST.json"));
+        var manifest = JsonNode.Parse(text)!;
+        Assert.Equal("orchestrator-checkpoint/3", manifest["format"]!.GetValue<string>());
+        Assert.StartsWith("{\n  \"manifestXxh128\": \"", text, StringComparison.Ordinal);
+        Assert.Matches("^[0-9a-f]{32}$", manifest["manifestXxh128"]!.GetValue<string>());
+        Assert.Equal(10, manifest["info"]!["iteration"]!.GetValue<long>());
+        Assert.Equal(["model.weights", "optimizer.bin"], manifest["files"]!.AsObject().Select(f => f.Key).Order(StringComparer.Ordinal));
         foreach (var (_, entry) in manifest["files"]!.AsObject())
         {
             Assert.Equal(32, entry!["xxh128"]!.GetValue<string>().Length);
             Assert.Null(entry["sha256"]);
         }
+        Assert.False(File.Exists(Path.Combine(result.Path, "checkpoint.json")));
         Assert.Equal("XXH128", _store.Verify(result.Path).Checksum);
+    }
+
+    [Theory]
+    [InlineData("\"iteration\": 10", "\"iteration\": 11")] // every one of them: still valid JSON, and consistent
+    [InlineData("\"job\": \"test\"", "\"job\": \"tesu\"")]
+    [InlineData("\"type\": \"Adam\"", "\"type\": \"Adan\"")] // a component's metadata
+    public void A_changed_manifest_breaks_its_seal_and_is_named_as_corrupt(string from, string to)
+    {
+        var result = _store.Commit(Snapshots.At(10));
+        var path = Path.Combine(result.Path, "MANIFEST.json");
+        var text = File.ReadAllText(path);
+        Assert.Contains(from, text, StringComparison.Ordinal);
+        File.WriteAllText(path, text.Replace(from, to, StringComparison.Ordinal));
+
+        var expected = "iter_10: MANIFEST.json is corrupt (XXH128 does not match the hash it records)";
+        Assert.Equal(expected, _store.Verify(result.Path).Problem);
+        Assert.Equal(expected, Assert.Throws<CorruptCheckpointException>(() => _store.Load(result.Path)).Message);
     }
 
     [Theory]
@@ -36,7 +62,6 @@ public sealed class CheckpointIntegrityTests : IDisposable
     [InlineData("model.weights", 3)] // inside the first tensor's name
     [InlineData("model.weights", -1)] // the last byte of the last tensor
     [InlineData("optimizer.bin", 1)]
-    [InlineData("checkpoint.json", 10)]
     public void A_flipped_byte_anywhere_is_named_as_corrupt_by_verify_and_load(string file, int position)
     {
         var result = _store.Commit(Snapshots.At(10));
@@ -57,36 +82,44 @@ public sealed class CheckpointIntegrityTests : IDisposable
         var path = Path.Combine(result.Path, "model.weights");
         var bytes = File.ReadAllBytes(path);
         File.WriteAllBytes(path, bytes[..^8]);
+        // A manifest made to match in every other way, sealed anew.
         var manifestPath = Path.Combine(result.Path, "MANIFEST.json");
-        var manifest = JsonNode.Parse(File.ReadAllText(manifestPath))!;
-        manifest["files"]!["model.weights"]!["bytes"] = bytes.Length - 8;
-        File.WriteAllText(manifestPath, manifest.ToJsonString());
+        var manifest = CheckpointManifest.Parse(File.ReadAllBytes(manifestPath));
+        var files = new Dictionary<string, ManifestEntry>(manifest.Files) { ["model.weights"] = manifest.Files["model.weights"] with { Bytes = bytes.Length - 8 } };
+        File.WriteAllBytes(manifestPath, ManifestSeal.Sealed(manifest with { Files = files }));
 
         Assert.Equal("iter_10: model.weights is corrupt (XXH128 does not match the manifest)", _store.Verify(result.Path).Problem);
         Assert.Throws<CorruptCheckpointException>(() => _store.Load(result.Path));
     }
 
-    [Fact]
-    public void A_format_1_checkpoint_with_sha256_manifest_still_loads_and_verifies()
+    [Theory]
+    [InlineData(2, "XXH128")]
+    [InlineData(1, "SHA-256")]
+    public void A_checkpoint_of_an_earlier_format_still_loads_and_verifies(int version, string checksum)
     {
-        var snapshot = Snapshots.At(10, fill: 3f);
-        var path = WriteFormat1(snapshot);
+        var snapshot = WithGeneratorState(Snapshots.At(10, fill: 3f));
+        var path = _store.Commit(snapshot).Path;
+        OlderFormats.Rewrite(path, version);
 
         var verdict = _store.Verify(path);
         var loaded = _store.Load(path);
 
         Assert.True(verdict.IsValid, verdict.Problem);
-        Assert.Equal("SHA-256", verdict.Checksum);
+        Assert.Equal(checksum, verdict.Checksum);
+        Assert.True(File.Exists(Path.Combine(path, "rng.tensors")));
         Assert.Equal(snapshot.Info, loaded.Info);
         Assert.Equal(snapshot.Components["model"].Tensors.Select(t => t.Value.Bytes.ToArray()), loaded.Components["model"].Tensors.Select(t => t.Value.Bytes.ToArray()));
         Assert.Equal(snapshot.Components["optimizer"].Blob, loaded.Components["optimizer"].Blob);
+        Assert.Equal(snapshot.Components["rng"].Tensors.Single().Value.Bytes.ToArray(), loaded.Components["rng"].Tensors.Single().Value.Bytes.ToArray());
+        Assert.Equal(10, loaded.Components["counters"].Metadata!["iteration"]!.GetValue<long>());
         Assert.Equal("iter_10", _store.LoadLatestValid().Checkpoint!.Name);
     }
 
     [Fact]
     public void A_flipped_byte_in_a_format_1_checkpoint_is_named_with_sha256()
     {
-        var path = WriteFormat1(Snapshots.At(10));
+        var path = _store.Commit(Snapshots.At(10)).Path;
+        OlderFormats.Rewrite(path, 1);
         var weights = Path.Combine(path, "model.weights");
         var bytes = File.ReadAllBytes(weights);
         bytes[bytes.Length / 2] ^= 0x10;
@@ -105,7 +138,7 @@ public sealed class CheckpointIntegrityTests : IDisposable
         File.WriteAllText(manifestPath, manifest.ToJsonString());
 
         Assert.Equal(
-            "iter_10: MANIFEST.json is not an orchestrator-checkpoint/2 or orchestrator-checkpoint/1 manifest",
+            "iter_10: MANIFEST.json is not an orchestrator-checkpoint/3, orchestrator-checkpoint/2 or orchestrator-checkpoint/1 manifest",
             _store.Verify(result.Path).Problem);
     }
 
@@ -122,20 +155,14 @@ public sealed class CheckpointIntegrityTests : IDisposable
         Assert.Equal(result.WeightsSha256, _store.Commit(undigested).WeightsSha256); // already present
     }
 
-    // What the previous version of this program wrote: the same files, with a SHA-256 manifest of format 1.
-    private string WriteFormat1(CheckpointSnapshot snapshot)
+    // A generator's state: a component's few tensors, which a format 3 manifest holds itself.
+    private static CheckpointSnapshot WithGeneratorState(CheckpointSnapshot snapshot)
     {
-        var path = _store.Commit(snapshot).Path;
-        var metadataPath = Path.Combine(path, "checkpoint.json");
-        File.WriteAllText(metadataPath, File.ReadAllText(metadataPath).Replace("orchestrator-checkpoint/2", "orchestrator-checkpoint/1", StringComparison.Ordinal));
-        var files = new JsonObject();
-        foreach (var file in Directory.GetFiles(path).Where(f => Path.GetFileName(f) != "MANIFEST.json").Order(StringComparer.Ordinal))
+        var state = new HostTensor(TorchSharp.torch.ScalarType.Byte, [5056], Enumerable.Range(0, 5056).Select(i => (byte)(i * 7)).ToArray());
+        var components = new Dictionary<string, ComponentState>(snapshot.Components, StringComparer.Ordinal)
         {
-            var bytes = File.ReadAllBytes(file);
-            files[Path.GetFileName(file)] = new JsonObject { ["bytes"] = bytes.Length, ["sha256"] = Convert.ToHexStringLower(SHA256.HashData(bytes)) };
-        }
-        var manifest = new JsonObject { ["format"] = "orchestrator-checkpoint/1", ["name"] = "iter_10", ["iteration"] = 10, ["files"] = files };
-        File.WriteAllText(Path.Combine(path, "MANIFEST.json"), manifest.ToJsonString());
-        return path;
+            ["rng"] = new([KeyValuePair.Create("torch_cpu_generator", state)], null, null),
+        };
+        return snapshot with { Components = components };
     }
 }

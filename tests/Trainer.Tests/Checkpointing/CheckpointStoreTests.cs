@@ -1,4 +1,5 @@
 using Orchestrator.Trainer.Checkpointing;
+using Orchestrator.Trainer.Tensors;
 using Orchestrator.Trainer.Tests.Support;
 
 namespace Orchestrator.Trainer.Tests.Checkpointing;
@@ -20,7 +21,7 @@ public sealed class CheckpointStoreTests : IDisposable
         Assert.Equal("iter_10", result.Name);
         Assert.Equal("iter_10", _store.LatestPointer);
         var files = Directory.GetFiles(result.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
-        Assert.Equal(["MANIFEST.json", "checkpoint.json", "model.weights", "optimizer.bin"], files);
+        Assert.Equal(["MANIFEST.json", "model.weights", "optimizer.bin"], files);
         Assert.True(_store.Verify(result.Path).IsValid);
         Assert.Empty(Directory.GetDirectories(_store.Directory, ".*"));
     }
@@ -37,6 +38,28 @@ public sealed class CheckpointStoreTests : IDisposable
         Assert.Equal(snapshot.Components["optimizer"].Blob, loaded.Components["optimizer"].Blob);
         Assert.Equal(snapshot.Components["model"].Tensors.Select(t => t.Value.Bytes.ToArray()), loaded.Components["model"].Tensors.Select(t => t.Value.Bytes.ToArray()));
         Assert.Equal(7, loaded.Components["counters"].Metadata!["iteration"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public void A_component_keeps_a_few_tensors_in_the_manifest_and_more_in_a_file_of_its_own()
+    {
+        var snapshot = Snapshots.At(10);
+        var generator = Bytes(CheckpointFormat.InlineTensorBytes, seed: 1);
+        var average = Bytes(CheckpointFormat.InlineTensorBytes + 1, seed: 2);
+        var components = new Dictionary<string, ComponentState>(snapshot.Components, StringComparer.Ordinal)
+        {
+            ["rng"] = new([KeyValuePair.Create("state", new HostTensor(TorchSharp.torch.ScalarType.Byte, [generator.Length], generator))], null, null),
+            ["ema"] = new([KeyValuePair.Create("fc.weight", new HostTensor(TorchSharp.torch.ScalarType.Byte, [average.Length], average))], null, null),
+        };
+
+        var result = _store.Commit(snapshot with { Components = components });
+        var loaded = _store.Load(result.Path);
+
+        var files = Directory.GetFiles(result.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(["MANIFEST.json", "ema.tensors", "model.weights", "optimizer.bin"], files);
+        Assert.Equal(generator, loaded.Components["rng"].Tensors.Single().Value.Bytes.ToArray());
+        Assert.Equal(average, loaded.Components["ema"].Tensors.Single().Value.Bytes.ToArray());
+        Assert.Equal(files.Sum(f => new FileInfo(Path.Combine(result.Path, f!)).Length), result.Bytes);
     }
 
     [Fact]
@@ -57,7 +80,6 @@ public sealed class CheckpointStoreTests : IDisposable
     [Theory]
     [InlineData("model.weights", "truncated")]
     [InlineData("optimizer.bin", "truncated")]
-    [InlineData("checkpoint.json", "truncated")]
     public void A_truncated_file_fails_verification_and_the_previous_checkpoint_is_used(string file, string word)
     {
         _store.Commit(Snapshots.At(10));
@@ -192,5 +214,12 @@ public sealed class CheckpointStoreTests : IDisposable
 
         Assert.Equal(Orchestrator.Trainer.Tensors.WeightsDigest.Of(snapshot.Components["model"].Tensors), loaded.Info.WeightsSha256);
         Assert.Equal(64, loaded.Info.WeightsSha256.Length);
+    }
+
+    private static byte[] Bytes(int length, int seed)
+    {
+        var bytes = new byte[length];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
     }
 }

@@ -22,7 +22,7 @@ public sealed class CustomJobTests : IDisposable
         Assert.Contains("iter_120", resumed);
         Assert.Equal(Digest(straight), Digest(resumed));
         Assert.True(File.Exists(Path.Combine(_temp.Sub("split"), "checkpoints", "iter_200", "notes.tensors")) is false);
-        Assert.Contains("\"notes\"", File.ReadAllText(Path.Combine(_temp.Sub("split"), "checkpoints", "iter_200", "checkpoint.json")));
+        Assert.Contains("\"notes\"", File.ReadAllText(Path.Combine(_temp.Sub("split"), "checkpoints", "iter_200", "MANIFEST.json")));
     }
 
     [Fact]
