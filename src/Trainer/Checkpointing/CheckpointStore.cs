@@ -265,7 +265,7 @@ public sealed class CheckpointStore
         var blobFiles = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         var wantedTensors = entries.Values.Select(c => c.TensorFile).OfType<string>().ToHashSet(StringComparer.Ordinal);
         var wantedBlobs = entries.Values.Select(c => c.BlobFile).OfType<string>().ToHashSet(StringComparer.Ordinal);
-        var rest = manifest.Files.Where(f => f.Key != CheckpointFormat.MetadataFile).OrderBy(f => f.Key, StringComparer.Ordinal).ToList();
+        var rest = manifest.Files.Where(f => manifest.HoldsMetadata || f.Key != CheckpointFormat.MetadataFile).OrderBy(f => f.Key, StringComparer.Ordinal).ToList();
         var read = new object?[rest.Count];
         var failures = new Exception?[rest.Count];
         // Files side by side: reading into fresh arrays is bound by page faults and hashing, both per core.
