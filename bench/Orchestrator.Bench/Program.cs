@@ -21,6 +21,9 @@ Directory.CreateDirectory(outDir);
 Orchestrator.Trainer.Runtime.NativeMemoryTuning.Apply();
 var scratch = Directory.CreateDirectory(Path.Combine(outDir, "scratch")).FullName;
 var repetitions = quick ? 3 : 5;
+// A 1 MB save or load takes a few milliseconds, the size of this VM's jitter: many cheap samples instead
+// (five gave medians from 0.59 to 0.87 of the plain write across runs of one build).
+var smallCheckpointRepetitions = quick ? 9 : 25;
 // One torch thread count for the whole run: libtorch's pool must not be resized while replicas of an
 // earlier measurement are still being freed on their threads, and ratios compare like with like.
 const int threads = 1;
@@ -52,7 +55,7 @@ if (Environment.GetEnvironmentVariable("BENCH_ONLY") is { } only)
         ],
         "checkpoint" =>
         [
-            .. CheckpointBenchmark.Run(ModelSize.Small, repetitions, threads, scratch),
+            .. CheckpointBenchmark.Run(ModelSize.Small, smallCheckpointRepetitions, threads, scratch),
             .. CheckpointBenchmark.Run(ModelSize.Medium, quick ? 2 : repetitions, threads, scratch),
             .. (quick ? [] : CheckpointBenchmark.Run(ModelSize.Large, 5, threads, scratch)),
         ],
@@ -65,7 +68,7 @@ if (Environment.GetEnvironmentVariable("BENCH_ONLY") is { } only)
 Measure("memory over a long run", () => [MemoryBenchmark.Run(quick ? 3_000 : 10_000, threads, scratch)]);
 // A 1 MB step takes about 1.5 ms, and this VM's speed drifts over seconds: more, longer samples, alternated,
 // each after 500 untimed steps (about 0.7 s; see OverheadBenchmark.Run for why).
-Measure("overhead, 1 MB model, R=1", () => [OverheadBenchmark.Run(ModelSize.Small, 1, 500, quick ? 200 : 1000, quick ? repetitions : 13, threads, scratch)]);
+Measure("overhead, 1 MB model, R=1", () => [OverheadBenchmark.Run(ModelSize.Small, 1, 500, quick ? 200 : 1000, quick ? repetitions : 21, threads, scratch)]);
 Measure("overhead, 1 MB model, R=2", () => [OverheadBenchmark.Run(ModelSize.Small, 2, 500, quick ? 200 : 1000, quick ? repetitions : 9, threads, scratch)]);
 Measure("overhead, 100 MB model, R=1", () => [OverheadBenchmark.Run(ModelSize.Medium, 1, 3, quick ? 7 : 17, quick ? 2 : 5, threads, scratch)]);
 if (!quick)
@@ -78,7 +81,7 @@ if (!quick)
 {
     Measure("overhead, 100 MB model, R=2 on two nodes", () => [ClusterBenchmark.Run(ModelSize.Medium, 3, 7, 2, threads, scratch)]);
 }
-Measure("checkpoints, 1 MB model", () => CheckpointBenchmark.Run(ModelSize.Small, repetitions, threads, scratch));
+Measure("checkpoints, 1 MB model", () => CheckpointBenchmark.Run(ModelSize.Small, smallCheckpointRepetitions, threads, scratch));
 Measure("checkpoints, 100 MB model", () => CheckpointBenchmark.Run(ModelSize.Medium, quick ? 2 : repetitions, threads, scratch));
 if (!quick)
 {
