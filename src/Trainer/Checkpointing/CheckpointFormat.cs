@@ -11,7 +11,7 @@ namespace Orchestrator.Trainer.Checkpointing;
 /// holds everything readable (the info and each component's metadata), sealed by a hash of its own: a folder
 /// without a valid manifest is not a checkpoint. A component's tensors of at most
 /// <see cref="InlineTensorBytes"/> (the generator's state) are kept in the manifest too, in the same tensor
-/// format: a file of a few kilobytes cost a 1 MB save as much as a tenth of its bytes.
+/// format: a file of its own, created, written and fsynced, cost a 1 MB save about 0.25 ms of its 4.
 /// Format 3 is what a save writes. Formats 2 (XXH128) and 1 (SHA-256), whose readable part is a separate
 /// <c>checkpoint.json</c>, are still read and verified.
 /// </summary>
