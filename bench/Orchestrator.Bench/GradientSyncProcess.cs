@@ -32,14 +32,20 @@ internal static class GradientSyncProcess
         system.ActorOf(Akka.Actor.Props.Create(() => new GradientSyncPeer(reducer, totalLength, link, tls)), "peer");
         using var client = new TcpClient { NoDelay = true };
         client.Connect("127.0.0.1", tcpPort);
+        // Over TLS, a second connection on the same listener: the TLS copy the link over TLS is compared to.
+        using var tlsClient = tls is null ? null : new TcpClient { NoDelay = true };
+        tlsClient?.Connect("127.0.0.1", tcpPort);
+        using var tlsStream = tlsClient is null ? null : tls!.ConnectOn(tlsClient.GetStream(), "127.0.0.1", tcpPort);
         Console.Out.WriteLine($"ready {((ExtendedActorSystem)system).Provider.DefaultAddress}/user/peer");
         Console.Out.Flush();
+        var tlsEcho = tlsStream is null ? Task.CompletedTask : Task.Factory.StartNew(() => Echo(tlsStream), TaskCreationOptions.LongRunning);
         Echo(client.GetStream());
+        tlsEcho.GetAwaiter().GetResult();
         return 0;
     }
 
-    // The baseline's other end: every byte read is written straight back, until the host closes.
-    private static void Echo(NetworkStream stream)
+    // A baseline's other end: every byte read is written straight back, until the host closes.
+    private static void Echo(Stream stream)
     {
         var buffer = new byte[1 << 20];
         int read;
