@@ -27,14 +27,22 @@ internal sealed record Measurement(IReadOnlyList<double> Samples)
     /// </summary>
     public static (Measurement Value, Measurement Baseline) Alternate(int times, Func<double> value, Func<double> baseline)
     {
-        var values = new List<double>();
-        var baselines = new List<double>();
-        for (var i = 0; i < times; i++)
+        var taken = InTurns(times, baseline, value);
+        return (taken[1], taken[0]);
+    }
+
+    /// <summary>Samples of each of <paramref name="each"/>, one of each in that order per turn: drift falls on all alike.</summary>
+    public static Measurement[] InTurns(int times, params Func<double>[] each)
+    {
+        var samples = each.Select(_ => new List<double>()).ToArray();
+        for (var turn = 0; turn < times; turn++)
         {
-            baselines.Add(baseline());
-            values.Add(value());
+            for (var i = 0; i < each.Length; i++)
+            {
+                samples[i].Add(each[i]());
+            }
         }
-        return (new Measurement(values), new Measurement(baselines));
+        return samples.Select(s => new Measurement(s)).ToArray();
     }
 
     public static double Seconds(Action work)

@@ -41,30 +41,38 @@ if (Environment.GetEnvironmentVariable("BENCH_ONLY") is { } only)
 {
     // For working on one row: BENCH_ONLY=kill runs just the kill -9 rows, and so on; a list such as
     // BENCH_ONLY=memory,checkpoint runs them in that order in one process, to see how one row affects the next.
-    foreach (var part in only.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+    var kinds = new Dictionary<string, Func<IEnumerable<Row>>>(StringComparer.Ordinal)
     {
-        Measure(part, () => part switch
-        {
-            "kill" => RecoveryBenchmark.ProcessKill(1, scratch),
-            "crash" => [RecoveryBenchmark.RankCrash(1, scratch)],
-            "overhead" => [OverheadBenchmark.Run(ModelSize.Small, 1, 500, 1000, 5, threads, scratch), OverheadBenchmark.Run(ModelSize.Small, 2, 500, 1000, 5, threads, scratch)],
-            "cluster" => [ClusterBenchmark.Run(ModelSize.Small, 500, 1000, 3, threads, scratch), ClusterBenchmark.Run(ModelSize.Medium, 3, 7, 2, threads, scratch)],
-            "memory" => [MemoryBenchmark.Run(quick ? 3_000 : 10_000, threads, scratch)],
-            "sync" =>
-            [
-                GradientSyncBenchmark.Run(1, 20, 3, SyncPath.Link, scratch), GradientSyncBenchmark.Run(100, 2, 3, SyncPath.Link, scratch),
-                GradientSyncBenchmark.Run(1, 20, 3, SyncPath.TlsLink, scratch), GradientSyncBenchmark.Run(100, 2, 3, SyncPath.TlsLink, scratch),
-                GradientSyncBenchmark.Run(100, 2, 3, SyncPath.AkkaRemote, scratch),
-            ],
-            "checkpoint" =>
-            [
-                .. CheckpointBenchmark.Run(ModelSize.Small, smallCheckpointRepetitions, threads, scratch),
-                .. CheckpointBenchmark.Run(ModelSize.Medium, quick ? 2 : repetitions, threads, scratch),
-                .. (quick ? [] : CheckpointBenchmark.Run(ModelSize.Large, 5, threads, scratch)),
-            ],
-            "checkpoint-small" => CheckpointBenchmark.Run(ModelSize.Small, smallCheckpointRepetitions, threads, scratch),
-            _ => throw new ArgumentException($"BENCH_ONLY={part}: kill, crash, overhead, cluster, memory, sync, checkpoint or checkpoint-small, or a comma-separated list of them"),
-        });
+        ["kill"] = () => RecoveryBenchmark.ProcessKill(1, scratch),
+        ["crash"] = () => [RecoveryBenchmark.RankCrash(1, scratch)],
+        ["overhead"] = () => [OverheadBenchmark.Run(ModelSize.Small, 1, 500, 1000, 5, threads, scratch), OverheadBenchmark.Run(ModelSize.Small, 2, 500, 1000, 5, threads, scratch)],
+        ["cluster"] = () => [ClusterBenchmark.Run(ModelSize.Small, 500, 1000, 3, threads, scratch), ClusterBenchmark.Run(ModelSize.Medium, 3, 7, 2, threads, scratch)],
+        ["memory"] = () => [MemoryBenchmark.Run(quick ? 3_000 : 10_000, threads, scratch)],
+        ["sync"] = () =>
+        [
+            GradientSyncBenchmark.Run(1, 20, 3, SyncPath.Link, scratch), GradientSyncBenchmark.Run(100, 2, 3, SyncPath.Link, scratch),
+            GradientSyncBenchmark.Run(1, 20, 3, SyncPath.TlsLink, scratch), GradientSyncBenchmark.Run(100, 2, 3, SyncPath.TlsLink, scratch),
+            GradientSyncBenchmark.Run(100, 2, 3, SyncPath.AkkaRemote, scratch),
+        ],
+        ["checkpoint"] = () =>
+        [
+            .. CheckpointBenchmark.Run(ModelSize.Small, smallCheckpointRepetitions, threads, scratch),
+            .. CheckpointBenchmark.Run(ModelSize.Medium, quick ? 2 : repetitions, threads, scratch),
+            .. (quick ? [] : CheckpointBenchmark.Run(ModelSize.Large, 5, threads, scratch)),
+        ],
+        ["checkpoint-small"] = () => CheckpointBenchmark.Run(ModelSize.Small, smallCheckpointRepetitions, threads, scratch),
+    };
+    var parts = only.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+    // Checked before anything runs, so a typo late in a list does not cost the minutes of the rows before it.
+    var unknown = parts.Length == 0 ? "names no rows" : parts.Where(p => !kinds.ContainsKey(p)).Select(p => $"no rows called '{p}'").FirstOrDefault();
+    if (unknown is not null)
+    {
+        Console.Error.WriteLine($"BENCH_ONLY={only}: {unknown}; use one of {string.Join(", ", kinds.Keys)}, or a comma-separated list of them");
+        return 2;
+    }
+    foreach (var part in parts)
+    {
+        Measure(part, kinds[part]);
     }
     Console.WriteLine(Report.Markdown(rows));
     return 0;
