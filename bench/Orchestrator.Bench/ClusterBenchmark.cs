@@ -50,13 +50,19 @@ internal static class ClusterBenchmark
             return measured / (stepsAt[warmUp + measured] - stepsAt[warmUp]);
         }
 
-        // As in the other overhead rows: one discarded round of each, then the two alternate.
+        // As in the other overhead rows: one discarded round of each, then they take turns.
         OverheadBenchmark.BareLoop(size, 3, Math.Min(steps, 200), threads);
         Job(3, Math.Min(steps, 200));
-        var (cluster, bare) = Measurement.Alternate(repetitions, () => Job(warmUpSteps, steps), () => OverheadBenchmark.BareLoop(size, warmUpSteps, steps, threads));
+        var taken = Measurement.InTurns(repetitions,
+            () => OverheadBenchmark.BareLoop(size, warmUpSteps, steps, threads),
+            () => SideBySideLoops.Run(size, 2, warmUpSteps, steps, threads),
+            () => Job(warmUpSteps, steps));
+        var (bare, sideBySide, cluster) = (taken[0], taken[1], taken[2]);
         Directory.Delete(directory, recursive: true);
         return new Row($"Orchestration overhead, {size.Name}, R=2 on two nodes", "steps/s", cluster, bare, "bare TorchSharp loop", null, true,
-            "two node processes on 127.0.0.1, one rank each: rank 1's step start, gradients, averages and step end cross the gradient link, each a hand-off to a socket thread and back at both ends; the processes share the 2 cores");
+            SideBySideLoops.Described(2, sideBySide, bare, cluster)
+            + ". Two node processes on 127.0.0.1, one rank each: rank 1's step start, gradients, averages and step end cross the gradient link, each a hand-off to a socket thread and back at both ends; the processes share the 2 cores",
+            sideBySide, SideBySideLoops.ReferenceName);
     }
 
     private static int FreePort()

@@ -54,8 +54,13 @@ internal sealed record Measurement(IReadOnlyList<double> Samples)
 }
 
 /// <summary>One row of the report: a measured value, the baseline it is compared to, and their ratio.</summary>
-/// <remarks>Rows with no natural baseline (recovery times) leave it null and have no ratio.</remarks>
-internal sealed record Row(string Name, string Unit, Measurement Value, Measurement? Baseline, string BaselineName, double? Goal, bool HigherIsBetter, string Limit)
+/// <remarks>
+/// Rows with no natural baseline (recovery times) leave it null and have no ratio. A row may carry a second
+/// limit beside its baseline, <paramref name="Reference"/> (the R-rank rows: R bare loops side by side), which
+/// the JSON gives with the value's ratio to it.
+/// </remarks>
+internal sealed record Row(string Name, string Unit, Measurement Value, Measurement? Baseline, string BaselineName, double? Goal, bool HigherIsBetter, string Limit,
+    Measurement? Reference = null, string? ReferenceName = null)
 {
     public double? Ratio => Baseline is null ? null : Value.Median / Baseline.Median;
 

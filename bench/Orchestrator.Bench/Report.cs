@@ -40,6 +40,9 @@ internal static class Report
                 goal = row.Goal,
                 higherIsBetter = row.HigherIsBetter,
                 meetsGoal = row.MeetsGoal,
+                reference = row.Reference is null ? null : Summary(row.Reference),
+                referenceName = row.Reference is null ? null : row.ReferenceName,
+                ratioToReference = row.Reference is null ? (double?)null : row.Value.Median / row.Reference.Median,
                 limit = row.Limit,
             }),
         };
@@ -48,7 +51,8 @@ internal static class Report
 
     private static object Summary(Measurement m) => new { median = m.Median, min = m.Min, max = m.Max, samples = m.Samples };
 
-    private static string Range(Measurement m) => $"{F(m.Median)} [{F(m.Min)}, {F(m.Max)}]";
+    /// <summary>A measurement as the table shows it: median [min, max].</summary>
+    public static string Range(Measurement m) => $"{F(m.Median)} [{F(m.Min)}, {F(m.Max)}]";
 
     private static string F(double value, string? format = null) =>
         value.ToString(format ?? (Math.Abs(value) >= 100 ? "0" : Math.Abs(value) >= 1 ? "0.0" : "0.000"), CultureInfo.InvariantCulture);
