@@ -33,6 +33,8 @@ public sealed class Adam : TorchSharp.Modules.Adam
         using var oneMinusBeta2 = (1 - beta2).ToScalar();
         using var eps = options.eps!.Value.ToScalar();
         using var weightDecayScalar = weightDecay.ToScalar();
+        // add_(Scalar) would otherwise make its alpha of 1 inline, a temporary like the ones above.
+        using var one = 1.0.ToScalar();
         foreach (var param in group.Parameters)
         {
             var state = (State)_state[param.Handle];
@@ -61,11 +63,11 @@ public sealed class Adam : TorchSharp.Modules.Adam
                 var previous = state.max_exp_avg_sq;
                 state.max_exp_avg_sq = maximum(previous, state.exp_avg_sq).DetachFromDisposeScope();
                 previous.Dispose();
-                denominator = state.max_exp_avg_sq.sqrt().div_(sqrtBiasCorrection2).add_(eps);
+                denominator = state.max_exp_avg_sq.sqrt().div_(sqrtBiasCorrection2).add_(eps, alpha: one);
             }
             else
             {
-                denominator = state.exp_avg_sq.sqrt().div_(sqrtBiasCorrection2).add_(eps);
+                denominator = state.exp_avg_sq.sqrt().div_(sqrtBiasCorrection2).add_(eps, alpha: one);
             }
             using var stepSize = (-(lr / biasCorrection1)).ToScalar();
             param.addcdiv_(state.exp_avg, denominator, value: stepSize);
