@@ -64,5 +64,7 @@ internal sealed record Row(string Name, string Unit, Measurement Value, Measurem
 {
     public double? Ratio => Baseline is null ? null : Value.Median / Baseline.Median;
 
+    public double? RatioToReference => Reference is null ? null : Value.Median / Reference.Median;
+
     public bool? MeetsGoal => Goal is { } goal && Ratio is { } ratio ? HigherIsBetter ? ratio >= goal : ratio <= goal : null;
 }

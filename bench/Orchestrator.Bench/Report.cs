@@ -42,7 +42,7 @@ internal static class Report
                 meetsGoal = row.MeetsGoal,
                 reference = row.Reference is null ? null : Summary(row.Reference),
                 referenceName = row.Reference is null ? null : row.ReferenceName,
-                ratioToReference = row.Reference is null ? (double?)null : row.Value.Median / row.Reference.Median,
+                ratioToReference = row.RatioToReference,
                 limit = row.Limit,
             }),
         };
