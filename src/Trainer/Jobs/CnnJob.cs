@@ -26,10 +26,15 @@ public static class CnnJob
         var width = options.Width ?? 8;
         using var generator = new Generator(unchecked((ulong)options.Seed) ^ 0x636E6EUL);
         var labels = randint(Classes, [samples], generator: generator, dtype: ScalarType.Int64);
-        var images = randn([samples, 1, Side, Side], generator: generator) * 0.5;
-        using (var patterns = Patterns())
+        // Scalars are held, not written inline: an inline one is unreachable during the native call, and the
+        // finalizer thread may free it there.
+        using var one = 1.0.ToScalar();
+        using var noiseScale = 0.5.ToScalar();
+        var images = randn([samples, 1, Side, Side], generator: generator).mul_(noiseScale);
+        using (var patterns = Patterns(one))
+        using (var selected = patterns.index_select(0, labels))
         {
-            images.add_(patterns.index_select(0, labels));
+            images.add_(selected, alpha: one);
         }
         var model = new CnnModel(width).to(device);
         return new TrainingJob
@@ -44,15 +49,21 @@ public static class CnnJob
         };
     }
 
-    private static Tensor Patterns()
+    private static Tensor Patterns(Scalar one)
     {
         var patterns = zeros([Classes, 1, Side, Side]);
-        patterns[0, 0, Side / 2].fill_(1.0);              // horizontal bar
-        patterns[1, 0, .., Side / 2].fill_(1.0);          // vertical bar
+        using (var horizontal = patterns[0, 0, Side / 2])
+        using (var vertical = patterns[1, 0, .., Side / 2])
+        {
+            horizontal.fill_(one);
+            vertical.fill_(one);
+        }
         for (var i = 0; i < Side; i++)
         {
-            patterns[2, 0, i, i].fill_(1.0);               // diagonal
-            patterns[3, 0, i, Side - 1 - i].fill_(1.0);    // anti-diagonal
+            using var diagonal = patterns[2, 0, i, i];
+            using var antiDiagonal = patterns[3, 0, i, Side - 1 - i];
+            diagonal.fill_(one);
+            antiDiagonal.fill_(one);
         }
         return patterns;
     }

@@ -24,7 +24,16 @@ public static class MlpJob
         var x = randn([samples, Inputs], generator: generator);
         using var direction = randn([Inputs, 1], generator: generator);
         using var noise = randn([samples, 1], generator: generator);
-        var y = x.matmul(direction).sin() + (x.narrow(1, 0, 1) * 0.3) + (noise * 0.05);
+        // Every Scalar is held for the whole computation: an inline one (the 0.3 of `x * 0.3`, the alpha of 1
+        // inside `a + b`) is unreachable during the native call, and the finalizer thread may free it there.
+        using var one = 1.0.ToScalar();
+        using var slope = 0.3.ToScalar();
+        using var noiseScale = 0.05.ToScalar();
+        using var wave = x.matmul(direction).sin();
+        using var firstInput = x.narrow(1, 0, 1);
+        using var trend = firstInput.mul(slope);
+        using var scaledNoise = noise.mul(noiseScale);
+        var y = wave.add(trend, alpha: one).add_(scaledNoise, alpha: one);
         var model = new MlpModel(width).to(device);
         return new TrainingJob
         {
