@@ -13,16 +13,7 @@ public sealed class GradientAveragerTests
     {
         var random = new Random(length);
         var byRank = Enumerable.Range(0, ranks).Select(_ => Enumerable.Range(0, length).Select(_ => Awkward(random)).ToArray()).ToList();
-        var expected = new float[length];
-        for (var i = 0; i < length; i++)
-        {
-            var sum = byRank[0][i];
-            for (var rank = 1; rank < ranks; rank++)
-            {
-                sum += byRank[rank][i];
-            }
-            expected[i] = ranks > 1 ? sum / ranks : sum;
-        }
+        var expected = ElementByElement(byRank);
 
         var averaged = GradientAverager.Average(byRank);
 
@@ -35,7 +26,7 @@ public sealed class GradientAveragerTests
         var a = Enumerable.Range(0, 1 << 18).Select(i => (float)i).ToArray();
         var b = Enumerable.Range(0, 1 << 18).Select(i => (float)-i / 2).ToArray();
         var destination = new float[(1 << 18) + 10];
-        List<ArraySegment<float>> byRank = [a, b];
+        ArraySegment<float>[] byRank = [a, b];
         GradientAverager.AverageInto(destination.AsSpan(5, 1 << 18), byRank); // JIT before measuring
 
         var before = GC.GetAllocatedBytesForCurrentThread();
@@ -48,12 +39,43 @@ public sealed class GradientAveragerTests
         Assert.Equal((1000f + -500f) / 2, destination[5 + 1000]);
     }
 
+    [Theory]
+    [InlineData(2, 1000)]
+    [InlineData(3, 37)]
+    public void Segments_that_start_inside_larger_arrays_are_averaged_from_their_own_offsets(int ranks, int length)
+    {
+        var random = new Random(ranks);
+        var arrays = Enumerable.Range(0, ranks).Select(_ => Enumerable.Range(0, length + 20).Select(_ => Awkward(random)).ToArray()).ToArray();
+        var byRank = arrays.Select((array, rank) => new ArraySegment<float>(array, 3 + rank, length)).ToArray();
+        var destination = new float[length];
+
+        GradientAverager.AverageInto(destination, byRank);
+
+        var expected = ElementByElement(byRank.Select(segment => segment.ToArray()).ToList());
+        Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), destination.Select(BitConverter.SingleToInt32Bits));
+    }
+
     [Fact]
     public void Gradients_of_different_sizes_are_refused_naming_the_cause()
     {
         var error = Assert.Throws<ArgumentException>(() => GradientAverager.Average([new float[3], new float[4]]));
 
         Assert.Contains("different sizes", error.Message, StringComparison.Ordinal);
+    }
+
+    private static float[] ElementByElement(IReadOnlyList<float[]> byRank)
+    {
+        var expected = new float[byRank[0].Length];
+        for (var i = 0; i < expected.Length; i++)
+        {
+            var sum = byRank[0][i];
+            for (var rank = 1; rank < byRank.Count; rank++)
+            {
+                sum += byRank[rank][i];
+            }
+            expected[i] = byRank.Count > 1 ? sum / byRank.Count : sum;
+        }
+        return expected;
     }
 
     private static float Awkward(Random random) => random.Next(20) switch
