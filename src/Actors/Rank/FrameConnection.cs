@@ -128,17 +128,26 @@ internal sealed class FrameConnection : IDisposable
 
     private void WriteLoop()
     {
-        var prefix = new byte[9];
+        // Prefix and header leave in one write: with NoDelay each write is a segment of its own (over TLS a
+        // record of its own), and a reader woken by the prefix alone would block again for the header.
+        var head = new byte[9 + MaxHeader];
         try
         {
             foreach (var frame in _outgoing.GetConsumingEnumerable())
             {
-                BinaryPrimitives.WriteInt32LittleEndian(prefix, frame.Header.Length);
-                BinaryPrimitives.WriteInt32LittleEndian(prefix.AsSpan(4), frame.Values.Count);
-                prefix[8] = frame.Kind;
-                _stream.Write(prefix);
-                _stream.Write(frame.Header);
-                _stream.Write(MemoryMarshal.AsBytes(frame.Values.AsSpan()));
+                if (frame.Header.Length > MaxHeader)
+                {
+                    throw new InvalidOperationException($"a frame header of {frame.Header.Length} bytes is over the {MaxHeader} a reader accepts");
+                }
+                BinaryPrimitives.WriteInt32LittleEndian(head, frame.Header.Length);
+                BinaryPrimitives.WriteInt32LittleEndian(head.AsSpan(4), frame.Values.Count);
+                head[8] = frame.Kind;
+                frame.Header.CopyTo(head, 9);
+                _stream.Write(head, 0, 9 + frame.Header.Length);
+                if (frame.Values.Count > 0)
+                {
+                    _stream.Write(MemoryMarshal.AsBytes(frame.Values.AsSpan()));
+                }
             }
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException)
