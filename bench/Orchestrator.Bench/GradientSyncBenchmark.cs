@@ -67,8 +67,6 @@ internal static class GradientSyncBenchmark
                     reducer.Ask<StepSynced>(new RunStep(++step, rank1), TimeSpan.FromMinutes(5)).GetAwaiter().GetResult();
                 }
             }
-            var payload = new byte[1 << 20];
-            Random.Shared.NextBytes(payload);
             double Bandwidth(Action oneStep) => stepsPerSample * bytesPerStep / 1e6 / Measurement.Seconds(() =>
             {
                 for (var i = 0; i < stepsPerSample; i++)
@@ -76,8 +74,10 @@ internal static class GradientSyncBenchmark
                     oneStep();
                 }
             });
-            Action tcpStep = () => EchoCopy(socket.GetStream(), payload, (long)bytesPerStep);
-            Action? tlsStep = tlsStream is null ? null : () => EchoCopy(tlsStream, payload, (long)bytesPerStep);
+            using var tcpCopier = new EchoCopier(socket.GetStream());
+            using var tlsCopier = tlsStream is null ? null : new EchoCopier(tlsStream);
+            Action tcpStep = () => tcpCopier.Copy((long)bytesPerStep);
+            Action? tlsStep = tlsCopier is null ? null : () => tlsCopier.Copy((long)bytesPerStep);
             SyncSteps(1); // connection, JIT and buffers warm before anything is timed
             tcpStep();
             tlsStep?.Invoke();
@@ -105,25 +105,6 @@ internal static class GradientSyncBenchmark
                 peer.Kill();
             }
         }
-    }
-
-    // Writes the bytes while the peer echoes them back, reading concurrently so neither side's buffer fills.
-    private static void EchoCopy(Stream stream, byte[] payload, long bytes)
-    {
-        var writer = Task.Run(() =>
-        {
-            for (var sent = 0L; sent < bytes; sent += payload.Length)
-            {
-                stream.Write(payload, 0, (int)Math.Min(payload.Length, bytes - sent));
-            }
-        });
-        var buffer = new byte[1 << 20];
-        for (var received = 0L; received < bytes;)
-        {
-            var read = stream.Read(buffer);
-            received += read > 0 ? read : throw new InvalidOperationException("the gradient-sync peer closed the baseline socket");
-        }
-        writer.GetAwaiter().GetResult();
     }
 
     private static string Described(SyncPath path) => path switch
