@@ -27,7 +27,13 @@ public enum JobOutcome
 public sealed record JobFinished(JobOutcome Outcome, long Step, string? WeightsSha256, string Message);
 
 /// <summary>What the supervisor tells whoever shows progress (the command line's console, a test probe).</summary>
-public sealed record ProgressStarted(RunStart Start);
+public sealed record ProgressStarted(RunStart Start, StartupTimes Startup);
+
+/// <summary>
+/// Where a job's start went: the replay of its journal (from the supervisor's creation), and from the request
+/// to run to every rank ready (choosing and verifying the checkpoint, building the replicas, loading it).
+/// </summary>
+public sealed record StartupTimes(TimeSpan JournalRecovery, TimeSpan RanksStarted);
 
 public sealed record ProgressStep(StepReport Step);
 

@@ -77,6 +77,9 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     private string _phase = "idle";
     private string? _why;
     private TimeSpan _checksDeadline;
+    // Where a start's time went, on _clock: the journal's replay, then from the request to run to every rank ready.
+    private TimeSpan _journalRecovered;
+    private TimeSpan _submittedAt;
     private static readonly TimeSpan DirectoryCheckWait = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan RunAheadWindow = TimeSpan.FromMilliseconds(50);
 
@@ -103,6 +106,8 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     }
 
     public override string PersistenceId { get; }
+
+    protected override void OnReplaySuccess() => _journalRecovered = _clock.Elapsed;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -134,6 +139,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
 
     private void Submit()
     {
+        _submittedAt = _clock.Elapsed;
         if (_state.Spec is null)
         {
             Record(new JobSubmitted(_requested, Now), StartFromDisk);
@@ -411,7 +417,8 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
                 _announced = true;
                 // Written here, in step with training, so every step before a kill is on disk before the next starts.
                 _tensorBoard = new TensorBoardLog(_requested.WorkDir, _step);
-                _reporter.Tell(new ProgressStarted(new RunStart(_requested.Job, _step, _total, _startedFrom, _skipped)));
+                _reporter.Tell(new ProgressStarted(new RunStart(_requested.Job, _step, _total, _startedFrom, _skipped),
+                    new StartupTimes(_journalRecovered, _clock.Elapsed - _submittedAt)));
                 if (_startedFrom is null && _requested.LoadFrom is not null)
                 {
                     Note($"loaded weights from {Path.GetFileName(_requested.LoadFrom)} (optimizer, schedule and counters start fresh)");

@@ -8,7 +8,7 @@ internal sealed class ConsoleReporter : ReceiveActor
 {
     public ConsoleReporter(ProgressObserver observer)
     {
-        Receive<ProgressStarted>(m => observer.Started(m.Start));
+        Receive<ProgressStarted>(m => observer.Started(m.Start, m.Startup));
         Receive<ProgressStep>(m => observer.Stepped(m.Step));
         Receive<ProgressSaved>(m => observer.Saved(m.Save));
         Receive<ProgressNote>(m => observer.Note(m.Message));

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Orchestrator.Actors.Job;
 using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Training;
 
@@ -18,11 +19,26 @@ internal sealed class ProgressObserver(bool quiet) : ITrainingObserver
     private long _lineEvery = 1;
     private bool _barShown;
 
-    public void Started(RunStart start)
+    public void Started(RunStart start) => Started(start, null);
+
+    /// <summary>
+    /// The start line, with where the time since the process began went when the supervisor said (a resume
+    /// after kill -9 is judged by it): the process and runtime, the journal's replay, the checkpoint and ranks.
+    /// </summary>
+    public void Started(RunStart start, StartupTimes? startup)
     {
         _lineEvery = Math.Max(1, (start.TotalIterations - start.FirstIteration) / 20);
         var from = start.ResumedFrom is null ? "fresh start" : $"resumed from {Path.GetFileName(start.ResumedFrom)} at step {start.FirstIteration}";
-        Line($"job {start.Job}: {from}, training to step {start.TotalIterations}");
+        var times = startup is null ? "" : Described(startup, DateTime.Now - Process.GetCurrentProcess().StartTime);
+        Line($"job {start.Job}: {from}, training to step {start.TotalIterations}{times}");
+    }
+
+    private static string Described(StartupTimes startup, TimeSpan sinceProcessStart)
+    {
+        // What the supervisor did not time is the process's own start: runtime, JIT, configuration, actor system.
+        var process = sinceProcessStart - startup.JournalRecovery - startup.RanksStarted;
+        return string.Create(CultureInfo.InvariantCulture,
+            $" (up in {sinceProcessStart.TotalSeconds:0.00} s: process {Math.Max(0, process.TotalSeconds):0.00} s, journal {startup.JournalRecovery.TotalSeconds:0.00} s, checkpoint and ranks {startup.RanksStarted.TotalSeconds:0.00} s)");
     }
 
     public void Stepped(StepReport step)
