@@ -29,7 +29,8 @@ internal sealed class ProgressObserver(bool quiet) : ITrainingObserver
     {
         _lineEvery = Math.Max(1, (start.TotalIterations - start.FirstIteration) / 20);
         var from = start.ResumedFrom is null ? "fresh start" : $"resumed from {Path.GetFileName(start.ResumedFrom)} at step {start.FirstIteration}";
-        var times = startup is null ? "" : Described(startup, DateTime.Now - Process.GetCurrentProcess().StartTime);
+        using var self = Process.GetCurrentProcess();
+        var times = startup is null ? "" : Described(startup, DateTime.Now - self.StartTime);
         Line($"job {start.Job}: {from}, training to step {start.TotalIterations}{times}");
     }
 
