@@ -29,13 +29,14 @@ internal sealed class ProgressObserver(bool quiet) : ITrainingObserver
     {
         _lineEvery = Math.Max(1, (start.TotalIterations - start.FirstIteration) / 20);
         var from = start.ResumedFrom is null ? "fresh start" : $"resumed from {Path.GetFileName(start.ResumedFrom)} at step {start.FirstIteration}";
-        using var self = Process.GetCurrentProcess();
-        var times = startup is null ? "" : Described(startup, DateTime.Now - self.StartTime);
+        var times = startup is null ? "" : Described(startup);
         Line($"job {start.Job}: {from}, training to step {start.TotalIterations}{times}");
     }
 
-    private static string Described(StartupTimes startup, TimeSpan sinceProcessStart)
+    private static string Described(StartupTimes startup)
     {
+        using var self = Process.GetCurrentProcess();
+        var sinceProcessStart = DateTime.Now - self.StartTime;
         // What the supervisor did not time is the process's own start: runtime, JIT, configuration, actor system.
         var process = sinceProcessStart - startup.JournalRecovery - startup.RanksStarted;
         return string.Create(CultureInfo.InvariantCulture,
