@@ -30,7 +30,7 @@ internal static class ClusterBenchmark
         {
             var workDir = Path.Combine(directory, $"job-{Guid.NewGuid():N}");
             var options = size.Options;
-            using var submit = Process.Start(OrchestratorCommand.With(
+            using var submit = Process.Start(OrchestratorCommand.BuildOutput(
             [
                 "submit", "--cluster", seeds, "--job", "mlp", "--work-dir", workDir, "--ranks", "2", "--threads", threads.ToString(),
                 "--steps", (warmUp + measured).ToString(), "--width", $"{options.Width}", "--samples", $"{options.Samples}",
@@ -81,7 +81,7 @@ internal static class ClusterBenchmark
 
         public Node(IEnumerable<string> args)
         {
-            _process = Process.Start(OrchestratorCommand.With(args))!;
+            _process = Process.Start(OrchestratorCommand.BuildOutput(args))!;
             _process.OutputDataReceived += (_, e) => Append(e.Data);
             _process.ErrorDataReceived += (_, e) => Append(e.Data);
             _process.BeginOutputReadLine();

@@ -6,7 +6,7 @@ namespace Orchestrator.Bench;
 internal static class OrchestratorCommand
 {
     /// <summary>The build output beside the benchmark: what <c>dotnet run</c> starts, compiled by the JIT as it runs.</summary>
-    public static ProcessStartInfo With(IEnumerable<string> args) => Start(AppContext.BaseDirectory, args);
+    public static ProcessStartInfo BuildOutput(IEnumerable<string> args) => Start(AppContext.BaseDirectory, args);
 
     /// <summary>The program as <c>dotnet publish</c> deploys it (ReadyToRun), published beside the benchmark by its build.</summary>
     public static ProcessStartInfo Published(IEnumerable<string> args)

@@ -20,7 +20,7 @@ internal static partial class RecoveryBenchmark
     public static IReadOnlyList<Row> ProcessKill(int repetitions, string scratch)
     {
         var published = Enumerable.Range(0, repetitions).Select(_ => ProcessKillOnce(scratch, OrchestratorCommand.Published)).ToList();
-        var built = Enumerable.Range(0, repetitions).Select(_ => ProcessKillOnce(scratch, OrchestratorCommand.With)).ToList();
+        var built = Enumerable.Range(0, repetitions).Select(_ => ProcessKillOnce(scratch, OrchestratorCommand.BuildOutput)).ToList();
         Row Of(IReadOnlyList<KillRecovery> runs, string name, Func<KillRecovery, double> part, string limit) =>
             new(name, "ms", new(runs.Select(part).ToList()), null, "", null, false, limit);
         return
