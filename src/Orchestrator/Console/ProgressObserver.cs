@@ -37,7 +37,8 @@ internal sealed class ProgressObserver(bool quiet) : ITrainingObserver
     {
         using var self = Process.GetCurrentProcess();
         var sinceProcessStart = DateTime.Now - self.StartTime;
-        // What the supervisor did not time is the process's own start: runtime, JIT, configuration, actor system.
+        // What the supervisor did not time is the process's own start: runtime, JIT, the job's check (rank 0's
+        // replica built once, which also loads libtorch), configuration, actor system.
         var process = sinceProcessStart - startup.JournalRecovery - startup.RanksStarted;
         return string.Create(CultureInfo.InvariantCulture,
             $" (up in {sinceProcessStart.TotalSeconds:0.00} s: process {Math.Max(0, process.TotalSeconds):0.00} s, journal {startup.JournalRecovery.TotalSeconds:0.00} s, checkpoint and ranks {startup.RanksStarted.TotalSeconds:0.00} s)");
