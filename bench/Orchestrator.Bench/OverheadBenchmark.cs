@@ -24,8 +24,8 @@ internal static class OverheadBenchmark
     {
         WarmUp(size, ranks, warmUpSteps, steps, threads, scratch);
         var name = $"Orchestration overhead, {size.Name}, R={ranks}";
-        Func<double> actors = () => ThroughActors(size, ranks, warmUpSteps, steps, threads, scratch).StepsPerSecond;
-        Func<double> bare = () => BareLoop(size, warmUpSteps, steps, threads);
+        Func<double> actors = () => Logged("runtime", ThroughActors(size, ranks, warmUpSteps, steps, threads, scratch), steps);
+        Func<double> bare = () => Logged("bare", BareLoopWindow(size, warmUpSteps, steps, threads), steps);
         if (ranks == 1)
         {
             // The two alternate, so drift in the machine's speed falls on both alike.
@@ -67,8 +67,18 @@ internal static class OverheadBenchmark
 
     private const int MaxWarmUpRounds = 5;
 
+    /// <summary>Each sample on the log with what the runtime did during it, so that an outlier can be explained.</summary>
+    private static double Logged(string loop, TimedWindow window, int steps)
+    {
+        Console.Error.WriteLine($"    {loop}: {window.StepsPerSecond:0.0} steps/s; {window.Runtime.PerStep(steps)}");
+        return window.StepsPerSecond;
+    }
+
     /// <summary>The loop a user would write by hand: same model, data, optimizer and thread count.</summary>
-    public static double BareLoop(ModelSize size, int warmUpSteps, int steps, int threads)
+    public static double BareLoop(ModelSize size, int warmUpSteps, int steps, int threads) =>
+        BareLoopWindow(size, warmUpSteps, steps, threads).StepsPerSecond;
+
+    private static TimedWindow BareLoopWindow(ModelSize size, int warmUpSteps, int steps, int threads)
     {
         DeterministicRuntime.Configure(1, threads);
         using var job = JobCatalog.Factory(MlpJob.Name, size.Options)();
@@ -77,12 +87,14 @@ internal static class OverheadBenchmark
         {
             step();
         }
+        var start = RuntimeActivity.Now();
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < steps; i++)
         {
             step();
         }
-        return steps / clock.Elapsed.TotalSeconds;
+        var duration = clock.Elapsed;
+        return new TimedWindow(steps / duration.TotalSeconds, duration, RuntimeActivity.Now().Since(start));
     }
 
     /// <summary>One step of the hand-written loop over <paramref name="job"/>'s own data shard, each call the next batch.</summary>
@@ -142,27 +154,30 @@ internal static class OverheadBenchmark
 internal sealed class StepTimings
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private readonly Dictionary<long, (TimeSpan At, TimeSpan Jit)> _at = [];
+    private readonly Dictionary<long, (TimeSpan At, RuntimeActivity Runtime)> _at = [];
     private readonly Lock _gate = new();
 
     public void Stepped(long step)
     {
         lock (_gate)
         {
-            _at[step] = (_clock.Elapsed, System.Runtime.JitInfo.GetCompilationTime());
+            _at[step] = (_clock.Elapsed, RuntimeActivity.Now());
         }
     }
 
-    /// <summary>The steps after <paramref name="first"/> up to <paramref name="last"/>: their rate, and the JIT's time (every thread's) while they ran.</summary>
+    /// <summary>The steps after <paramref name="first"/> up to <paramref name="last"/>: their rate, and what the runtime did (every thread's JIT and GC) while they ran.</summary>
     public TimedWindow Window(long first, long last)
     {
         lock (_gate)
         {
             var duration = _at[last].At - _at[first].At;
-            return new TimedWindow((last - first) / duration.TotalSeconds, duration, _at[last].Jit - _at[first].Jit);
+            return new TimedWindow((last - first) / duration.TotalSeconds, duration, _at[last].Runtime.Since(_at[first].Runtime));
         }
     }
 }
 
 /// <summary>The timed steps of one sample through the actor runtime.</summary>
-internal sealed record TimedWindow(double StepsPerSecond, TimeSpan Duration, TimeSpan Jit);
+internal sealed record TimedWindow(double StepsPerSecond, TimeSpan Duration, RuntimeActivity Runtime)
+{
+    public TimeSpan Jit => Runtime.Jit;
+}
