@@ -13,7 +13,7 @@ internal sealed record RuntimeActivity(TimeSpan Jit, TimeSpan GcPause, int Colle
     public RuntimeActivity Since(RuntimeActivity start) =>
         new(Jit - start.Jit, GcPause - start.GcPause, Collections - start.Collections, AllocatedBytes - start.AllocatedBytes);
 
-    /// <summary>Per step, for the log: how much the runtime took from a window of <paramref name="steps"/> steps.</summary>
-    public string PerStep(long steps) =>
+    /// <summary>For the log: the window's JIT and GC totals, and its allocation per step of <paramref name="steps"/>.</summary>
+    public string Described(long steps) =>
         $"JIT {Jit.TotalMilliseconds:0.0} ms, GC {Collections} collection(s) pausing {GcPause.TotalMilliseconds:0.0} ms, {AllocatedBytes / (double)steps / 1024:0.0} KiB allocated a step";
 }
