@@ -630,7 +630,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         _reporter.Tell(new ProgressStep(report));
         _metrics.Stepped(report);
         _tensorBoard?.Stepped(report);
-        FaultPoints.Reach($"step:{_step}");
+        FaultPoints.ReachStep(_step);
     }
 
     // ---- Checkpointing: barrier, buffer sync, rank 0 saves --------------------------------------------

@@ -5,7 +5,7 @@ namespace Orchestrator.Trainer.Checkpointing;
 /// <summary>
 /// Named points in training and saving where tests kill the process for real (SIGKILL, no cleanup runs).
 /// Armed only by the environment variable <c>ORCHESTRATOR_KILL_AT</c>, e.g. <c>step:120</c> or
-/// <c>save:renamed#2</c> (the second time the point is reached). Unset, every call is a dictionary miss.
+/// <c>save:renamed#2</c> (the second time the point is reached). Unset, every call returns at once.
 /// </summary>
 public static class FaultPoints
 {
@@ -14,6 +14,15 @@ public static class FaultPoints
     private static readonly string? Armed = Environment.GetEnvironmentVariable(EnvironmentVariable);
     private static readonly Dictionary<string, int> Reached = [];
     private static readonly Lock Gate = new();
+
+    /// <summary>The point <c>step:N</c>, reached once per training step: its name is formatted only when a point is armed.</summary>
+    public static void ReachStep(long step)
+    {
+        if (Armed is not null)
+        {
+            Reach($"step:{step}");
+        }
+    }
 
     public static void Reach(string point)
     {
