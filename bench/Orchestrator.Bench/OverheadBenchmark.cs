@@ -57,9 +57,9 @@ internal static class OverheadBenchmark
         {
             BareLoop(size, 3, Math.Min(steps, 200), threads);
             var window = ThroughActors(size, ranks, warmUpSteps, steps, threads, scratch);
-            if (window.Jit < window.Duration * 0.01 || round == MaxWarmUpRounds)
+            if (window.Runtime.Jit < window.Duration * 0.01 || round == MaxWarmUpRounds)
             {
-                Console.Error.WriteLine($"  warm-up: {round} round(s), the last with {window.Jit.TotalMilliseconds:0} ms of JIT in its {window.Duration.TotalSeconds:0.0} s of timed steps");
+                Console.Error.WriteLine($"  warm-up: {round} round(s), the last with {window.Runtime.Jit.TotalMilliseconds:0} ms of JIT in its {window.Duration.TotalSeconds:0.0} s of timed steps");
                 return;
             }
         }
@@ -120,7 +120,7 @@ internal static class OverheadBenchmark
     {
         var workDir = Path.Combine(scratch, $"overhead-{Guid.NewGuid():N}");
         using var system = OrchestratorSystem.Create("bench", JournalSettings.SqliteIn(Directory.CreateDirectory(workDir).FullName));
-        var timings = new StepTimings();
+        var timings = new StepTimings(warmUpSteps, warmUpSteps + steps);
         var reporter = system.ActorOf(ProgressCallback.Props(m =>
         {
             if (m is ProgressStep step)
@@ -146,38 +146,52 @@ internal static class OverheadBenchmark
         }
         system.Terminate().Wait();
         Directory.Delete(workDir, recursive: true);
-        return timings.Window(warmUpSteps, warmUpSteps + steps);
+        return timings.Window();
     }
 }
 
-/// <summary>When each step was reported, on one clock, and how much the JIT had compiled by then.</summary>
-internal sealed class StepTimings
+/// <summary>When the timed window's first and last steps were reported, on one clock, and what the runtime had done by then.</summary>
+internal sealed class StepTimings(long first, long last)
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private readonly Dictionary<long, (TimeSpan At, RuntimeActivity Runtime)> _at = [];
     private readonly Lock _gate = new();
+    private (TimeSpan At, RuntimeActivity Runtime)? _first;
+    private (TimeSpan At, RuntimeActivity Runtime)? _last;
 
+    /// <summary>Marks the window's two ends only: the reporter does no more per step than a user's would.</summary>
     public void Stepped(long step)
     {
+        if (step != first && step != last)
+        {
+            return;
+        }
         lock (_gate)
         {
-            _at[step] = (_clock.Elapsed, RuntimeActivity.Now());
+            var mark = (_clock.Elapsed, RuntimeActivity.Now());
+            if (step == first)
+            {
+                _first = mark;
+            }
+            else
+            {
+                _last = mark;
+            }
         }
     }
 
-    /// <summary>The steps after <paramref name="first"/> up to <paramref name="last"/>: their rate, and what the runtime did (every thread's JIT and GC) while they ran.</summary>
-    public TimedWindow Window(long first, long last)
+    /// <summary>The steps after the first up to the last: their rate, and what the runtime did (every thread's JIT and GC) while they ran.</summary>
+    public TimedWindow Window()
     {
         lock (_gate)
         {
-            var duration = _at[last].At - _at[first].At;
-            return new TimedWindow((last - first) / duration.TotalSeconds, duration, _at[last].Runtime.Since(_at[first].Runtime));
+            var (start, end) = (_first ?? throw Missing(first), _last ?? throw Missing(last));
+            var duration = end.At - start.At;
+            return new TimedWindow((last - first) / duration.TotalSeconds, duration, end.Runtime.Since(start.Runtime));
         }
     }
+
+    private static InvalidOperationException Missing(long step) => new($"the benchmark job never reported step {step}");
 }
 
-/// <summary>The timed steps of one sample through the actor runtime.</summary>
-internal sealed record TimedWindow(double StepsPerSecond, TimeSpan Duration, RuntimeActivity Runtime)
-{
-    public TimeSpan Jit => Runtime.Jit;
-}
+/// <summary>The timed steps of one sample, through the actor runtime or the bare loop.</summary>
+internal sealed record TimedWindow(double StepsPerSecond, TimeSpan Duration, RuntimeActivity Runtime);
