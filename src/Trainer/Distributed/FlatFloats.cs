@@ -3,32 +3,62 @@ using static TorchSharp.torch;
 
 namespace Orchestrator.Trainer.Distributed;
 
+/// <summary>Which tensor of each listed one a flat copy reads or writes.</summary>
+internal enum FlatPart
+{
+    /// <summary>The tensor's own values (buffers).</summary>
+    Values,
+
+    /// <summary>The tensor's gradient (parameters); a missing gradient reads as zeros.</summary>
+    Gradients,
+}
+
 /// <summary>
 /// Moves the values of a list of float32 tensors (gradients, buffers) into one flat array and back: the form
-/// in which they travel between ranks and are averaged.
+/// in which they travel between ranks and are averaged. Every step of a data-parallel job passes its
+/// gradients through here twice, so a CPU float32 tensor is copied straight from or into its memory, and the
+/// gradient wrappers TorchSharp makes on each access are freed at once instead of waiting for a finalizer
+/// (finalizable objects outlive their first collection, and at two ranks they were most of a step's garbage).
 /// </summary>
 internal static class FlatFloats
 {
     /// <summary>
-    /// Concatenates what <paramref name="select"/> gives for each tensor; null stands for zeros. Writes into
-    /// <paramref name="reuse"/> when it has the right length, so a step's gradients need no new array.
+    /// Concatenates <paramref name="part"/> of each tensor. Writes into <paramref name="reuse"/> when it has the
+    /// right length, so a step's gradients need no new array.
     /// </summary>
-    public static float[] Gather(IReadOnlyList<Tensor> tensors, Func<Tensor, Tensor?> select, float[]? reuse = null)
+    public static float[] Gather(IReadOnlyList<Tensor> tensors, FlatPart part, float[]? reuse = null)
     {
-        var length = tensors.Sum(t => t.numel());
-        var flat = reuse?.Length == length ? reuse : new float[length];
+        var flat = reuse?.Length == LengthOf(tensors) ? reuse : new float[LengthOf(tensors)];
         var offset = 0;
-        foreach (var tensor in tensors)
+        for (var i = 0; i < tensors.Count; i++)
         {
+            var tensor = tensors[i];
             var count = (int)tensor.numel();
-            if (select(tensor) is { } source)
+            var into = flat.AsSpan(offset, count);
+            var source = part == FlatPart.Gradients ? tensor.grad : tensor;
+            try
             {
-                using var host = source.detach().cpu().contiguous();
-                MemoryMarshal.Cast<byte, float>(host.bytes).CopyTo(flat.AsSpan(offset, count));
+                if (source is null)
+                {
+                    into.Clear();
+                }
+                else if (IsPlainCpuFloat(source, count))
+                {
+                    MemoryMarshal.Cast<byte, float>(source.bytes).CopyTo(into);
+                }
+                else
+                {
+                    using var detached = source.detach();
+                    using var host = detached.to(ScalarType.Float32, CPU).contiguous();
+                    MemoryMarshal.Cast<byte, float>(host.bytes).CopyTo(into);
+                }
             }
-            else
+            finally
             {
-                flat.AsSpan(offset, count).Clear();
+                if (part == FlatPart.Gradients)
+                {
+                    source?.Dispose(); // the wrapper only: the parameter keeps its gradient
+                }
             }
             offset += count;
         }
@@ -36,30 +66,61 @@ internal static class FlatFloats
     }
 
     /// <summary>
-    /// Writes each tensor's slice of <paramref name="values"/> into the tensor <paramref name="target"/> picks:
-    /// straight into its memory when that is a contiguous float32 CPU tensor (no temporary tensor, one copy),
-    /// otherwise as a CPU tensor of its shape handed to <paramref name="fallback"/>.
+    /// Writes each tensor's slice of <paramref name="values"/> into its <paramref name="part"/>: straight into
+    /// its memory when that is a contiguous float32 CPU tensor (one copy), otherwise through a CPU tensor of its
+    /// shape. A parameter without a gradient gets one.
     /// </summary>
-    public static void Scatter(ReadOnlySpan<float> values, IReadOnlyList<Tensor> tensors, Func<Tensor, Tensor?> target, Action<Tensor, Tensor> fallback)
+    public static void Scatter(ReadOnlySpan<float> values, IReadOnlyList<Tensor> tensors, FlatPart part)
     {
         var offset = 0;
         using var noGrad = no_grad();
-        foreach (var tensor in tensors)
+        for (var i = 0; i < tensors.Count; i++)
         {
+            var tensor = tensors[i];
             var count = (int)tensor.numel();
             var slice = MemoryMarshal.AsBytes(values.Slice(offset, count));
-            if (target(tensor) is { } destination && destination.device_type == TorchSharp.DeviceType.CPU && destination.dtype == ScalarType.Float32
-                && destination.is_contiguous() && destination.numel() == count)
+            var destination = part == FlatPart.Gradients ? tensor.grad : tensor;
+            try
             {
-                slice.CopyTo(destination.bytes);
+                if (destination is not null && IsPlainCpuFloat(destination, count))
+                {
+                    slice.CopyTo(destination.bytes);
+                }
+                else
+                {
+                    using var host = empty(tensor.shape, ScalarType.Float32, CPU);
+                    slice.CopyTo(host.bytes);
+                    if (destination is null)
+                    {
+                        tensor.grad = host.to(tensor.device, copy: true);
+                    }
+                    else
+                    {
+                        destination.copy_(host);
+                    }
+                }
             }
-            else
+            finally
             {
-                using var host = empty(tensor.shape, ScalarType.Float32, CPU);
-                slice.CopyTo(host.bytes);
-                fallback(tensor, host);
+                if (part == FlatPart.Gradients)
+                {
+                    destination?.Dispose();
+                }
             }
             offset += count;
         }
+    }
+
+    private static bool IsPlainCpuFloat(Tensor tensor, int count) =>
+        tensor.device_type == TorchSharp.DeviceType.CPU && tensor.dtype == ScalarType.Float32 && tensor.is_contiguous() && tensor.numel() == count;
+
+    private static long LengthOf(IReadOnlyList<Tensor> tensors)
+    {
+        var length = 0L;
+        for (var i = 0; i < tensors.Count; i++)
+        {
+            length += tensors[i].numel();
+        }
+        return length;
     }
 }

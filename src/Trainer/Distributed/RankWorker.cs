@@ -68,7 +68,7 @@ public sealed class RankWorker : IDisposable
         var step = _state.Counters.Iteration + 1;
         InjectBeforeCompute(fault, cancel);
         var (loss, samples) = _state.ComputeGradients(fault == FaultKind.Nan ? l => l * float.NaN : null);
-        _gradients = FlatFloats.Gather(_parameters, parameter => parameter.grad, _gradients);
+        _gradients = FlatFloats.Gather(_parameters, FlatPart.Gradients, _gradients);
         return new LocalGradients(step, loss, samples, _gradients);
     }
 
@@ -87,24 +87,14 @@ public sealed class RankWorker : IDisposable
     /// <summary>Writes the averaged gradients into the parameters and takes the optimizer step.</summary>
     public void ApplyGradients(ReadOnlySpan<float> averaged, long globalSamples)
     {
-        FlatFloats.Scatter(averaged, _parameters, parameter => parameter.grad, (parameter, host) =>
-        {
-            if (parameter.grad is { } grad)
-            {
-                grad.copy_(host);
-            }
-            else
-            {
-                parameter.grad = host.to(parameter.device, copy: true);
-            }
-        });
+        FlatFloats.Scatter(averaged, _parameters, FlatPart.Gradients);
         _state.ApplyStep(globalSamples);
     }
 
     /// <summary>The float buffers (BatchNorm running statistics), flattened in name order.</summary>
-    public float[] ExportBuffers() => FlatFloats.Gather(_floatBuffers, buffer => buffer);
+    public float[] ExportBuffers() => FlatFloats.Gather(_floatBuffers, FlatPart.Values);
 
-    public void ImportBuffers(ReadOnlySpan<float> values) => FlatFloats.Scatter(values, _floatBuffers, buffer => buffer, (buffer, host) => buffer.copy_(host));
+    public void ImportBuffers(ReadOnlySpan<float> values) => FlatFloats.Scatter(values, _floatBuffers, FlatPart.Values);
 
     private void InjectBeforeCompute(FaultKind? fault, CancellationToken cancel)
     {
