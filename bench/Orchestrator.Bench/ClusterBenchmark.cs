@@ -62,7 +62,7 @@ internal static class ClusterBenchmark
         return new Row($"Orchestration overhead, {size.Name}, R=2 on two nodes", "steps/s", cluster, bare, "bare TorchSharp loop", null, true,
             SideBySideLoops.Described(2, sideBySide, bare, cluster)
             + ". Two node processes on 127.0.0.1, one rank each: rank 1's step start, gradients, averages and step end cross the gradient link, each a hand-off to a socket thread and back at both ends; the processes share the 2 cores",
-            sideBySide, SideBySideLoops.ReferenceName);
+            sideBySide, SideBySideLoops.ReferenceName, Paired: true);
     }
 
     private static int FreePort()

@@ -88,14 +88,14 @@ internal static class GradientSyncBenchmark
                 var (tcp, tlsCopy, actors) = (taken[0], taken[1], taken[2]);
                 return new Row(name, "MB/s", actors, tlsCopy, "plain TLS copy of the same bytes each way between the same processes", 0.7, true,
                     "as the gradient link, with every byte encrypted and decrypted (AES-128-GCM) on both ends and copied once more, out of the TLS stream's buffer, by its reader; "
-                    + $"the TLS copy itself runs at {tlsCopy.Median / tcp.Median:0.00} of a plain TCP copy ({tcp.Median:0} MB/s), so the link over TLS at {actors.Median / tcp.Median:0.00} of it");
+                    + $"the TLS copy itself runs at {tlsCopy.Median / tcp.Median:0.00} of a plain TCP copy ({tcp.Median:0} MB/s), so the link over TLS at {actors.Median / tcp.Median:0.00} of it", Paired: true);
             }
             var (linkOrRemote, plainTcp) = Measurement.Alternate(repetitions, () => Bandwidth(() => SyncSteps(1)), () => Bandwidth(tcpStep));
             return new Row(name, "MB/s", linkOrRemote, plainTcp, "plain TCP copy of the same bytes each way between the same processes", 0.7, true, path switch
             {
                 SyncPath.Link => "per chunk: read straight into place at each end, averaged by one actor; a step's round trip crosses a writer, a reader and an actor on each side, and its start and end take the link too",
                 _ => "Akka.Remote wraps each 1 MiB message in protobuf envelopes and reassembles it from small socket reads; tens of MB/s",
-            });
+            }, Paired: true);
         }
         finally
         {

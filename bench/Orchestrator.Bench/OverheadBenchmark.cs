@@ -31,7 +31,7 @@ internal static class OverheadBenchmark
             // The two alternate, so drift in the machine's speed falls on both alike.
             var (alone, bareLoop) = Measurement.Alternate(repetitions, actors, bare);
             return new Row(name, "steps/s", alone, bareLoop, "bare TorchSharp loop", 0.98, true,
-                "the rank steps on its own between checkpoints and faults (windows of about 50 ms), reporting its steps every 10 ms; the gradients stay in the tensors");
+                "the rank steps on its own between checkpoints and faults (windows of about 50 ms), reporting its steps every 10 ms; the gradients stay in the tensors", Paired: true);
         }
         // The ratio stays against one bare loop, the overhead as row 1 defines it; replicas side by side that never
         // synchronise tell how much of the gap is the machine's (shared cores and memory) and how much the runtime's.
@@ -40,7 +40,7 @@ internal static class OverheadBenchmark
         return new Row(name, "steps/s", ranked, one, "bare TorchSharp loop", null, true,
             SideBySideLoops.Described(ranks, sideBySide, one, ranked)
             + ". Per step: each rank copies its gradients out of the tensors once, the supervisor averages them chunk by chunk on one thread, each rank copies the average into its grads and takes the whole optimizer step; thread hand-offs between actors and rank threads",
-            sideBySide, SideBySideLoops.ReferenceName);
+            sideBySide, SideBySideLoops.ReferenceName, Paired: true);
     }
 
     /// <summary>

@@ -17,6 +17,10 @@ internal static class Report
             var ratio = row.Ratio is { } r
                 ? F(r, "0.000") + (row.Goal is { } goal ? $" ({(row.HigherIsBetter ? "≥" : "≤")} {F(goal, "0.##")}{(row.MeetsGoal == true ? ", met" : ", missed")})" : "")
                 : "–";
+            if (row.PairedRatios is { } paired)
+            {
+                ratio += $"; paired {F(paired.Median, "0.000")}";
+            }
             var baseline = row.Baseline is { } b ? $"{Range(b)} {row.Unit} ({row.BaselineName})" : "–";
             text.AppendLine($"| {row.Name} | {ratio} | {Range(row.Value)} {row.Unit} | {baseline} | {row.Limit} |");
         }
@@ -37,6 +41,7 @@ internal static class Report
                 baseline = row.Baseline is null ? null : Summary(row.Baseline),
                 baselineName = row.Baseline is null ? null : row.BaselineName,
                 ratio = row.Ratio,
+                pairedRatio = row.PairedRatios is null ? null : Summary(row.PairedRatios),
                 goal = row.Goal,
                 higherIsBetter = row.HigherIsBetter,
                 meetsGoal = row.MeetsGoal,
