@@ -28,7 +28,8 @@ internal static class FlatFloats
     /// </summary>
     public static float[] Gather(IReadOnlyList<Tensor> tensors, FlatPart part, float[]? reuse = null)
     {
-        var flat = reuse?.Length == LengthOf(tensors) ? reuse : new float[LengthOf(tensors)];
+        var length = LengthOf(tensors);
+        var flat = reuse?.Length == length ? reuse : new float[length];
         var offset = 0;
         for (var i = 0; i < tensors.Count; i++)
         {
@@ -49,8 +50,9 @@ internal static class FlatFloats
                 else
                 {
                     using var detached = source.detach();
-                    using var host = detached.to(ScalarType.Float32, CPU).contiguous();
-                    MemoryMarshal.Cast<byte, float>(host.bytes).CopyTo(into);
+                    using var onHost = detached.to(ScalarType.Float32, CPU);
+                    using var contiguous = onHost.contiguous();
+                    MemoryMarshal.Cast<byte, float>(contiguous.bytes).CopyTo(into);
                 }
             }
             finally
@@ -92,7 +94,8 @@ internal static class FlatFloats
                     slice.CopyTo(host.bytes);
                     if (destination is null)
                     {
-                        tensor.grad = host.to(tensor.device, copy: true);
+                        using var grad = host.to(tensor.device, copy: true);
+                        tensor.grad = grad; // the parameter holds its own reference
                     }
                     else
                     {
