@@ -62,7 +62,7 @@ internal sealed class GradientReduction(int ranks, int generation)
         {
             throw new ArgumentException($"rank {chunk.Rank} sent chunk {chunk.Index} of {chunk.Count} with {chunk.Values.Count} floats, which does not fit {chunk.TotalLength}");
         }
-        var destination = new ArraySegment<float>(_averaged, chunk.Index * Chunking.ChunkLength, chunk.Values.Count);
+        var destination = new ArraySegment<float>(_averaged, Chunking.OffsetOf(chunk.Index, chunk.TotalLength), chunk.Values.Count);
         GradientAverager.AverageInto(destination, byRank);
         return new AveragedChunk(chunk.Generation, chunk.Step, chunk.Index, chunk.Count, chunk.TotalLength, destination, _samples.Sum());
     }

@@ -20,6 +20,6 @@ internal sealed class ChunkLanding
         {
             _values = new float[totalLength];
         }
-        return new ArraySegment<float>(_values, index * Chunking.ChunkLength, length);
+        return new ArraySegment<float>(_values, Chunking.OffsetOf(index, totalLength), length);
     }
 }

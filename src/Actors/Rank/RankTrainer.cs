@@ -243,7 +243,7 @@ public sealed class RankTrainer : ReceiveActor
     private float[] Assemble(AveragedChunk[] chunks, int totalLength)
     {
         var shared = chunks[0].Values.Array;
-        if (shared?.Length == totalLength && chunks.All(c => c.Values.Array == shared && c.Values.Offset == c.Index * Chunking.ChunkLength))
+        if (shared?.Length == totalLength && chunks.All(c => c.Values.Array == shared && c.Values.Offset == Chunking.OffsetOf(c.Index, totalLength)))
         {
             return shared;
         }
@@ -253,7 +253,7 @@ public sealed class RankTrainer : ReceiveActor
         }
         foreach (var c in chunks)
         {
-            c.Values.AsSpan().CopyTo(_assembled.AsSpan(c.Index * Chunking.ChunkLength));
+            c.Values.AsSpan().CopyTo(_assembled.AsSpan(Chunking.OffsetOf(c.Index, totalLength)));
         }
         return _assembled;
     }

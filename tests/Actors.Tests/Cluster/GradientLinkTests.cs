@@ -89,7 +89,7 @@ public sealed class GradientLinkTests : TestKit
         Assert.Equal(Bits(gradients), Bits(received[0].Values.Array!));
         Assert.Same(back[0].Values.Array, back[1].Values.Array);
         Assert.Equal(Bits(averages), Bits(back[0].Values.Array!));
-        Assert.Equal([Chunking.ChunkLength, 0], back.Select(c => c.Values.Offset));
+        Assert.Equal([Chunking.OffsetOf(1, total), 0], back.Select(c => c.Values.Offset));
     }
 
     [Fact]

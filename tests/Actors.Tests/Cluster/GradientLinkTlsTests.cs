@@ -17,8 +17,9 @@ namespace Orchestrator.Actors.Tests.Cluster;
 /// </summary>
 public sealed class GradientLinkTlsTests : TestKit
 {
-    // A whole chunk (1 MiB: many TLS records), starting with the floats that must survive bit for bit.
+    // A whole chunk (1 MiB: many TLS records; the first of two), starting with the floats that must survive bit for bit.
     private static readonly float[] Values = [1.5f, -0.0f, float.NaN, float.Epsilon, 3e38f, .. Enumerable.Range(0, Chunking.ChunkLength - 5).Select(i => i * 0.5f)];
+    private const int Total = 2 * Chunking.ChunkLength;
     private readonly string _folder = Directory.CreateTempSubdirectory("link-tls-").FullName;
 
     [Fact]
@@ -31,9 +32,9 @@ public sealed class GradientLinkTlsTests : TestKit
         var address = hub.AddressFor("rank-1-g1");
         using var link = GradientLinkClient.Connect(address, rank.Ref, tls);
 
-        link.Send(new GradientChunk(1, 1, 5, 0, 1, Values.Length, Values, 0.5, 8));
+        link.Send(new GradientChunk(1, 1, 5, 0, 2, Total, Values, 0.5, 8));
         var received = await supervisor.ExpectMsgAsync<GradientChunk>();
-        Assert.True(hub.TrySend("rank-1-g1", new AveragedChunk(1, 5, 0, 1, Values.Length, Values, 16)));
+        Assert.True(hub.TrySend("rank-1-g1", new AveragedChunk(1, 5, 0, 2, Total, Values, 16)));
         var averaged = await rank.ExpectMsgAsync<AveragedChunk>();
         Assert.True(link.Send(new StepApplied(1, 1, 5, 0, false, 0.1)));
         var applied = await supervisor.ExpectMsgAsync<StepApplied>();
@@ -76,7 +77,7 @@ public sealed class GradientLinkTlsTests : TestKit
         using var hub = new GradientHub("127.0.0.1", supervisor.Ref, Tls(suppressValidation: true));
         using var link = GradientLinkClient.Connect(hub.AddressFor("rank-1-g1") with { Tls = false }, rank.Ref);
 
-        link.Send(new GradientChunk(1, 1, 1, 0, 1, Values.Length, Values, 0, 0));
+        link.Send(new GradientChunk(1, 1, 1, 0, 2, Total, Values, 0, 0));
 
         await rank.ExpectMsgAsync<GradientLinkClosed>(TimeSpan.FromSeconds(30));
         await supervisor.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
