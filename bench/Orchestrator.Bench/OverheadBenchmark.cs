@@ -70,7 +70,7 @@ internal static class OverheadBenchmark
     /// <summary>Each sample on the log with what the runtime did during it, so that an outlier can be explained.</summary>
     private static double Logged(string loop, TimedWindow window, int steps)
     {
-        Console.Error.WriteLine($"    {loop}: {window.StepsPerSecond:0.0} steps/s; {window.Runtime.Described(steps)}");
+        Console.Error.WriteLine($"    {loop}: {window.StepsPerSecond:0.0} steps/s; {window.Runtime.Described(steps, window.Duration)}");
         return window.StepsPerSecond;
     }
 
