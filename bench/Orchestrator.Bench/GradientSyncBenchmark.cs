@@ -115,8 +115,8 @@ internal static class GradientSyncBenchmark
             }
             return new Row(name, "MB/s", linkOrRemote, plainTcp, "plain TCP copy of the same bytes each way between the same processes", 0.7, true, path switch
             {
-                SyncPath.Link when totalLength <= Chunking.ChunkLength => "one chunk: read straight into place at each end, averaged by one actor, but all of it arrives before its average can leave, "
-                    + "where the copy's echo runs both ways at once; a step's fixed cost (the step-rate row) comes on top",
+                SyncPath.Link when Chunking.CountFor(totalLength) == 2 => "two halves, each read straight into place at each end and averaged by one actor: the first half's average travels back "
+                    + "while the second half arrives, but each half arrives whole before its average can leave, where the copy's echo streams both ways at once; a step's fixed cost (the step-rate row) comes on top",
                 SyncPath.Link => "per chunk: read straight into place at each end, averaged by one actor; a step's round trip crosses a writer, a reader and an actor on each side, and its start and end take the link too",
                 _ => "Akka.Remote wraps each 1 MiB message in protobuf envelopes and reassembles it from small socket reads; tens of MB/s",
             }, Paired: true);
