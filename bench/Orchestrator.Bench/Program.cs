@@ -55,6 +55,7 @@ if (Environment.GetEnvironmentVariable("BENCH_ONLY") is { } only)
             GradientSyncBenchmark.Run(1, 500, 3, SyncPath.TlsLink, scratch), GradientSyncBenchmark.Run(100, 2, 3, SyncPath.TlsLink, scratch),
             GradientSyncBenchmark.Run(100, 2, 3, SyncPath.AkkaRemote, scratch),
         ],
+        ["rate"] = () => [GradientSyncBenchmark.StepRate(2000, 3, scratch)],
         ["sync-1mb"] = () => [GradientSyncBenchmark.Run(1, 500, 5, SyncPath.Link, scratch)],
         ["checkpoint"] = () =>
         [
