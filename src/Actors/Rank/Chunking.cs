@@ -25,7 +25,11 @@ internal static class Chunking
 
     public static int OffsetOf(int index, int totalLength) => index * StrideFor(totalLength);
 
-    public static int LengthOf(int index, int totalLength) => Math.Min(StrideFor(totalLength), totalLength - OffsetOf(index, totalLength));
+    public static int LengthOf(int index, int totalLength)
+    {
+        var stride = StrideFor(totalLength);
+        return Math.Min(stride, totalLength - (index * stride));
+    }
 
     /// <summary>Chunk <paramref name="index"/> of <paramref name="values"/>, as a view (no copy).</summary>
     public static ArraySegment<float> Slice(float[] values, int index) => new(values, OffsetOf(index, values.Length), LengthOf(index, values.Length));
