@@ -79,7 +79,8 @@ internal static class GradientSyncBenchmark
                     reducer.Ask<StepSynced>(new RunStep(++step, rank1), TimeSpan.FromMinutes(5)).GetAwaiter().GetResult();
                 }
             }
-            double Bandwidth(Action oneStep) => stepsPerSample * (perStep ? 1 : bytesPerStep / 1e6) / Measurement.Seconds(() =>
+            // MB/s, or steps/s for a row counted in steps.
+            double Rate(Action oneStep) => stepsPerSample * (perStep ? 1 : bytesPerStep / 1e6) / Measurement.Seconds(() =>
             {
                 for (var i = 0; i < stepsPerSample; i++)
                 {
@@ -100,13 +101,13 @@ internal static class GradientSyncBenchmark
                 : $"Gradient sync bandwidth, {size} of gradients, 2 ranks in 2 processes, {Described(path)}";
             if (tlsStep is not null)
             {
-                var taken = Measurement.InTurns(repetitions, () => Bandwidth(tcpStep), () => Bandwidth(tlsStep), () => Bandwidth(() => SyncSteps(1)));
+                var taken = Measurement.InTurns(repetitions, () => Rate(tcpStep), () => Rate(tlsStep), () => Rate(() => SyncSteps(1)));
                 var (tcp, tlsCopy, actors) = (taken[0], taken[1], taken[2]);
                 return new Row(name, "MB/s", actors, tlsCopy, "plain TLS copy of the same bytes each way between the same processes", 0.7, true,
                     "as the gradient link, with every byte encrypted and decrypted (AES-128-GCM) on both ends and copied once more, out of the TLS stream's buffer, by its reader; "
                     + $"the TLS copy itself runs at {tlsCopy.Median / tcp.Median:0.00} of a plain TCP copy ({tcp.Median:0} MB/s), so the link over TLS at {actors.Median / tcp.Median:0.00} of it", Paired: true);
             }
-            var (linkOrRemote, plainTcp) = Measurement.Alternate(repetitions, () => Bandwidth(() => SyncSteps(1)), () => Bandwidth(tcpStep));
+            var (linkOrRemote, plainTcp) = Measurement.Alternate(repetitions, () => Rate(() => SyncSteps(1)), () => Rate(tcpStep));
             if (perStep)
             {
                 return new Row(name, "steps/s", linkOrRemote, plainTcp, "round trips of a plain TCP copy of the same bytes each way between the same processes", null, true,
