@@ -6,8 +6,9 @@ namespace Orchestrator.Actors.Job;
 /// <summary>
 /// Collects one step's gradient chunks from every rank and averages each chunk as soon as all ranks have
 /// sent it, so the broadcast of early chunks overlaps the arrival of later ones. One reduction serves every
-/// step of a generation: the averages are written into one array kept from step to step (the ranks have
-/// applied a step's average before the next step's chunks can arrive), so a step allocates nothing.
+/// step of a generation: the averages are written into one array kept from step to step, so a step allocates
+/// nothing. A chunk's average is overwritten only once every rank has sent that chunk of the next step, which
+/// each rank does only after applying this step's average, even when the next step starts before they have.
 /// </summary>
 internal sealed class GradientReduction(int ranks, int generation)
 {

@@ -26,8 +26,8 @@ public sealed record ComputeGradients(int Generation, long Step, FaultKind? Faul
 
 /// <summary>
 /// A slice of one rank's flattened gradients (large tensors travel in chunks). Within a process the slice
-/// is a view of the rank's gradient array, not a copy: that array is not written again until every rank has
-/// applied this step's average.
+/// is a view of the rank's gradient array, not a copy: that array is not written again before the rank's
+/// next step, which starts only once every chunk of this one is averaged.
 /// </summary>
 public sealed record GradientChunk(int Generation, int Rank, long Step, int Index, int Count, int TotalLength, ArraySegment<float> Values, double Loss, long Samples);
 

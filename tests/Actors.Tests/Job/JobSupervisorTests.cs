@@ -106,6 +106,44 @@ public sealed class JobSupervisorTests() : JobTestKit(new TempDirectory())
     }
 
     [Fact]
+    public async Task Two_ranks_starting_each_step_on_the_last_average_train_report_and_save_what_step_by_step_replay_does()
+    {
+        // The supervisor starts a step as the last average of the one before leaves, before the ranks report
+        // it applied: every step must still be reported once, in order, with the mean of that step's losses,
+        // the schedule's checkpoints must fall where they fall, and the weights be those of a replay by hand.
+        var spec = Spec("overlap", job: MlpJob.Name, ranks: 2, steps: 23, every: 5);
+        var reporter = CreateTestProbe();
+
+        var result = await RunAsync(spec, reporter.Ref);
+        var history = await HistoryAsync(spec);
+        var reported = new List<StepReport>();
+        while (reported.Count == 0 || reported[^1].Iteration < spec.Steps)
+        {
+            var progress = (ProgressStep)await reporter.FishForMessageAsync(m => m is ProgressStep, TimeSpan.FromSeconds(10));
+            reported.Add(progress.Step);
+        }
+
+        var workers = Enumerable.Range(0, 2).Select(rank => RankWorker.Create(
+            new RankSpec(spec.Job, spec.JobOptions, rank, 2, 1, Temp.Sub("replay"), spec.NameTemplate, 0))).ToList();
+        var losses = new List<double>();
+        for (var step = 0; step < spec.Steps; step++)
+        {
+            var local = workers.Select(w => w.ComputeGradients(null, CancellationToken.None)).ToList();
+            losses.Add(local.Select(l => l.Loss).Average());
+            var averaged = GradientAverager.Average(local.Select(l => l.Values).ToList());
+            workers.ForEach(w => w.ApplyGradients(averaged, local.Sum(l => l.Samples)));
+        }
+        var replayed = workers[0].WeightsDigest();
+        workers.ForEach(w => w.Dispose());
+
+        Assert.Equal(JobOutcome.Completed, result.Outcome);
+        Assert.Equal(Enumerable.Range(1, 23).Select(i => (long)i), reported.Select(r => r.Iteration));
+        Assert.Equal(losses, reported.Select(r => r.Loss));
+        Assert.Equal([5L, 10, 15, 20, 23], history.Events.OfType<CheckpointCommitted>().Select(c => c.Step));
+        Assert.Equal(replayed, result.WeightsSha256);
+    }
+
+    [Fact]
     public async Task Past_the_restart_budget_the_job_fails_naming_the_reason_and_the_last_good_checkpoint()
     {
         var spec = Spec("budget", ranks: 2, steps: 40, faults: ["crash@step=12,rank=1", "crash@step=14,rank=0", "crash@step=16,rank=1"]) with
