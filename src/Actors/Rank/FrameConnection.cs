@@ -27,6 +27,9 @@ internal sealed class FrameConnection : IDisposable
     // A chunk is 256 Ki floats; a header a few dozen bytes. Anything far larger is not one of our frames.
     private const int MaxHeader = 4096;
     private const int MaxFloats = 16 << 20;
+    // Floats up to this many bytes leave in the same write as their frame's head: a second write was a second
+    // segment, and a second wake-up of the reader, for a step's small frames. Above it the copy costs more.
+    private const int InlineBytes = 64 << 10;
 
     private readonly TcpClient _client;
     private readonly Stream _stream;
@@ -128,9 +131,9 @@ internal sealed class FrameConnection : IDisposable
 
     private void WriteLoop()
     {
-        // Prefix and header leave in one write: with NoDelay each write is a segment of its own (over TLS a
-        // record of its own), and a reader woken by the prefix alone would block again for the header.
-        var head = new byte[9 + MaxHeader];
+        // Prefix and header leave in one write (small floats too): with NoDelay each write is a segment of its
+        // own (over TLS a record of its own), and a reader woken by the prefix alone would block again.
+        var head = new byte[9 + MaxHeader + InlineBytes];
         try
         {
             foreach (var frame in _outgoing.GetConsumingEnumerable())
@@ -143,11 +146,16 @@ internal sealed class FrameConnection : IDisposable
                 BinaryPrimitives.WriteInt32LittleEndian(head.AsSpan(4), frame.Values.Count);
                 head[8] = frame.Kind;
                 frame.Header.CopyTo(head, 9);
-                _stream.Write(head, 0, 9 + frame.Header.Length);
-                if (frame.Values.Count > 0)
+                var headLength = 9 + frame.Header.Length;
+                var values = MemoryMarshal.AsBytes(frame.Values.AsSpan());
+                if (values.Length <= InlineBytes)
                 {
-                    _stream.Write(MemoryMarshal.AsBytes(frame.Values.AsSpan()));
+                    values.CopyTo(head.AsSpan(headLength));
+                    _stream.Write(head, 0, headLength + values.Length);
+                    continue;
                 }
+                _stream.Write(head, 0, headLength);
+                _stream.Write(values);
             }
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException)

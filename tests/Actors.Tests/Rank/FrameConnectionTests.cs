@@ -1,0 +1,36 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Orchestrator.Actors.Rank;
+
+namespace Orchestrator.Actors.Tests.Rank;
+
+/// <summary>Frames over a real socket on 127.0.0.1: small floats leave in their head's write, large ones after it.</summary>
+public sealed class FrameConnectionTests
+{
+    [Fact]
+    public async Task Frames_on_both_sides_of_the_inline_limit_arrive_whole_and_in_order()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
+        using var accepted = await listener.AcceptTcpClientAsync();
+        using var sender = new FrameConnection(client);
+        using var receiver = new FrameConnection(accepted);
+        // 64 KiB is 16 Ki floats: the largest frame sent in one write, and the smallest sent in two.
+        int[] counts = [0, 1, 1000, 16 << 10, (16 << 10) + 1, 256 << 10, 3];
+        var frames = counts.Select((count, i) => new Frame((byte)(i + 1), [(byte)i, 7], Enumerable.Range(0, count).Select(v => v * 0.5f - i).ToArray())).ToList();
+        var arrived = new BlockingCollection<Frame>();
+        receiver.StartReading((_, _, _) => default, arrived.Add, _ => arrived.CompleteAdding());
+
+        frames.ForEach(frame => Assert.True(sender.Send(frame)));
+        var received = await Task.Run(() => frames.Select(_ => arrived.Take(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token)).ToList());
+
+        Assert.Equal(frames.Select(f => (f.Kind, f.Header[0], f.Header[1])), received.Select(f => (f.Kind, f.Header[0], f.Header[1])));
+        for (var i = 0; i < frames.Count; i++)
+        {
+            Assert.Equal(frames[i].Values.ToArray(), received[i].Values.ToArray());
+        }
+    }
+}
