@@ -634,7 +634,11 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             return;
         }
         _applyingStep = finished;
-        _applying = Enumerable.Range(0, Ranks).ToHashSet();
+        _applying.Clear();
+        for (var rank = 0; rank < Ranks; rank++)
+        {
+            _applying.Add(rank);
+        }
         SendCompute(finished + 1, [], beforeApplied: true);
     }
 
