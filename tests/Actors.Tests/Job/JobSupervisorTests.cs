@@ -144,6 +144,20 @@ public sealed class JobSupervisorTests() : JobTestKit(new TempDirectory())
     }
 
     [Fact]
+    public async Task Two_ranks_saving_every_epoch_save_at_each_epochs_last_step()
+    {
+        // Where an epoch ends only the ranks' step ends tell, so such a schedule never starts a step early.
+        var spec = Spec("epochs", job: MlpJob.Name, ranks: 2, steps: 20) with { Schedule = new CheckpointSchedule(EveryEpochs: 1) };
+
+        var result = await RunAsync(spec);
+        var history = await HistoryAsync(spec);
+
+        Assert.Equal(JobOutcome.Completed, result.Outcome);
+        var perEpoch = 512L / MlpJob.DefaultBatchSize; // the spec's 512 samples in global batches of 64
+        Assert.Equal([perEpoch, 2 * perEpoch, 20L], history.Events.OfType<CheckpointCommitted>().Select(c => c.Step));
+    }
+
+    [Fact]
     public async Task Past_the_restart_budget_the_job_fails_naming_the_reason_and_the_last_good_checkpoint()
     {
         var spec = Spec("budget", ranks: 2, steps: 40, faults: ["crash@step=12,rank=1", "crash@step=14,rank=0", "crash@step=16,rank=1"]) with
