@@ -472,7 +472,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             return;
         }
         var next = _step + 1;
-        List<FaultSpec> due = _faults.Count == 0 ? [] : _faults.Where(f => f.Step == next && !_state.FiredFaults.Contains(f.Id)).ToList();
+        List<FaultSpec> due = _faults.Count == 0 ? [] : UnfiredFaultsAt(next).ToList();
         if (due.Count == 0)
         {
             SendCompute(next, []);
@@ -494,12 +494,9 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         });
     }
 
-    private void SendCompute(long step, IReadOnlyList<FaultSpec> faults, bool beforeApplied = false)
+    private void SendCompute(long step, IReadOnlyList<FaultSpec> faults)
     {
-        if (!beforeApplied)
-        {
-            _applyingStep = -1;
-        }
+        _applyingStep = -1;
         if (_reduction?.Generation == _generation && _reduction.Ranks == Ranks)
         {
             _reduction.StartStep();
@@ -625,22 +622,25 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     private void StartNextOnAverage(long finished)
     {
         var schedule = _requested.Schedule;
-        var decidedAtEnd = Ranks == 1 || finished >= _total || _stopRequested || _resizePending
+        var decidedAtEnd = finished >= _total || _stopRequested || _resizePending
             || schedule.EveryEpochs is not null // where epochs end is the ranks' to tell, in their step ends
             || schedule.IsDue(finished, false, 0, _sinceSave.Elapsed)
-            || _faults.Any(f => f.Step == finished + 1 && !_state.FiredFaults.Contains(f.Id));
+            || UnfiredFaultsAt(finished + 1).Any();
         if (decidedAtEnd)
         {
             return;
         }
+        SendCompute(finished + 1, []);
+        // Set after the start went out, which forgets any earlier overlap: no answer is read before this returns.
         _applyingStep = finished;
         _applying.Clear();
         for (var rank = 0; rank < Ranks; rank++)
         {
             _applying.Add(rank);
         }
-        SendCompute(finished + 1, [], beforeApplied: true);
     }
+
+    private IEnumerable<FaultSpec> UnfiredFaultsAt(long step) => _faults.Where(f => f.Step == step && !_state.FiredFaults.Contains(f.Id));
 
     /// <summary>
     /// How far a one-rank job may step without waiting for the supervisor: nothing is averaged, so the
