@@ -171,6 +171,12 @@ public sealed class ClusterCoordinator : ReceivePersistentActor
     {
         Command<SubmitJob>(submit =>
         {
+            if (submit.Protocol != WireProtocol.Version)
+            {
+                var theirs = submit.Protocol == 0 ? null : submit.Protocol.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                Sender.Tell(new SubmitAnswer(false, WireProtocol.Mismatch("the submitting orchestrator", theirs)));
+                return;
+            }
             if (_credentials.Prove(submit.Spec.WorkDir) != submit.Proof)
             {
                 Sender.Tell(new SubmitAnswer(false, "the client's cluster secret does not match (use the same --secret-file as the nodes)"));

@@ -6,7 +6,7 @@ namespace Orchestrator.Actors.Cluster;
 
 /// <summary>
 /// What a node shows to be let in: proof that it holds the cluster secret (an HMAC of a fresh nonce, so the
-/// secret never travels) and the values of the settings every node must share.
+/// secret never travels) and the values of the settings every node must share, the wire protocol among them.
 /// </summary>
 public sealed class ClusterCredentials
 {
@@ -22,8 +22,9 @@ public sealed class ClusterCredentials
 
     public static ClusterCredentials From(Config config)
     {
-        var keys = (config.GetStringList("orchestrator.cluster.must-match") ?? []).Distinct().ToList();
+        var keys = (config.GetStringList("orchestrator.cluster.must-match") ?? []).Distinct().Where(key => key != WireProtocol.SettingKey);
         var settings = keys.Select(key => new KeyValuePair<string, string>(key, config.HasPath(key) ? config.GetString(key) ?? "" : "")).ToList();
+        settings.Add(new(WireProtocol.SettingKey, WireProtocol.Version.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         return new ClusterCredentials(config.GetString("orchestrator.cluster.secret", "") ?? "", settings);
     }
 
@@ -43,6 +44,10 @@ public sealed class ClusterCredentials
         foreach (var (key, value) in Settings)
         {
             var other = theirs.GetValueOrDefault(key, "(missing)");
+            if (other != value && key == WireProtocol.SettingKey)
+            {
+                return WireProtocol.Mismatch("it", theirs.GetValueOrDefault(key));
+            }
             if (other != value)
             {
                 return $"its setting {key} is '{other}' but the cluster uses '{value}' (use the same cluster config on every node)";

@@ -31,8 +31,12 @@ public sealed record NodeDeclined(string Job, string Reason);
 /// </summary>
 public sealed record MembersChanged(NodeInfo[] Nodes, string[] Draining);
 
-/// <summary>Submit (or resubmit, to continue) a job; <paramref name="Proof"/> is HMAC-SHA256(secret, work dir).</summary>
-public sealed record SubmitJob(JobSpec Spec, string Proof);
+/// <summary>
+/// Submit (or resubmit, to continue) a job; <paramref name="Proof"/> is HMAC-SHA256(secret, work dir).
+/// <paramref name="Protocol"/> is the client's <see cref="WireProtocol.Version"/>: a spec written by another
+/// version may carry fields this one drops. A client from before it was sent reads as 0.
+/// </summary>
+public sealed record SubmitJob(JobSpec Spec, string Proof, int Protocol = 0);
 
 public sealed record SubmitAnswer(bool Accepted, string Message);
 

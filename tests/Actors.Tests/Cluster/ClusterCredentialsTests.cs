@@ -70,6 +70,30 @@ public sealed class ClusterCredentialsTests
     }
 
     [Fact]
+    public void A_node_of_another_wire_protocol_is_refused_with_both_versions_named()
+    {
+        var challenge = new Challenge(ClusterCredentials.NewNonce());
+        var cluster = Credentials("s3cret");
+        var protocol3 = new ClusterCredentials("s3cret", cluster.Settings.Select(s => s.Key == WireProtocol.SettingKey ? new KeyValuePair<string, string>(s.Key, "3") : s).ToList());
+
+        var problem = cluster.Problem(challenge.Nonce, protocol3.Answer(challenge, Cpu));
+
+        Assert.Equal($"it speaks wire protocol 3 but the cluster speaks {WireProtocol.Version}: its orchestrator is another version (run the same orchestrator version on every node and client)", problem);
+    }
+
+    [Fact]
+    public void A_config_cannot_claim_another_wire_protocol()
+    {
+        var claims3 = ConfigurationFactory.ParseString($"orchestrator.cluster.protocol = 3\norchestrator.cluster.must-match = [\"{WireProtocol.SettingKey}\", \"{Strategy}\"]")
+            .WithFallback(ClusterSettings.Defaults);
+
+        var credentials = ClusterCredentials.From(claims3);
+
+        Assert.Equal([Strategy, WireProtocol.SettingKey], credentials.Settings.Select(s => s.Key));
+        Assert.Equal(WireProtocol.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), credentials.Settings[^1].Value);
+    }
+
+    [Fact]
     public void A_node_that_offers_no_devices_is_refused()
     {
         var challenge = new Challenge(ClusterCredentials.NewNonce());
@@ -84,7 +108,7 @@ public sealed class ClusterCredentialsTests
 
         var credentials = ClusterCredentials.From(config);
 
-        Assert.Equal(config.GetStringList("orchestrator.cluster.must-match"), credentials.Settings.Select(s => s.Key));
+        Assert.Equal([.. config.GetStringList("orchestrator.cluster.must-match"), WireProtocol.SettingKey], credentials.Settings.Select(s => s.Key));
         Assert.Contains(new KeyValuePair<string, string>(Strategy, "keep-majority"), credentials.Settings);
         Assert.Contains(new KeyValuePair<string, string>("akka.remote.dot-netty.tcp.enable-ssl", "false"), credentials.Settings);
         Assert.Equal(Credentials("from-config").Prove("n"), credentials.Prove("n"));
@@ -100,7 +124,7 @@ public sealed class ClusterCredentialsTests
         var doubled = cluster.Answer(challenge, Cpu);
         var repeatedKeys = doubled with { SettingKeys = [.. doubled.SettingKeys, Strategy], SettingValues = [.. doubled.SettingValues, "keep-majority"] };
 
-        Assert.Single(cluster.Settings);
+        Assert.Single(cluster.Settings, s => s.Key == Strategy);
         Assert.Null(cluster.Problem(challenge.Nonce, repeatedKeys));
     }
 

@@ -61,7 +61,7 @@ public sealed class FloatArrayMessageSerializerTests(ClusterConfiguredSystem nod
     [Fact]
     public void Identifier_and_manifests_are_a_wire_contract_and_stay_the_same()
     {
-        // Nodes of different builds must agree on these; changing one needs a new orchestrator.cluster.protocol.
+        // Nodes of different builds must agree on these; changing one needs a new WireProtocol.Version.
         Assert.Equal(7301, Direct.Identifier);
         Assert.Equal("G", Direct.Manifest(Gradient([], 0)));
         Assert.Equal("A", Direct.Manifest(new AveragedChunk(0, 0, 0, 1, 0, [], 0)));

@@ -51,7 +51,7 @@ internal static class SubmitCommand
         }
         var credentials = new ClusterCredentials(ClusterOptions.Secret(parsed) ?? "", []);
         using var client = new ClusterClient(cluster);
-        var answer = client.Ask<SubmitAnswer>(new SubmitJob(spec, credentials.Prove(spec.WorkDir)), TimeSpan.FromSeconds(30));
+        var answer = client.Ask<SubmitAnswer>(new SubmitJob(spec, credentials.Prove(spec.WorkDir), WireProtocol.Version), TimeSpan.FromSeconds(30));
         if (!answer.Accepted)
         {
             throw new UsageException(answer.Message);

@@ -1,0 +1,24 @@
+namespace Orchestrator.Actors.Cluster;
+
+/// <summary>
+/// The version of everything nodes and clients of one cluster must read alike: the messages between them,
+/// the gradient link's frames and how gradients are cut into chunks. It is fixed in code, not in a config
+/// file, so that a node of another build cannot claim it; a node or a submit that speaks another one is
+/// refused with both versions named, instead of failing later on a chunk that does not fit.
+/// </summary>
+public static class WireProtocol
+{
+    /// <summary>
+    /// Bump it with any change those parts see; tests/Actors.Tests/Cluster/WireContractTests.cs pins them
+    /// to this number. 4: step start and end on the gradient link, chunks of at least two halves.
+    /// </summary>
+    public const int Version = 4;
+
+    /// <summary>The setting under which a node's answer to the coordinator's challenge carries it (so did protocol 3's).</summary>
+    public const string SettingKey = "orchestrator.cluster.protocol";
+
+    /// <summary>Why <paramref name="who"/> is refused; <paramref name="theirs"/> null for a build that sends no protocol.</summary>
+    public static string Mismatch(string who, string? theirs) =>
+        (theirs is null ? $"{who} speaks an older wire protocol than the cluster's {Version}" : $"{who} speaks wire protocol {theirs} but the cluster speaks {Version}")
+        + ": its orchestrator is another version (run the same orchestrator version on every node and client)";
+}
