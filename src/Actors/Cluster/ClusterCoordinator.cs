@@ -252,7 +252,7 @@ public sealed class ClusterCoordinator : ReceivePersistentActor
                 .Select(e => new JobLiveStatus("", e.WorkDir, e.Outcome, null, 0, 0, double.NaN, 0, [], null, 0)).ToArray();
             var asks = _supervisors.Values.Select(s => s.Ask<JobLiveStatus>(GetJobStatus.Instance, TimeSpan.FromSeconds(5))).ToList();
             Task.WhenAll(asks).ContinueWith(
-                _ => new ClusterStatus(nodes, [.. asks.Where(a => a.IsCompletedSuccessfully).Select(a => a.Result), .. ended]),
+                _ => new ClusterStatus(nodes, [.. asks.Where(a => a.IsCompletedSuccessfully).Select(a => a.Result), .. ended], WireProtocol.Version),
                 TaskScheduler.Default).PipeTo(Sender);
         });
         Command<SaveSnapshotSuccess>(_ => { });

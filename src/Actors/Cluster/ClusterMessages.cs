@@ -47,7 +47,8 @@ public sealed class GetClusterStatus
 
 public sealed record NodeStatus(string Address, string Status, string[] Devices, string? Problem);
 
-public sealed record ClusterStatus(NodeStatus[] Nodes, JobLiveStatus[] Jobs);
+/// <summary><paramref name="Protocol"/> is the coordinator's <see cref="WireProtocol.Version"/> (0 from a build before it was sent).</summary>
+public sealed record ClusterStatus(NodeStatus[] Nodes, JobLiveStatus[] Jobs, int Protocol = 0);
 
 /// <summary>Stop a job with a final checkpoint, or move work off a node (checkpoint, then shrink).</summary>
 public sealed record StopClusterJob(string WorkDir, string Proof);

@@ -21,4 +21,12 @@ public static class WireProtocol
     public static string Mismatch(string who, string? theirs) =>
         (theirs is null ? $"{who} speaks an older wire protocol than the cluster's {Version}" : $"{who} speaks wire protocol {theirs} but the cluster speaks {Version}")
         + ": its orchestrator is another version (run the same orchestrator version on every node and client)";
+
+    /// <summary>
+    /// Null when a cluster whose status says <paramref name="protocol"/> speaks this one; otherwise why a
+    /// client of this version must not act on it (a status from before the protocol was sent reads as 0).
+    /// </summary>
+    public static string? ClusterProblem(int protocol) => protocol == Version ? null
+        : (protocol == 0 ? $"the cluster speaks an older wire protocol than this orchestrator's {Version}" : $"the cluster speaks wire protocol {protocol} but this orchestrator speaks {Version}")
+          + ": its nodes run another orchestrator version (run the same orchestrator version on every node and client)";
 }

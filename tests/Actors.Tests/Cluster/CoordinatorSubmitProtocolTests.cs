@@ -37,22 +37,38 @@ public sealed class CoordinatorSubmitProtocolTests : TestKit
         Assert.False(answer.Accepted);
         Assert.Equal($"{reason} {WireProtocol.Version}: its orchestrator is another version (run the same orchestrator version on every node and client)", answer.Message);
         coordinator.Tell(GetClusterStatus.Instance, TestActor);
-        Assert.Empty((await ExpectMsgAsync<ClusterStatus>(TimeSpan.FromSeconds(30))).Jobs);
+        var status = await ExpectMsgAsync<ClusterStatus>(TimeSpan.FromSeconds(30));
+        Assert.Empty(status.Jobs);
+        Assert.Equal(WireProtocol.Version, status.Protocol); // what a client of this version checks before it submits
     }
 
     [Fact]
     public void A_submit_as_an_older_client_sends_it_without_a_protocol_reads_as_protocol_0()
     {
-        var submit = new SubmitJob(new JobSpec { Job = "mlp", WorkDir = "/w" }, "proof", WireProtocol.Version);
-        var serializer = Sys.Serialization.FindSerializerFor(submit);
-        var json = System.Text.Encoding.UTF8.GetString(serializer.ToBinary(submit));
-        var older = Regex.Replace(json, ",\"Protocol\":\\{[^}]*\\}", ""); // Akka's JSON writes an int as {"$":"I4"}
+        var back = AsOlderBuildSendsIt(new SubmitJob(new JobSpec { Job = "mlp", WorkDir = "/w" }, "proof", WireProtocol.Version));
 
-        var back = (SubmitJob)serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(older), typeof(SubmitJob));
-
-        Assert.DoesNotContain("Protocol", older, StringComparison.Ordinal);
         Assert.Equal(0, back.Protocol);
         Assert.Equal("proof", back.Proof);
         Assert.Equal("/w", back.Spec.WorkDir);
+    }
+
+    [Fact]
+    public void A_status_as_an_older_coordinator_sends_it_without_a_protocol_reads_as_protocol_0()
+    {
+        var back = AsOlderBuildSendsIt(new ClusterStatus([new NodeStatus("akka.tcp://orchestrator@h:1", "up", ["cpu"], null)], [], WireProtocol.Version));
+
+        Assert.Equal(0, back.Protocol);
+        Assert.Equal("up", Assert.Single(back.Nodes).Status);
+    }
+
+    /// <summary><paramref name="message"/> through the node's JSON serializer with its Protocol property taken out.</summary>
+    private T AsOlderBuildSendsIt<T>(T message)
+        where T : class
+    {
+        var serializer = Sys.Serialization.FindSerializerFor(message);
+        var json = System.Text.Encoding.UTF8.GetString(serializer.ToBinary(message));
+        var older = Regex.Replace(json, ",\"Protocol\":\\{[^}]*\\}", ""); // Akka's JSON writes an int as {"$":"I4"}
+        Assert.DoesNotContain("Protocol", older, StringComparison.Ordinal);
+        return (T)serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(older), typeof(T));
     }
 }

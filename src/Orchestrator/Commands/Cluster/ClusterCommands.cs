@@ -22,6 +22,10 @@ internal static class ClusterCommands
     {
         using var client = new ClusterClient(hostPort);
         var status = client.Ask<ClusterStatus>(GetClusterStatus.Instance, TimeSpan.FromSeconds(15));
+        if (WireProtocol.ClusterProblem(status.Protocol) is { } problem)
+        {
+            System.Console.Error.WriteLine($"warning: {problem}");
+        }
         System.Console.Out.WriteLine($"nodes ({status.Nodes.Length}):");
         foreach (var node in status.Nodes)
         {

@@ -51,6 +51,11 @@ internal static class SubmitCommand
         }
         var credentials = new ClusterCredentials(ClusterOptions.Secret(parsed) ?? "", []);
         using var client = new ClusterClient(cluster);
+        // An older coordinator would take a spec of this version and drop what it does not know: ask first.
+        if (WireProtocol.ClusterProblem(client.Ask<ClusterStatus>(GetClusterStatus.Instance, TimeSpan.FromSeconds(30)).Protocol) is { } problem)
+        {
+            throw new UsageException($"{problem}; nothing was submitted");
+        }
         var answer = client.Ask<SubmitAnswer>(new SubmitJob(spec, credentials.Prove(spec.WorkDir), WireProtocol.Version), TimeSpan.FromSeconds(30));
         if (!answer.Accepted)
         {
