@@ -46,6 +46,7 @@ if (Environment.GetEnvironmentVariable("BENCH_ONLY") is { } only)
         ["kill"] = () => RecoveryBenchmark.ProcessKill(1, scratch),
         ["crash"] = () => [RecoveryBenchmark.RankCrash(1, scratch)],
         ["overhead"] = () => [OverheadBenchmark.Run(ModelSize.Small, 1, 500, 1000, 5, threads, scratch), OverheadBenchmark.Run(ModelSize.Small, 2, 500, 1000, 5, threads, scratch)],
+        ["overhead-100mb"] = () => [OverheadBenchmark.Run(ModelSize.Medium, 2, 3, 7, 3, threads, scratch)],
         ["cluster"] = () => [ClusterBenchmark.Run(ModelSize.Small, 500, 1000, 3, threads, scratch), ClusterBenchmark.Run(ModelSize.Medium, 3, 7, 2, threads, scratch)],
         ["memory"] = () => [MemoryBenchmark.Run(quick ? 3_000 : 10_000, threads, scratch)],
         ["sync"] = () =>
