@@ -27,9 +27,11 @@ var smallCheckpointRepetitions = quick ? 9 : 25;
 // One torch thread count for the whole run: libtorch's pool must not be resized while replicas of an
 // earlier measurement are still being freed on their threads, and ratios compare like with like.
 const int threads = 1;
-// Untimed steps before each 1 MB overhead sample's window, in both loops: 1.5 to 2.5 s, past the 0.2 to 1.1 s
+// Untimed steps before each 1 MB overhead sample's window, in both loops: 1.5 to 4 s, past the 0.2 to 1.1 s
 // in which the job's start-up code is recompiled in the background (500 steps left that inside the window).
-const int SmallWarmUpSteps = 1500;
+// That happens once its methods reach the JIT's call count, after some tens of jobs in one process: a
+// quick run starts too few jobs for it and keeps 500, to stay under three minutes on a slow host.
+var smallWarmUpSteps = quick ? 500 : 1500;
 var rows = new List<Row>();
 
 void Measure(string what, Func<IEnumerable<Row>> run)
@@ -48,7 +50,7 @@ if (Environment.GetEnvironmentVariable("BENCH_ONLY") is { } only)
     {
         ["kill"] = () => RecoveryBenchmark.ProcessKill(1, scratch),
         ["crash"] = () => [RecoveryBenchmark.RankCrash(1, scratch)],
-        ["overhead"] = () => [OverheadBenchmark.Run(ModelSize.Small, 1, SmallWarmUpSteps, 1000, 5, threads, scratch), OverheadBenchmark.Run(ModelSize.Small, 2, SmallWarmUpSteps, 1000, 5, threads, scratch)],
+        ["overhead"] = () => [OverheadBenchmark.Run(ModelSize.Small, 1, smallWarmUpSteps, 1000, 5, threads, scratch), OverheadBenchmark.Run(ModelSize.Small, 2, smallWarmUpSteps, 1000, 5, threads, scratch)],
         ["overhead-100mb"] = () => [OverheadBenchmark.Run(ModelSize.Medium, 2, 3, 7, 3, threads, scratch)],
         ["cluster"] = () => [ClusterBenchmark.Run(ModelSize.Small, 500, 1000, 3, threads, scratch), ClusterBenchmark.Run(ModelSize.Medium, 3, 7, 2, threads, scratch)],
         ["memory"] = () => [MemoryBenchmark.Run(quick ? 3_000 : 10_000, threads, scratch)],
@@ -87,9 +89,9 @@ if (Environment.GetEnvironmentVariable("BENCH_ONLY") is { } only)
 // First, while the process is fresh, so the resident set reflects this run alone.
 Measure("memory over a long run", () => [MemoryBenchmark.Run(quick ? 3_000 : 10_000, threads, scratch)]);
 // A 1 MB step takes 1 to 1.5 ms, and this VM's speed drifts over seconds: more, longer samples, alternated,
-// each after SmallWarmUpSteps untimed steps (see OverheadBenchmark.Run for why).
-Measure("overhead, 1 MB model, R=1", () => [OverheadBenchmark.Run(ModelSize.Small, 1, SmallWarmUpSteps, quick ? 200 : 1000, quick ? repetitions : 21, threads, scratch)]);
-Measure("overhead, 1 MB model, R=2", () => [OverheadBenchmark.Run(ModelSize.Small, 2, SmallWarmUpSteps, quick ? 200 : 1000, quick ? repetitions : 9, threads, scratch)]);
+// each after smallWarmUpSteps untimed steps (see OverheadBenchmark.Run for why).
+Measure("overhead, 1 MB model, R=1", () => [OverheadBenchmark.Run(ModelSize.Small, 1, smallWarmUpSteps, quick ? 200 : 1000, quick ? repetitions : 21, threads, scratch)]);
+Measure("overhead, 1 MB model, R=2", () => [OverheadBenchmark.Run(ModelSize.Small, 2, smallWarmUpSteps, quick ? 200 : 1000, quick ? repetitions : 9, threads, scratch)]);
 Measure("overhead, 100 MB model, R=1", () => [OverheadBenchmark.Run(ModelSize.Medium, 1, 3, quick ? 7 : 17, quick ? 2 : 5, threads, scratch)]);
 if (!quick)
 {
