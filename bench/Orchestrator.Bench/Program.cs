@@ -27,7 +27,7 @@ var smallCheckpointRepetitions = quick ? 9 : 25;
 // One torch thread count for the whole run: libtorch's pool must not be resized while replicas of an
 // earlier measurement are still being freed on their threads, and ratios compare like with like.
 const int threads = 1;
-// Untimed steps before each 1 MB overhead sample's window, in both loops: 1.5 to 4 s, past the 0.2 to 1.1 s
+// Untimed steps before each 1 MB overhead sample's window, in both loops: 1.5 to 4.5 s, past the 0.2 to 1.1 s
 // in which the job's start-up code is recompiled in the background (500 steps left that inside the window).
 // That happens once its methods reach the JIT's call count, after some tens of jobs in one process: a
 // quick run starts too few jobs for it and keeps 500, to stay under three minutes on a slow host.
