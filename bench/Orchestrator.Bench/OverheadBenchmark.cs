@@ -73,7 +73,7 @@ internal static class OverheadBenchmark
     /// <summary>Each sample on the log with what the runtime did during it, so that an outlier can be explained.</summary>
     private static double Logged(string loop, TimedWindow window, int steps)
     {
-        Console.Error.WriteLine($"    {loop}: {window.StepsPerSecond:0.0} steps/s; {window.Runtime.Described(steps, window.Duration)}");
+        Console.Error.WriteLine($"    {loop}: {window.StepsPerSecond:0.0} steps/s; {window.Runtime.Described(steps, window.Duration)}; stepping on CPU {window.Cpus.First}->{window.Cpus.Last}");
         return window.StepsPerSecond;
     }
 
@@ -91,13 +91,14 @@ internal static class OverheadBenchmark
             step();
         }
         var start = RuntimeActivity.Now();
+        var firstCpu = SteppingCpu.OfThisThread();
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < steps; i++)
         {
             step();
         }
         var duration = clock.Elapsed;
-        return new TimedWindow(steps / duration.TotalSeconds, duration, RuntimeActivity.Now().Since(start));
+        return new TimedWindow(steps / duration.TotalSeconds, duration, RuntimeActivity.Now().Since(start), (firstCpu, SteppingCpu.OfThisThread()));
     }
 
     /// <summary>One step of the hand-written loop over <paramref name="job"/>'s own data shard, each call the next batch.</summary>
@@ -158,8 +159,8 @@ internal sealed class StepTimings(long first, long last)
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly Lock _gate = new();
-    private (TimeSpan At, RuntimeActivity Runtime)? _first;
-    private (TimeSpan At, RuntimeActivity Runtime)? _last;
+    private (TimeSpan At, RuntimeActivity Runtime, int Cpu)? _first;
+    private (TimeSpan At, RuntimeActivity Runtime, int Cpu)? _last;
 
     /// <summary>Marks the window's two ends only: the reporter does no more per step than a user's would.</summary>
     public void Stepped(long step)
@@ -170,7 +171,7 @@ internal sealed class StepTimings(long first, long last)
         }
         lock (_gate)
         {
-            var mark = (_clock.Elapsed, RuntimeActivity.Now());
+            var mark = (_clock.Elapsed, RuntimeActivity.Now(), SteppingCpu.OfThread(RankThreadName));
             if (step == first)
             {
                 _first = mark;
@@ -189,12 +190,15 @@ internal sealed class StepTimings(long first, long last)
         {
             var (start, end) = (_first ?? throw Missing(first), _last ?? throw Missing(last));
             var duration = end.At - start.At;
-            return new TimedWindow((last - first) / duration.TotalSeconds, duration, end.Runtime.Since(start.Runtime));
+            return new TimedWindow((last - first) / duration.TotalSeconds, duration, end.Runtime.Since(start.Runtime), (start.Cpu, end.Cpu));
         }
     }
+
+    // Rank 0's dedicated thread (RankThread), which takes a one-rank job's steps.
+    private const string RankThreadName = "rank-0";
 
     private static InvalidOperationException Missing(long step) => new($"the benchmark job never reported step {step}");
 }
 
 /// <summary>The timed steps of one sample, through the actor runtime or the bare loop.</summary>
-internal sealed record TimedWindow(double StepsPerSecond, TimeSpan Duration, RuntimeActivity Runtime);
+internal sealed record TimedWindow(double StepsPerSecond, TimeSpan Duration, RuntimeActivity Runtime, (int First, int Last) Cpus);
