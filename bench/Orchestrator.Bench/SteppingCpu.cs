@@ -23,12 +23,9 @@ internal static class SteppingCpu
                 }
             }
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // the thread ended while the folder was read
-        }
-        catch (UnauthorizedAccessException)
-        {
+            // no /proc here, or the thread ended while the folder was read
         }
         return -1;
     }
