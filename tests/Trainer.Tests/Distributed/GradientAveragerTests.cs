@@ -29,11 +29,20 @@ public sealed class GradientAveragerTests
         ArraySegment<float>[] byRank = [a, b];
         GradientAverager.AverageInto(destination.AsSpan(5, 1 << 18), byRank); // JIT before measuring
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        GradientAverager.AverageInto(destination.AsSpan(5, 1 << 18), byRank);
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // The thread's counter can jump by a few kilobytes when a collection started by another test lands in
+        // the window (1 run in 5 here read 8112 bytes for one call): a call that allocated would make every
+        // window of calls nonzero, so one window at zero out of a few shows that none does.
+        var windows = Enumerable.Range(0, 5).Select(_ =>
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var call = 0; call < 20; call++)
+            {
+                GradientAverager.AverageInto(destination.AsSpan(5, 1 << 18), byRank);
+            }
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }).ToList();
 
-        Assert.Equal(0, allocated);
+        Assert.Contains(0L, windows);
         Assert.Equal([0f, 0f, 0f, 0f, 0f], destination[..5]);
         Assert.Equal([0f, 0f, 0f, 0f, 0f], destination[^5..]);
         Assert.Equal((1000f + -500f) / 2, destination[5 + 1000]);
