@@ -268,22 +268,61 @@ public sealed class CheckpointStore
         var rest = manifest.Files.Where(f => manifest.HoldsMetadata || f.Key != CheckpointFormat.MetadataFile).OrderBy(f => f.Key, StringComparer.Ordinal).ToList();
         var read = new object?[rest.Count];
         var failures = new Exception?[rest.Count];
-        // Files side by side: reading into fresh arrays is bound by page faults and hashing, both per core.
-        // The first failure in name order is the one reported, whatever order the reads finished in.
-        Parallel.For(0, rest.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        var split = loadContents ? SplitBlobRead.OfLargest(checkpointPath, manifest, rest, wantedBlobs) : null;
+        try
         {
-            var (file, expected) = rest[i];
-            try
+            // Files side by side: reading into fresh arrays is bound by page faults and hashing, both per core.
+            // A split blob's head goes first and its tail last, to whichever thread is free by then.
+            var pieces = new List<(int File, bool Tail)>(rest.Count + 1);
+            if (split is { } first)
             {
-                read[i] = loadContents && wantedTensors.Contains(file) ? ReadFile(checkpointPath, name, manifest, file, reader => TensorFile.Read(reader, expected.Bytes))
-                    : loadContents && wantedBlobs.Contains(file) ? ReadFile(checkpointPath, name, manifest, file, reader => reader.ReadToArray(expected.Bytes))
-                    : ReadFile<object?>(checkpointPath, name, manifest, file, _ => null);
+                pieces.Add((first.Index, false));
             }
-            catch (Exception e)
+            pieces.AddRange(Enumerable.Range(0, rest.Count).Where(i => i != split?.Index).Select(i => (i, false)));
+            if (split is { } last)
             {
-                failures[i] = e;
+                pieces.Add((last.Index, true));
             }
-        });
+            Parallel.For(0, pieces.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, p =>
+            {
+                var (i, tail) = pieces[p];
+                var (file, expected) = rest[i];
+                try
+                {
+                    if (split is { } part && part.Index == i)
+                    {
+                        if (tail)
+                        {
+                            part.Read.ReadTail();
+                        }
+                        else
+                        {
+                            part.Read.ReadHead();
+                        }
+                        return;
+                    }
+                    read[i] = loadContents && wantedTensors.Contains(file) ? ReadFile(checkpointPath, name, manifest, file, reader => TensorFile.Read(reader, expected.Bytes))
+                        : loadContents && wantedBlobs.Contains(file) ? ReadFile(checkpointPath, name, manifest, file, reader => reader.ReadToArray(expected.Bytes))
+                        : ReadFile<object?>(checkpointPath, name, manifest, file, _ => null);
+                }
+                catch (Exception e)
+                {
+                    Interlocked.CompareExchange(ref failures[i], e, null);
+                }
+            });
+            if (split is { } whole && failures[whole.Index] is null)
+            {
+                var file = rest[whole.Index].Key;
+                var (hash, bytes) = whole.Read.Finish();
+                read[whole.Index] = bytes;
+                failures[whole.Index] = hash == manifest.ExpectedHash(file) ? null : HashMismatch(name, file, whole.Read.ChecksumName);
+            }
+        }
+        finally
+        {
+            split?.Read.Dispose();
+        }
+        // The first failure in name order is the one reported, whatever order the reads finished in.
         if (failures.FirstOrDefault(f => f is not null) is { } failure)
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
@@ -376,6 +415,9 @@ public sealed class CheckpointStore
         return manifest;
     }
 
+    private static CorruptCheckpointException HashMismatch(string name, string file, string checksumName) =>
+        new($"{name}: {file} is corrupt ({checksumName} does not match the manifest)");
+
     /// <summary>One pass over one file: <paramref name="read"/> consumes what it needs, the rest is hashed, then checked.</summary>
     private static T ReadFile<T>(string checkpointPath, string name, CheckpointManifest manifest, string file, Func<ChecksummedFileReader, T> read)
     {
@@ -393,7 +435,7 @@ public sealed class CheckpointStore
         var checksum = reader.Finish();
         if (checksum != manifest.ExpectedHash(file))
         {
-            throw new CorruptCheckpointException($"{name}: {file} is corrupt ({reader.ChecksumName} does not match the manifest)");
+            throw HashMismatch(name, file, reader.ChecksumName);
         }
         if (unreadable is not null)
         {

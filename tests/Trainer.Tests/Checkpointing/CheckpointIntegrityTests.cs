@@ -75,6 +75,48 @@ public sealed class CheckpointIntegrityTests : IDisposable
         Assert.Equal(expected, Assert.Throws<CorruptCheckpointException>(() => _store.Load(result.Path)).Message);
     }
 
+    // Optimizer state several times the weights' size: on two or more cores a load reads it in two parts.
+    [Theory]
+    [InlineData(-1, null)]
+    [InlineData(100, "optimizer.bin")] // in the head
+    [InlineData(3_000_000, "optimizer.bin")] // in the tail
+    public void A_large_blob_read_in_two_parts_loads_exactly_or_is_named_as_corrupt(int flipped, string? corrupt)
+    {
+        var snapshot = WithLargeOptimizerState(Snapshots.At(10));
+        var path = _store.Commit(snapshot).Path;
+        var blobPath = Path.Combine(path, "optimizer.bin");
+        if (flipped >= 0)
+        {
+            var bytes = File.ReadAllBytes(blobPath);
+            bytes[flipped] ^= 0x01;
+            File.WriteAllBytes(blobPath, bytes);
+        }
+
+        if (corrupt is null)
+        {
+            Assert.Equal(snapshot.Components["optimizer"].Blob, _store.Load(path).Components["optimizer"].Blob);
+        }
+        else
+        {
+            Assert.Equal($"iter_10: {corrupt} is corrupt (XXH128 does not match the manifest)", Assert.Throws<CorruptCheckpointException>(() => _store.Load(path)).Message);
+        }
+    }
+
+    [Fact]
+    public void With_a_large_blob_split_the_first_corrupt_file_in_name_order_is_still_the_one_named()
+    {
+        var path = _store.Commit(WithLargeOptimizerState(Snapshots.At(10))).Path;
+        foreach (var (file, position) in new[] { ("model.weights", -1), ("optimizer.bin", 3_000_000) })
+        {
+            var filePath = Path.Combine(path, file);
+            var bytes = File.ReadAllBytes(filePath);
+            bytes[position >= 0 ? position : bytes.Length + position] ^= 0x01;
+            File.WriteAllBytes(filePath, bytes);
+        }
+
+        Assert.Equal("iter_10: model.weights is corrupt (XXH128 does not match the manifest)", Assert.Throws<CorruptCheckpointException>(() => _store.Load(path)).Message);
+    }
+
     [Fact]
     public void A_truncation_is_caught_by_the_hash_even_when_the_manifest_size_was_made_to_match()
     {
@@ -153,6 +195,17 @@ public sealed class CheckpointIntegrityTests : IDisposable
         Assert.Equal(WeightsDigest.Of(digested.Components["model"].Tensors), result.WeightsSha256);
         Assert.Equal(result.WeightsSha256, _store.Load(result.Path).Info.WeightsSha256);
         Assert.Equal(result.WeightsSha256, _store.Commit(undigested).WeightsSha256); // already present
+    }
+
+    private static CheckpointSnapshot WithLargeOptimizerState(CheckpointSnapshot snapshot)
+    {
+        var blob = new byte[3_500_000];
+        new Random(3).NextBytes(blob);
+        var components = new Dictionary<string, ComponentState>(snapshot.Components, StringComparer.Ordinal)
+        {
+            ["optimizer"] = snapshot.Components["optimizer"] with { Blob = blob },
+        };
+        return snapshot with { Components = components };
     }
 
     // A generator's state: a component's few tensors, which a format 3 manifest holds itself.
