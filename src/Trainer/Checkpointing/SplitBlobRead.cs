@@ -47,7 +47,7 @@ internal sealed class SplitBlobRead(string path, FileChecksum checksum, int leng
         {
             return null;
         }
-        // Page-aligned, so the two threads never write one page of the array.
+        // A whole number of pages, so each thread copies whole pages of the page cache.
         var share = totalBytes / workers / Environment.SystemPageSize * Environment.SystemPageSize;
         return share > 0 && blobBytes - share >= MinTailBytes ? (int)share : null;
     }

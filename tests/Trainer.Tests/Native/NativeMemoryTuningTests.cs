@@ -42,7 +42,8 @@ public sealed class NativeMemoryTuningTests
     /// A thread other than the main one allocates from an arena of 64 MiB heaps. Freeing what it had in its
     /// newest heap and the end of the heap below must not unmap that heap (glibc does so whatever the trim
     /// threshold unless the top pad is at least a heap): allocated again, the same blocks must land on pages
-    /// already faulted in. Without the pad each round here faulted in about 256 pages (1 MiB) again.
+    /// already faulted in. Without the pad every round here faulted in 257 to 524 pages (one or two MiB)
+    /// again.
     /// </summary>
     [Fact]
     public void Memory_a_thread_frees_at_the_top_of_its_arena_is_reused_without_being_faulted_in_again()
