@@ -9,7 +9,8 @@ namespace Orchestrator.Trainer.Checkpointing;
 /// </summary>
 internal sealed class ChecksummedFileReader : Stream
 {
-    private const int ChunkBytes = 1 << 20;
+    /// <summary>The most a read takes at once, so each slice is hashed while it is still in the CPU cache.</summary>
+    internal const int ChunkBytes = 1 << 20;
     private readonly FileStream _file;
     private readonly FileChecksum _checksum;
     private long _position;

@@ -10,7 +10,6 @@ namespace Orchestrator.Trainer.Checkpointing;
 /// </summary>
 internal sealed class SplitBlobRead(string path, FileChecksum checksum, int length, int headLength) : IDisposable
 {
-    private const int SliceBytes = 1 << 20;
     // A tail smaller than this is not worth a second open and hand-off (about 0.1 ms of reading).
     private const long MinTailBytes = 256 << 10;
     private readonly byte[] _bytes = GC.AllocateUninitializedArray<byte>(length);
@@ -83,13 +82,13 @@ internal sealed class SplitBlobRead(string path, FileChecksum checksum, int leng
 
     private SafeFileHandle Open() => File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
 
-    // Slices of 1 MiB, so each is hashed right after it lands, while it is still in the CPU cache.
+    // In the reader's slices, each hashed right after it lands.
     private int ReadRange(SafeFileHandle file, long offset, Span<byte> into, bool hashed)
     {
         var done = 0;
         while (done < into.Length)
         {
-            var slice = into.Slice(done, Math.Min(SliceBytes, into.Length - done));
+            var slice = into.Slice(done, Math.Min(ChecksummedFileReader.ChunkBytes, into.Length - done));
             var read = RandomAccess.Read(file, slice, offset + done);
             if (read == 0)
             {
