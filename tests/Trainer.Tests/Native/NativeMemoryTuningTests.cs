@@ -6,6 +6,9 @@ namespace Orchestrator.Trainer.Tests.Native;
 
 public sealed class NativeMemoryTuningTests
 {
+    // One managed source for every write, touched before any count: a new array would fault in pages of its own.
+    private static readonly byte[] Filler = Enumerable.Repeat((byte)1, 1 << 20).ToArray();
+
     [Fact]
     public void A_plain_environment_gets_both_settings()
     {
@@ -50,9 +53,26 @@ public sealed class NativeMemoryTuningTests
     {
         NativeMemoryTuning.Apply();
         long[] faultsByRound = [];
-        var thread = new Thread(() => faultsByRound = FaultsWhenTheTopOfTheArenaIsFreedAndTakenAgain(rounds: 3));
+        Exception? failure = null;
+        // Its own thread, so it allocates from an arena other than the main thread's; a failure there is
+        // rethrown here, where it fails the test instead of the test process.
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                faultsByRound = FaultsWhenTheTopOfTheArenaIsFreedAndTakenAgain(rounds: 3);
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        });
         thread.Start();
         thread.Join();
+        if (failure is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        }
 
         // The least of a few rounds: a thread of another test may share the arena and take a freed block.
         Assert.True(faultsByRound.Min() < 64, $"page faults per round: {string.Join(", ", faultsByRound)}");
@@ -87,9 +107,6 @@ public sealed class NativeMemoryTuningTests
         }
         return faults;
     }
-
-    // One managed source for every write, touched before any count: a new array would fault in pages of its own.
-    private static readonly byte[] Filler = Enumerable.Repeat((byte)1, 1 << 20).ToArray();
 
     // Every page written, as a tensor's would be.
     private static nint Allocated(int bytes)
