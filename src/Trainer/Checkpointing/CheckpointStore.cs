@@ -268,42 +268,34 @@ public sealed class CheckpointStore
         var rest = manifest.Files.Where(f => manifest.HoldsMetadata || f.Key != CheckpointFormat.MetadataFile).OrderBy(f => f.Key, StringComparer.Ordinal).ToList();
         var read = new object?[rest.Count];
         var failures = new Exception?[rest.Count];
+        object? ReadWhole(KeyValuePair<string, ManifestEntry> entry)
+        {
+            var (file, expected) = entry;
+            return loadContents && wantedTensors.Contains(file) ? ReadFile(checkpointPath, name, manifest, file, reader => TensorFile.Read(reader, expected.Bytes))
+                : loadContents && wantedBlobs.Contains(file) ? ReadFile(checkpointPath, name, manifest, file, reader => reader.ReadToArray(expected.Bytes))
+                : ReadFile<object?>(checkpointPath, name, manifest, file, _ => null);
+        }
         var split = loadContents ? SplitBlobRead.OfLargest(checkpointPath, manifest, rest, wantedBlobs) : null;
         try
         {
             // Files side by side: reading into fresh arrays is bound by page faults and hashing, both per core.
             // A split blob's head goes first and its tail last, to whichever thread is free by then.
-            var pieces = new List<(int File, bool Tail)>(rest.Count + 1);
+            var pieces = new List<(int File, Action Read)>(rest.Count + 1);
             if (split is { } first)
             {
-                pieces.Add((first.Index, false));
+                pieces.Add((first.Index, first.Read.ReadHead));
             }
-            pieces.AddRange(Enumerable.Range(0, rest.Count).Where(i => i != split?.Index).Select(i => (i, false)));
+            pieces.AddRange(Enumerable.Range(0, rest.Count).Where(i => i != split?.Index).Select(i => (i, (Action)(() => read[i] = ReadWhole(rest[i])))));
             if (split is { } last)
             {
-                pieces.Add((last.Index, true));
+                pieces.Add((last.Index, last.Read.ReadTail));
             }
             Parallel.For(0, pieces.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, p =>
             {
-                var (i, tail) = pieces[p];
-                var (file, expected) = rest[i];
+                var (i, readPiece) = pieces[p];
                 try
                 {
-                    if (split is { } part && part.Index == i)
-                    {
-                        if (tail)
-                        {
-                            part.Read.ReadTail();
-                        }
-                        else
-                        {
-                            part.Read.ReadHead();
-                        }
-                        return;
-                    }
-                    read[i] = loadContents && wantedTensors.Contains(file) ? ReadFile(checkpointPath, name, manifest, file, reader => TensorFile.Read(reader, expected.Bytes))
-                        : loadContents && wantedBlobs.Contains(file) ? ReadFile(checkpointPath, name, manifest, file, reader => reader.ReadToArray(expected.Bytes))
-                        : ReadFile<object?>(checkpointPath, name, manifest, file, _ => null);
+                    readPiece();
                 }
                 catch (Exception e)
                 {

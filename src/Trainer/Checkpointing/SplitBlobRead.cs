@@ -24,11 +24,12 @@ internal sealed class SplitBlobRead(string path, FileChecksum checksum, int leng
     /// </summary>
     public static (int Index, SplitBlobRead Read)? OfLargest(string checkpointPath, CheckpointManifest manifest, IReadOnlyList<KeyValuePair<string, ManifestEntry>> files, IReadOnlySet<string> blobs)
     {
-        var largest = Enumerable.Range(0, files.Count).Where(i => blobs.Contains(files[i].Key)).Select(i => (int?)i).MaxBy(i => files[i!.Value].Value.Bytes);
-        if (largest is not { } index)
+        var loaded = Enumerable.Range(0, files.Count).Where(i => blobs.Contains(files[i].Key)).ToList();
+        if (loaded.Count == 0)
         {
             return null;
         }
+        var index = loaded.MaxBy(i => files[i].Value.Bytes);
         var (file, entry) = files[index];
         return HeadLength(entry.Bytes, files.Sum(f => f.Value.Bytes), Environment.ProcessorCount) is { } head
             ? (index, new SplitBlobRead(Path.Combine(checkpointPath, file), manifest.NewChecksum(), (int)entry.Bytes, head))

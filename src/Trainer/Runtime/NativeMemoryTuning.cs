@@ -27,8 +27,9 @@ public static partial class NativeMemoryTuning
     /// trim threshold, unless the heap below has less than this pad free: a thread whose steps spilled a few
     /// megabytes into a new heap got it mapped and unmapped every step. Seen on new threads (a rank's, and
     /// the benchmark's bare loop on one) that took over the arena of an ended thread: 380 to 470 page faults
-    /// a step and half the speed of the same 1 MB loop on the main thread (bench/FINDINGS.md, 2026-12-07). A pad of a whole heap keeps every heap. It also makes the
-    /// main heap grow 64 MiB at a time, in address space only: pages are faulted in as they are used.
+    /// a step and half the speed of the same 1 MB loop on the main thread (bench/FINDINGS.md, 2026-12-07).
+    /// A pad of a whole heap keeps every heap. It also makes the main heap grow 64 MiB at a time, in address
+    /// space only: pages are faulted in as they are used.
     /// </summary>
     public const int TopPadBytes = 64 << 20;
 
