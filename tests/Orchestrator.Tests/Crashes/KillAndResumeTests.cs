@@ -60,9 +60,12 @@ public sealed class KillAndResumeTests : IDisposable
     [Fact]
     public async Task SIGTERM_saves_a_checkpoint_and_exits_130_and_the_rerun_finishes_identically()
     {
-        var straight = CliProcess.Run(CliProcess.Train("cnn", _temp.Sub("straight"), 400, every: 50));
+        // Long enough that the stop lands mid-run: with 400 steps (about 0.6 s at 700 steps/s here) a test
+        // thread that saw the first checkpoint's line late once sent SIGTERM to a process that had finished.
+        const int Steps = 2000;
+        var straight = CliProcess.Run(CliProcess.Train("cnn", _temp.Sub("straight"), Steps, every: 50));
         var dir = _temp.Sub("stopped");
-        using (var running = CliProcess.Start(CliProcess.Train("cnn", dir, 400, every: 50)))
+        using (var running = CliProcess.Start(CliProcess.Train("cnn", dir, Steps, every: 50)))
         {
             await running.WaitForLineAsync(line => line.StartsWith("checkpoint iter_50", StringComparison.Ordinal));
             using var kill = System.Diagnostics.Process.Start("kill", ["-TERM", running.Id.ToString()]);
@@ -78,7 +81,7 @@ public sealed class KillAndResumeTests : IDisposable
             Assert.True(Directory.Exists(Path.Combine(dir, "checkpoints", $"iter_{stoppedAt}")), stopped.ToString());
             Assert.True(stoppedAt % 50 == 0 || stopped.Error.Contains("(interrupt)", StringComparison.Ordinal), stopped.ToString());
         }
-        var resumed = CliProcess.Run(CliProcess.Train("cnn", dir, 400, every: 50));
+        var resumed = CliProcess.Run(CliProcess.Train("cnn", dir, Steps, every: 50));
 
         Assert.Equal(straight.WeightsSha256, resumed.WeightsSha256);
     }
