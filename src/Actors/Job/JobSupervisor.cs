@@ -202,6 +202,10 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             }
             _skipped = skipped;
             resumeFrom = latest?.Path;
+            if (latest is not null && !(_state.LastCheckpoint is { } journaled && journaled.Step >= latest.Info.Iteration))
+            {
+                RecordCommittedBeforeTheProcessEnded(latest);
+            }
         }
         if (resumeFrom is not null && _requested.LoadFrom is not null)
         {
@@ -211,6 +215,16 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         var start = new StartRank(0, resumeFrom, resumeFrom is null ? _requested.LoadFrom : null, _requested.SkipOptimizerState, _requested.SkipSchedulerState);
         _generation = _state.Generation + 1;
         StartAll(start);
+    }
+
+    /// <summary>
+    /// The last process ended between a checkpoint's commit on disk and its journal record. The resume starts
+    /// from it, so the history names it too; its loss was only in the dead process.
+    /// </summary>
+    private void RecordCommittedBeforeTheProcessEnded(LoadedCheckpoint checkpoint)
+    {
+        Note($"{checkpoint.Name} was committed but not yet in the journal when the last run ended; recorded now");
+        Record(new CheckpointCommitted(checkpoint.Info.Iteration, checkpoint.Name, checkpoint.Path, checkpoint.Info.WeightsSha256, double.NaN, checkpoint.Info.Reason, checkpoint.Info.CreatedUtc), () => { });
     }
 
     // ---- Placement: how many ranks, on which nodes (waits on a cluster until enough devices are there) ----

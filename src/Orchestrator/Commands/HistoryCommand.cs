@@ -33,7 +33,7 @@ internal static class HistoryCommand
         RanksStarted r => $"ranks started   generation {r.Generation}, {r.Ranks} rank(s), {(r.FromCheckpoint is null ? "fresh" : $"from {r.FromCheckpoint}")} at step {r.FromStep}" +
             (r.Nodes is { Length: > 0 } nodes ? $", on {string.Join(" ", nodes.Select(Cluster.JobFollower.Short))}" : ""),
         WorldResized w => $"world resized   {w.FromRanks} -> {w.ToRanks} rank(s) at {w.Checkpoint} (step {w.Step}): {w.Reason}",
-        CheckpointCommitted c => string.Create(CultureInfo.InvariantCulture, $"checkpoint      {c.Name} ({c.Reason}) at step {c.Step}, loss {c.Loss:0.0000}, weights {Short(c.WeightsSha256)}"),
+        CheckpointCommitted c => string.Create(CultureInfo.InvariantCulture, $"checkpoint      {c.Name} ({c.Reason}) at step {c.Step}, loss {(double.IsNaN(c.Loss) ? "not recorded" : c.Loss.ToString("0.0000", CultureInfo.InvariantCulture))}, weights {Short(c.WeightsSha256)}"),
         FaultFired f => $"fault injected  {f.FaultId}",
         RankFailed f => $"rank failed     rank {f.Rank} at step {f.Step}: {f.Reason}",
         RestartScheduled r => string.Create(CultureInfo.InvariantCulture,

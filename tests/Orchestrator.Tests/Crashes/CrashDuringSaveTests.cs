@@ -1,9 +1,10 @@
+using System.Text.RegularExpressions;
 using Orchestrator.Tests.Support;
 
 namespace Orchestrator.Tests.Crashes;
 
 /// <summary>The process is killed between each write step of a save, or its files are damaged afterwards.</summary>
-public sealed class CrashDuringSaveTests : IDisposable
+public sealed partial class CrashDuringSaveTests : IDisposable
 {
     private readonly TempDirectory _temp = new();
 
@@ -33,6 +34,7 @@ public sealed class CrashDuringSaveTests : IDisposable
         var latestAfterKill = File.Exists(pointer) ? File.ReadAllText(pointer).Trim() : null; // none before the first commit
         var verify = CliProcess.Run(["checkpoints", "verify", dir]);
         var resumed = CliProcess.Run(CliProcess.Train("cnn", dir, 40));
+        var history = CliProcess.Run(["history", "--work-dir", dir]);
 
         Assert.Equal(137, killed.ExitCode);
         Assert.True(verify.ExitCode == 0, verify.ToString());
@@ -41,6 +43,16 @@ public sealed class CrashDuringSaveTests : IDisposable
         Assert.Empty(Directory.GetDirectories(Path.Combine(dir, "checkpoints"), ".*"));
         Assert.Empty(Directory.GetFiles(Path.Combine(dir, "checkpoints"), ".*"));
         Assert.True(latestAfterKill is null || Directory.Exists(Path.Combine(dir, "checkpoints", latestAfterKill)), $"latest names {latestAfterKill}, which is not committed");
+        // A kill between the commit on disk and its journal record still leaves a history that names every checkpoint a run started from.
+        Assert.True(history.ExitCode == 0, history.ToString());
+        var startedFrom = ResumedFrom().Matches(history.Output).Select(m => m.Groups[1].Value).ToList();
+        Assert.Equal(latestAfterKill is not null, startedFrom.Count > 0);
+        Assert.All(startedFrom, name => Assert.Matches($@"checkpoint +{name} \(\w+\) at step \d+", history.Output));
+        if (phase is "save:committed#2" or "save:pointer-moved#2")
+        {
+            Assert.Contains("iter_20 was committed but not yet in the journal when the last run ended; recorded now", resumed.Error);
+            Assert.Matches(@"checkpoint +iter_20 \(schedule\) at step 20, loss not recorded", history.Output);
+        }
     }
 
     [Theory]
@@ -80,4 +92,7 @@ public sealed class CrashDuringSaveTests : IDisposable
         Assert.Contains("resumed from iter_20 at step 20", resumed.Error);
         Assert.Equal(straight.WeightsSha256, resumed.WeightsSha256);
     }
+
+    [GeneratedRegex(@"ranks started +generation \d+, \d+ rank\(s\), from (iter_\d+)")]
+    private static partial Regex ResumedFrom();
 }

@@ -20,7 +20,7 @@ internal static class WorkDirSnapshots
         var started = history.Events.OfType<RanksStarted>().LastOrDefault();
         var losses = scalars.RecentLosses.Length > 0
             ? scalars.RecentLosses
-            : history.Events.OfType<CheckpointCommitted>().Select(c => c.Loss).ToArray();
+            : history.Events.OfType<CheckpointCommitted>().Select(c => c.Loss).Where(l => !double.IsNaN(l)).ToArray();
         var job = new JobSnapshot(
             Job: spec.Job,
             WorkDir: workDir,
