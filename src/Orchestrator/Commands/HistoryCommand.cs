@@ -33,7 +33,7 @@ internal static class HistoryCommand
         RanksStarted r => $"ranks started   generation {r.Generation}, {r.Ranks} rank(s), {(r.FromCheckpoint is null ? "fresh" : $"from {r.FromCheckpoint}")} at step {r.FromStep}" +
             (r.Nodes is { Length: > 0 } nodes ? $", on {string.Join(" ", nodes.Select(Cluster.JobFollower.Short))}" : ""),
         WorldResized w => $"world resized   {w.FromRanks} -> {w.ToRanks} rank(s) at {w.Checkpoint} (step {w.Step}): {w.Reason}",
-        CheckpointCommitted c => string.Create(CultureInfo.InvariantCulture, $"checkpoint      {c.Name} ({c.Reason}) at step {c.Step}, loss {(double.IsNaN(c.Loss) ? "not recorded" : c.Loss.ToString("0.0000", CultureInfo.InvariantCulture))}, weights {Short(c.WeightsSha256)}"),
+        CheckpointCommitted c => string.Create(CultureInfo.InvariantCulture, $"checkpoint      {c.Name} ({c.Reason}) at step {c.Step}, loss {LossOf(c)}, weights {Short(c.WeightsSha256)}"),
         FaultFired f => $"fault injected  {f.FaultId}",
         RankFailed f => $"rank failed     rank {f.Rank} at step {f.Step}: {f.Reason}",
         RestartScheduled r => string.Create(CultureInfo.InvariantCulture,
@@ -43,6 +43,9 @@ internal static class HistoryCommand
         JobStopped s => $"stopped         at step {s.Step}, checkpoint {s.Checkpoint ?? "none"}",
         _ => e.GetType().Name,
     };
+
+    /// <summary>NaN when the checkpoint was recorded only on the resume after a kill (its loss died with the process).</summary>
+    internal static string LossOf(CheckpointCommitted c) => double.IsNaN(c.Loss) ? "not recorded" : c.Loss.ToString("0.0000", CultureInfo.InvariantCulture);
 
     private static string Length(long? steps, long? epochs) => steps is { } s ? $"{s} steps" : $"{epochs} epochs";
 
