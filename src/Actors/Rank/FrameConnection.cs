@@ -131,31 +131,15 @@ internal sealed class FrameConnection : IDisposable
 
     private void WriteLoop()
     {
-        // Prefix and header leave in one write (small floats too): with NoDelay each write is a segment of its
-        // own (over TLS a record of its own), and a reader woken by the prefix alone would block again.
-        var head = new byte[9 + MaxHeader + InlineBytes];
         try
         {
-            foreach (var frame in _outgoing.GetConsumingEnumerable())
+            if (_stream is NetworkStream && !OperatingSystem.IsWindows())
             {
-                if (frame.Header.Length > MaxHeader)
-                {
-                    throw new InvalidOperationException($"a frame header of {frame.Header.Length} bytes is over the {MaxHeader} a reader accepts");
-                }
-                BinaryPrimitives.WriteInt32LittleEndian(head, frame.Header.Length);
-                BinaryPrimitives.WriteInt32LittleEndian(head.AsSpan(4), frame.Values.Count);
-                head[8] = frame.Kind;
-                frame.Header.CopyTo(head, 9);
-                var headLength = 9 + frame.Header.Length;
-                var values = MemoryMarshal.AsBytes(frame.Values.AsSpan());
-                if (values.Length <= InlineBytes)
-                {
-                    values.CopyTo(head.AsSpan(headLength));
-                    _stream.Write(head, 0, headLength + values.Length);
-                    continue;
-                }
-                _stream.Write(head, 0, headLength);
-                _stream.Write(values);
+                WriteGathered();
+            }
+            else
+            {
+                WriteEach();
             }
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException)
@@ -163,6 +147,62 @@ internal sealed class FrameConnection : IDisposable
             Dispose(); // the reader sees the closed socket and reports it
         }
     }
+
+    /// <summary>
+    /// Plain TCP: each frame with whatever is queued behind it in one <c>writev</c>, the floats straight from
+    /// their arrays; it never waits for more.
+    /// </summary>
+    private void WriteGathered()
+    {
+        using var batch = new FrameBatch(MaxHeader, InlineBytes);
+        var socket = _client.Client;
+        foreach (var frame in _outgoing.GetConsumingEnumerable())
+        {
+            batch.Add(Checked(frame));
+            while (_outgoing.TryTake(out var next))
+            {
+                if (!batch.HasRoomFor(Checked(next)))
+                {
+                    Flush(batch, socket);
+                }
+                batch.Add(next);
+            }
+            Flush(batch, socket);
+        }
+    }
+
+    private static void Flush(FrameBatch batch, Socket socket)
+    {
+        try
+        {
+            GatherWrite.WriteAll(socket, batch.Pieces);
+        }
+        finally
+        {
+            batch.Clear();
+        }
+    }
+
+    /// <summary>TLS: frame by frame through the stream, prefix and header (small floats too) in one write, so one record.</summary>
+    private void WriteEach()
+    {
+        // With NoDelay each write is a segment of its own (over TLS a record of its own), and a reader woken by
+        // the prefix alone would block again.
+        var head = new byte[FrameBatch.PrefixBytes + MaxHeader + InlineBytes];
+        foreach (var frame in _outgoing.GetConsumingEnumerable())
+        {
+            var headLength = FrameBatch.WriteHead(Checked(frame), head, InlineBytes);
+            _stream.Write(head, 0, headLength);
+            if (!FrameBatch.IsInline(frame, InlineBytes))
+            {
+                _stream.Write(MemoryMarshal.AsBytes(frame.Values.AsSpan()));
+            }
+        }
+    }
+
+    private static Frame Checked(Frame frame) => frame.Header.Length <= MaxHeader
+        ? frame
+        : throw new InvalidOperationException($"a frame header of {frame.Header.Length} bytes is over the {MaxHeader} a reader accepts");
 
     private bool ReadExactly(Span<byte> buffer)
     {

@@ -5,7 +5,10 @@ using Orchestrator.Actors.Rank;
 
 namespace Orchestrator.Actors.Tests.Rank;
 
-/// <summary>Frames over a real socket on 127.0.0.1: small floats leave in their head's write, large ones after it.</summary>
+/// <summary>
+/// Frames over a real socket on 127.0.0.1: small floats leave in their head's write, large ones straight from
+/// their arrays, and frames queued together leave in one gathered write.
+/// </summary>
 public sealed class FrameConnectionTests
 {
     [Fact]
@@ -31,6 +34,43 @@ public sealed class FrameConnectionTests
         for (var i = 0; i < frames.Count; i++)
         {
             Assert.Equal(frames[i].Values.ToArray(), received[i].Values.ToArray());
+        }
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)] // the runtime may leave a socket non-blocking: writes then stop short and wait to go on
+    public async Task Frames_queued_faster_than_the_socket_takes_them_arrive_whole_and_in_order(bool blockingSender)
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
+        using var accepted = await listener.AcceptTcpClientAsync();
+        using var sender = new FrameConnection(client);
+        client.Client.Blocking = blockingSender;
+        using var receiver = new FrameConnection(accepted);
+        // 24 MiB queued before anyone reads: far more than both socket buffers hold, so the gathered writes
+        // stop part-way through pieces and go on from there. Large frames are views at an offset into a
+        // larger array, as gradient chunks are; small ones sit between them, as step starts and ends do.
+        var backing = Enumerable.Range(0, (3 << 20) + 5).Select(v => (float)v).ToArray();
+        var frames = new List<Frame>();
+        for (var i = 0; i < 16; i++)
+        {
+            var offset = 5 + (i % 4) * 7;
+            frames.Add(new Frame(1, [(byte)i], new ArraySegment<float>(backing, offset, (3 << 19) - i)));
+            frames.Add(new Frame(2, [(byte)i, 1], Enumerable.Range(0, i).Select(v => -v * 0.25f).ToArray()));
+        }
+        frames.ForEach(frame => Assert.True(sender.Send(frame)));
+        var arrived = new BlockingCollection<Frame>();
+
+        receiver.StartReading((_, _, _) => default, arrived.Add, _ => arrived.CompleteAdding());
+        var received = await Task.Run(() => frames.Select(_ => arrived.Take(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token)).ToList());
+
+        Assert.Equal(frames.Select(f => (f.Kind, f.Header.Length, f.Header[0])), received.Select(f => (f.Kind, f.Header.Length, f.Header[0])));
+        for (var i = 0; i < frames.Count; i++)
+        {
+            Assert.True(frames[i].Values.AsSpan().SequenceEqual(received[i].Values.AsSpan()), $"frame {i}'s floats differ");
         }
     }
 }
