@@ -133,7 +133,7 @@ internal sealed class FrameConnection : IDisposable
     {
         try
         {
-            if (_stream is NetworkStream && !OperatingSystem.IsWindows())
+            if (_stream is NetworkStream && OperatingSystem.IsLinux()) // writev and its errno values as Linux has them
             {
                 WriteGathered();
             }
@@ -149,7 +149,7 @@ internal sealed class FrameConnection : IDisposable
     }
 
     /// <summary>
-    /// Plain TCP: each frame with whatever is queued behind it in one <c>writev</c>, the floats straight from
+    /// Plain TCP on Linux: each frame with whatever is queued behind it in one <c>writev</c>, the floats straight from
     /// their arrays; it never waits for more.
     /// </summary>
     private void WriteGathered()
@@ -183,7 +183,7 @@ internal sealed class FrameConnection : IDisposable
         }
     }
 
-    /// <summary>TLS: frame by frame through the stream, prefix and header (small floats too) in one write, so one record.</summary>
+    /// <summary>TLS (and other systems): frame by frame through the stream, prefix and header (small floats too) in one write, so one record.</summary>
     private void WriteEach()
     {
         // With NoDelay each write is a segment of its own (over TLS a record of its own), and a reader woken by
