@@ -123,6 +123,17 @@ public sealed class BadInputTests : IDisposable
     }
 
     [Fact]
+    public void Node_on_a_port_already_in_use()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+
+        AssertRefused(["node", "--hostname", "127.0.0.1", "--port", port.ToString(), "--seeds", $"127.0.0.1:{port}", "--journal", $"sqlite:{_temp.Sub("journal.db")}"],
+            $"error: port {port} on 127.0.0.1 is already in use (another node, or another program); stop it or give this node another --port");
+    }
+
+    [Fact]
     public void History_of_a_work_dir_without_a_job() =>
         AssertRefused(["history", "--work-dir", _temp.Path], $"error: no job journal at {Path.Combine(_temp.Path, "journal.db")} (run 'orchestrator train --work-dir {_temp.Path} ...' first, or name a cluster's journal with --journal sqlite:FILE)");
 

@@ -45,6 +45,7 @@ internal static class NodeCommand
             throw new UsageException($"unexpected argument '{parsed.Positionals[0]}' (orchestrator node --help)");
         }
         var settings = ClusterOptions.NodeSettings(parsed);
+        NodePort.EnsureFree(settings.Hostname, settings.Port);
         settings.Journal.CheckReachable();
         var config = settings.ToConfig();
         var credentials = ClusterCredentials.From(config);
