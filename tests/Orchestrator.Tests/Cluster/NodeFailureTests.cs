@@ -24,6 +24,23 @@ public sealed class NodeFailureTests : IDisposable
         ["submit", "--cluster", via.HostPort, "--job", "mlp", "--work-dir", workDir, "--steps", steps.ToString(), "--checkpoint-every", "40",
          "--batch-size", "48", "--samples", "960", "--threads", "1", "--min-ranks", "1", "--max-ranks", "3", "--wait", .. more];
 
+    // The coordinator's node prints the joins; a returned node that ends, or never joins, says why only in its own output.
+    private static async Task WhileRunning(NodeProcess node, Task wait)
+    {
+        if (await Task.WhenAny(wait, node.ExitedAsync()) != wait)
+        {
+            throw new Xunit.Sdk.XunitException($"node {node.HostPort} ended; its output:\n{node.Text}");
+        }
+        try
+        {
+            await wait;
+        }
+        catch (Xunit.Sdk.XunitException e)
+        {
+            throw new Xunit.Sdk.XunitException($"{e.Message}\n--- node {node.HostPort}'s output:\n{node.Text}");
+        }
+    }
+
     [Fact]
     public async Task A_killed_worker_shrinks_the_job_from_the_latest_checkpoint_and_a_returning_node_grows_it_back()
     {
@@ -37,7 +54,7 @@ public sealed class NodeFailureTests : IDisposable
         await a.WaitForLineAsync(line => line.Contains($"{c.HostPort} holding rank", StringComparison.Ordinal) && line.Contains("restarting all ranks from iter_", StringComparison.Ordinal));
         await a.WaitForLineAsync(line => line.Contains("checkpoint iter_", StringComparison.Ordinal)); // training goes on with two ranks
         var returned = _cluster.Node(c.Port, a.HostPort);
-        await a.WaitForLineAsync(line => line.Contains("resizing from 2 to 3 rank(s)", StringComparison.Ordinal));
+        await WhileRunning(returned, a.WaitForLineAsync(line => line.Contains("resizing from 2 to 3 rank(s)", StringComparison.Ordinal)));
         await a.WaitForLineAsync(line => line.Contains("(schedule)", StringComparison.Ordinal)); // and with three again
 
         var stop = CliProcess.Run(["stop", "--cluster", b.HostPort, "--work-dir", workDir]);

@@ -12,6 +12,7 @@ namespace Orchestrator.Tests.Support;
 /// </summary>
 public sealed class NodeProcess : IDisposable
 {
+    private static readonly HashSet<int> HandedOut = [];
     private readonly Process _process;
     private readonly StringBuilder _all = new();
     private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
@@ -54,11 +55,25 @@ public sealed class NodeProcess : IDisposable
     public static NodeProcess StartClient(IEnumerable<string> args) => new(Launch(args, null, null));
 
     /// <summary>A port free right now on 127.0.0.1.</summary>
+    /// <summary>
+    /// A port free now and never handed out before in this test run: the kernel may give a just-closed
+    /// ephemeral port again at once, and two nodes of one cluster once got the same one.
+    /// </summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        lock (HandedOut)
+        {
+            while (true)
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, 0);
+                listener.Start();
+                var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+                if (HandedOut.Add(port))
+                {
+                    return port;
+                }
+            }
+        }
     }
 
     public async Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan? within = null)
@@ -93,6 +108,8 @@ public sealed class NodeProcess : IDisposable
     }
 
     public void KillHard() => _process.Kill(entireProcessTree: true);
+
+    public Task ExitedAsync() => _process.WaitForExitAsync();
 
     public int WaitForExit(TimeSpan within)
     {
