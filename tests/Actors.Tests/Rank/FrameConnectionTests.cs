@@ -73,4 +73,34 @@ public sealed class FrameConnectionTests
             Assert.True(frames[i].Values.AsSpan().SequenceEqual(received[i].Values.AsSpan()), $"frame {i}'s floats differ");
         }
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Disposing_a_connection_whose_writer_waits_on_a_full_socket_closes_it(bool blockingSender)
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
+        using var accepted = await listener.AcceptTcpClientAsync();
+        var sender = new FrameConnection(client);
+        client.Client.Blocking = blockingSender;
+        using var receiver = new FrameConnection(accepted);
+        var floats = new float[4 << 20];
+        for (var i = 0; i < 8; i++)
+        {
+            Assert.True(sender.Send(new Frame(1, [(byte)i], floats))); // 128 MiB: the writer soon waits for a reader
+        }
+        // Bytes have arrived, so the writer is inside its 128 MiB, which cannot leave without a reader.
+        Assert.True(SpinWait.SpinUntil(() => accepted.Available > 0, TimeSpan.FromSeconds(30)));
+        var closed = new TaskCompletionSource<Exception?>();
+
+        sender.Dispose();
+        receiver.StartReading((_, _, _) => default, _ => { }, error => closed.TrySetResult(error));
+
+        var ended = await Task.WhenAny(closed.Task, Task.Delay(TimeSpan.FromSeconds(30)));
+        Assert.True(ended == closed.Task, "the receiver never saw the connection close: the disposed sender still holds its socket");
+        Assert.False(sender.Send(new Frame(1, [], floats)));
+    }
 }
