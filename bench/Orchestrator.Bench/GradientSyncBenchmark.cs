@@ -111,7 +111,7 @@ internal static class GradientSyncBenchmark
             {
                 return new Row(name, "steps/s", linkOrRemote, plainTcp, "round trips of a plain TCP copy of the same bytes each way between the same processes", null, true,
                     $"{1e6 / linkOrRemote.Median:0} µs a step against {1e6 / plainTcp.Median:0} µs a round trip: a step's start, its gradients and their average each wake a writer, a reader and an actor in turn "
-                    + "(its end no longer: the next start follows the last average; frames queued together leave in one write), against the copy's 3 wake-ups, on 2 cores shared by both processes", Paired: true);
+                    + "(its end no longer: the next start follows the last average; small frames queued together leave in one write), against the copy's 3 wake-ups, on 2 cores shared by both processes", Paired: true);
             }
             // The goal is the gradient link's, the path a cluster's gradients take. Akka.Remote carries them only where
             // a cluster turned the links off or its supervisor could not open a port for them: shown for comparison.

@@ -7,9 +7,9 @@ namespace Orchestrator.Actors.Rank;
 
 /// <summary>
 /// Frames laid out for one gathered write (<see cref="GatherWrite"/>): each frame's prefix, header and small
-/// floats copied into a pinned arena, large floats pinned where they lie. A frame queued right behind another
-/// (the next step's start behind the last average, a step's end before the next gradients) then leaves in
-/// the same write instead of a write of its own.
+/// floats copied into a pinned arena, large floats pinned where they lie. Small frames queued together (a
+/// step's end before the next gradients) and the large frame behind them then leave in one write instead of
+/// a write, or two, each.
 /// </summary>
 internal sealed class FrameBatch : IDisposable
 {

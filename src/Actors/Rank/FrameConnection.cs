@@ -149,8 +149,10 @@ internal sealed class FrameConnection : IDisposable
     }
 
     /// <summary>
-    /// Plain TCP on Linux: each frame with whatever is queued behind it in one <c>writev</c>, the floats straight from
-    /// their arrays; it never waits for more.
+    /// Plain TCP on Linux: a frame and the frames queued behind it, up to and including the first large one, in
+    /// one <c>writev</c>, the floats straight from their arrays; it never waits for more. A large frame ends the
+    /// write: with a 1 MB step's two halves in one write, the other end read nothing until the whole megabyte
+    /// was in (474 µs a step, against 305 with a write per half, timed at both ends).
     /// </summary>
     private void WriteGathered()
     {
@@ -158,14 +160,16 @@ internal sealed class FrameConnection : IDisposable
         var socket = _client.Client;
         foreach (var frame in _outgoing.GetConsumingEnumerable())
         {
-            batch.Add(Checked(frame));
-            while (_outgoing.TryTake(out var next))
+            var last = Checked(frame);
+            batch.Add(last);
+            while (FrameBatch.IsInline(last, InlineBytes) && _outgoing.TryTake(out var next))
             {
-                if (!batch.HasRoomFor(Checked(next)))
+                last = Checked(next);
+                if (!batch.HasRoomFor(last))
                 {
                     Flush(batch, socket);
                 }
-                batch.Add(next);
+                batch.Add(last);
             }
             Flush(batch, socket);
         }
