@@ -14,11 +14,8 @@ public sealed class FrameConnectionTests
     [Fact]
     public async Task Frames_on_both_sides_of_the_inline_limit_arrive_whole_and_in_order()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        using var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
-        using var accepted = await listener.AcceptTcpClientAsync();
+        using var pair = await SocketPair.ConnectAsync();
+        var (client, accepted) = (pair.Client, pair.Accepted);
         using var sender = new FrameConnection(client);
         using var receiver = new FrameConnection(accepted);
         // 64 KiB is 16 Ki floats: the largest frame sent in one write, and the smallest sent in two.
@@ -42,11 +39,8 @@ public sealed class FrameConnectionTests
     [InlineData(false)] // the runtime may leave a socket non-blocking: writes then stop short and wait to go on
     public async Task Frames_queued_faster_than_the_socket_takes_them_arrive_whole_and_in_order(bool blockingSender)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        using var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
-        using var accepted = await listener.AcceptTcpClientAsync();
+        using var pair = await SocketPair.ConnectAsync();
+        var (client, accepted) = (pair.Client, pair.Accepted);
         using var sender = new FrameConnection(client);
         client.Client.Blocking = blockingSender;
         using var receiver = new FrameConnection(accepted);
@@ -79,11 +73,8 @@ public sealed class FrameConnectionTests
     [InlineData(false)]
     public async Task Disposing_a_connection_whose_writer_waits_on_a_full_socket_closes_it(bool blockingSender)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        using var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
-        using var accepted = await listener.AcceptTcpClientAsync();
+        using var pair = await SocketPair.ConnectAsync();
+        var (client, accepted) = (pair.Client, pair.Accepted);
         var sender = new FrameConnection(client);
         client.Client.Blocking = blockingSender;
         using var receiver = new FrameConnection(accepted);
