@@ -15,9 +15,10 @@ internal sealed class FrameBatch : IDisposable
 {
     /// <summary>Prefix: header length, float count, kind.</summary>
     public const int PrefixBytes = 9;
-    // Four frames' worst-case heads; each frame adds at most two pieces.
+    // Room for four frames' worst-case heads. Heads laid out back to back merge into one piece, so pieces of
+    // their own come only from large floats; a batch ends at its first large frame.
     private const int ArenaFrames = 4;
-    private const int MaxVectors = 2 * ArenaFrames * 4;
+    private const int MaxVectors = 32;
 
     private readonly int _inlineBytes;
     private readonly byte[] _arena;
@@ -37,8 +38,6 @@ internal sealed class FrameBatch : IDisposable
             _arenaBase = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_arena)); // on the pinned heap: it never moves
         }
     }
-
-    public bool IsEmpty => _vectorCount == 0;
 
     public bool HasRoomFor(Frame frame) =>
         _vectorCount + 2 <= MaxVectors && _arenaUsed + HeadBytes(frame) <= _arena.Length;
