@@ -202,7 +202,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             }
             _skipped = skipped;
             resumeFrom = latest?.Path;
-            if (latest is not null && !(_state.LastCheckpoint is { } journaled && journaled.Step >= latest.Info.Iteration))
+            if (latest is not null && (_state.LastCheckpoint?.Step ?? -1) < latest.Info.Iteration)
             {
                 RecordCommittedBeforeTheProcessEnded(latest);
             }
