@@ -8,6 +8,12 @@ public interface IDataSource
 {
     long BatchesPerEpoch { get; }
 
+    /// <summary>
+    /// The global batch (all ranks together) when the source is a shard of it, or null. A cluster job only
+    /// runs at world sizes that divide it, so every rank reads an equal share.
+    /// </summary>
+    int? GlobalBatchSize => null;
+
     Batch Read(DataCursor cursor);
 
     DataCursor Advance(DataCursor cursor) =>

@@ -43,6 +43,8 @@ public sealed class ShuffledTensorDataset : IDataSource, IDisposable
 
     public long BatchesPerEpoch => SampleCount / _batchSize;
 
+    public int? GlobalBatchSize => _batchSize;
+
     public Batch Read(DataCursor cursor)
     {
         if (cursor.Position < 0 || cursor.Position >= BatchesPerEpoch)

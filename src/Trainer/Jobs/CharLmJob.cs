@@ -12,9 +12,13 @@ namespace Orchestrator.Trainer.Jobs;
 /// <c>charlm</c>: a character-level language model (embedding, one hidden layer, softmax over characters)
 /// predicting the next character from the previous 16, on text the job writes itself from the seed.
 /// </summary>
-public static class CharLmJob
+public sealed class CharLmJob : IJobDefinition
 {
     public const string Name = "charlm";
+
+    string IJobDefinition.Name => Name;
+
+    TrainingJob IJobDefinition.Create(JobContext context) => Create(BuiltInJobOptions.From(context));
 
     public const int DefaultBatchSize = 64;
     private const int Context = 16;

@@ -11,9 +11,13 @@ namespace Orchestrator.Trainer.Jobs;
 /// <c>cnn</c>: classify 16x16 images into four classes (a bright bar in one of four orientations, under
 /// noise) with a small conv net with BatchNorm, so checkpoints carry running statistics as buffers.
 /// </summary>
-public static class CnnJob
+public sealed class CnnJob : IJobDefinition
 {
     public const string Name = "cnn";
+
+    string IJobDefinition.Name => Name;
+
+    TrainingJob IJobDefinition.Create(JobContext context) => Create(BuiltInJobOptions.From(context));
 
     public const int DefaultBatchSize = 32;
     private const int Side = 16;

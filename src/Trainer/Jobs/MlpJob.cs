@@ -8,9 +8,13 @@ using static TorchSharp.torch;
 namespace Orchestrator.Trainer.Jobs;
 
 /// <summary><c>mlp</c>: regression of a smooth nonlinear function of 16 inputs, made from the seed.</summary>
-public static class MlpJob
+public sealed class MlpJob : IJobDefinition
 {
     public const string Name = "mlp";
+
+    string IJobDefinition.Name => Name;
+
+    TrainingJob IJobDefinition.Create(JobContext context) => Create(BuiltInJobOptions.From(context));
 
     public const int DefaultBatchSize = 64;
     private const int Inputs = 16;
