@@ -42,12 +42,7 @@ public sealed class FixedRecordDataset : IDataSource, IDisposable
 
     public Batch Read(DataCursor cursor)
     {
-        var rows = _order.ShardSize;
-        var offsets = new long[rows];
-        for (var row = 0; row < rows; row++)
-        {
-            offsets[row] = _order.SampleAt(cursor, row) * _layout.RecordBytes; // throws before any tensor exists
-        }
+        var offsets = _order.SamplesOf(cursor).Select(sample => sample * _layout.RecordBytes).ToArray(); // throws before any tensor exists
         var input = Gather(offsets, 0, _layout.Input);
         try
         {

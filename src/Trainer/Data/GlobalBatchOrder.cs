@@ -11,8 +11,6 @@ internal sealed class GlobalBatchOrder
     private readonly long _sampleCount;
     private readonly int _batchSize;
     private readonly int _rank;
-    private KeyedPermutation? _permutation;
-    private (long Seed, long Epoch) _permutationOf;
 
     public GlobalBatchOrder(long sampleCount, int batchSize, int rank, int worldSize, string samplesOf)
     {
@@ -36,24 +34,23 @@ internal sealed class GlobalBatchOrder
 
     public long BatchesPerEpoch => _sampleCount / _batchSize;
 
-    /// <summary>The sample that is this rank's <paramref name="slot"/>-th of the batch at <paramref name="cursor"/>.</summary>
-    public long SampleAt(DataCursor cursor, int slot)
+    /// <summary>
+    /// The samples of this rank's slice of the batch at <paramref name="cursor"/>, in order. Computed afresh
+    /// each call (six round keys), so nothing is cached that two readers could race on.
+    /// </summary>
+    public long[] SamplesOf(DataCursor cursor)
     {
         if (cursor.Position < 0 || cursor.Position >= BatchesPerEpoch)
         {
             throw new ArgumentOutOfRangeException(nameof(cursor), $"position {cursor.Position} is outside an epoch of {BatchesPerEpoch} batches");
         }
-        return PermutationFor(cursor)[(cursor.Position * _batchSize) + ((long)_rank * ShardSize) + slot];
-    }
-
-    private KeyedPermutation PermutationFor(DataCursor cursor)
-    {
-        // Kept between reads only to save recomputing six round keys; it is fixed by (seed, epoch) alone.
-        if (_permutation is null || _permutationOf != (cursor.ShuffleSeed, cursor.Epoch))
+        var permutation = new KeyedPermutation(_sampleCount, KeyedPermutation.EpochKey(cursor.ShuffleSeed, cursor.Epoch));
+        var first = (cursor.Position * _batchSize) + ((long)_rank * ShardSize);
+        var samples = new long[ShardSize];
+        for (var slot = 0; slot < samples.Length; slot++)
         {
-            _permutation = new KeyedPermutation(_sampleCount, KeyedPermutation.EpochKey(cursor.ShuffleSeed, cursor.Epoch));
-            _permutationOf = (cursor.ShuffleSeed, cursor.Epoch);
+            samples[slot] = permutation[first + slot];
         }
-        return _permutation;
+        return samples;
     }
 }

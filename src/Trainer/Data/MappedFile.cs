@@ -11,6 +11,7 @@ internal sealed unsafe class MappedFile : IDisposable
     private readonly MemoryMappedFile _file;
     private readonly MemoryMappedViewAccessor _view;
     private readonly byte* _start;
+    private bool _disposed;
 
     private MappedFile(string path, long length)
     {
@@ -39,6 +40,7 @@ internal sealed unsafe class MappedFile : IDisposable
 
     public ReadOnlySpan<byte> Slice(long offset, int length)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this); // after Dispose the pointer is unmapped: a crash, not an error
         if (offset < 0 || length < 0 || offset > Length - length)
         {
             throw new ArgumentOutOfRangeException(nameof(offset), $"bytes [{offset}, {offset + length}) are outside a file of {Length}");
@@ -48,6 +50,11 @@ internal sealed unsafe class MappedFile : IDisposable
 
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
         _view.SafeMemoryMappedViewHandle.ReleasePointer();
         _view.Dispose();
         _file.Dispose();

@@ -69,13 +69,14 @@ public sealed class TokenFileDataset : IDataSource, IDisposable
 
     public Batch Read(DataCursor cursor)
     {
-        var rows = _order.ShardSize;
+        var samples = _order.SamplesOf(cursor);
+        var rows = samples.Length;
         var inputs = new long[rows * Context];
         var targets = new long[rows * Context];
         var window = new long[Context + 1];
         for (var row = 0; row < rows; row++)
         {
-            var start = _order.SampleAt(cursor, row) * _stride;
+            var start = samples[row] * _stride;
             ReadTokens(start, window);
             window.AsSpan(0, Context).CopyTo(inputs.AsSpan(row * Context));
             window.AsSpan(1, Context).CopyTo(targets.AsSpan(row * Context));

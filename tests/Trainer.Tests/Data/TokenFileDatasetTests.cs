@@ -150,6 +150,16 @@ public sealed class TokenFileDatasetTests : IDisposable
         AssertOneLine<InvalidDataException>(() => EpochStarts(narrow, DataCursor.Start(0)), "is not below the vocabulary size 50");
     }
 
+    [Fact]
+    public void Reading_past_the_epoch_or_after_dispose_is_an_error_not_a_crash()
+    {
+        var data = Counting(tokens: 50, context: 4, batchSize: 5);
+
+        AssertOneLine<ArgumentOutOfRangeException>(() => data.Read(new DataCursor(0, data.BatchesPerEpoch, 1)), "outside an epoch of 9 batches");
+        data.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => data.Read(DataCursor.Start(1)));
+    }
+
     private TokenFileDataset Counting(int tokens, int context, int batchSize, int rank = 0, int ranks = 1)
     {
         var path = _temp.Sub($"counting-{tokens}.bin");
