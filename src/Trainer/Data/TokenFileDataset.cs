@@ -74,6 +74,7 @@ public sealed class TokenFileDataset : IDataSource, IDisposable
         var inputs = new long[rows * Context];
         var targets = new long[rows * Context];
         var window = new long[Context + 1];
+        // Every id is read and checked before a tensor exists, so a bad file throws without leaving tensors behind.
         for (var row = 0; row < rows; row++)
         {
             var start = samples[row] * _stride;
@@ -81,7 +82,6 @@ public sealed class TokenFileDataset : IDataSource, IDisposable
             window.AsSpan(0, Context).CopyTo(inputs.AsSpan(row * Context));
             window.AsSpan(1, Context).CopyTo(targets.AsSpan(row * Context));
         }
-        // Checked before any tensor exists, so a bad file throws without leaving tensors to the finalizer.
         return new Batch(tensor(inputs, [rows, Context]), tensor(targets, [rows, Context]));
     }
 
