@@ -21,19 +21,41 @@ public static class SampleJobsLibrary
         }
     }
 
+    /// <summary>The library's files copied into <paramref name="folder"/>, as a user deploys a build; returns the dll.</summary>
+    public static string CopyTo(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var source = Path.GetDirectoryName(DllPath)!;
+        foreach (var file in Directory.GetFiles(source, "SampleJobs.*"))
+        {
+            File.Copy(file, Path.Combine(folder, Path.GetFileName(file)), overwrite: true);
+        }
+        return Path.Combine(folder, "SampleJobs.dll");
+    }
+
+    /// <summary>
+    /// Another build of the same code over <paramref name="dll"/>: only the time stamp in its PE header
+    /// differs, so it loads and runs alike but its SHA-256 is another.
+    /// </summary>
+    public static void Rebuild(string dll)
+    {
+        var image = File.ReadAllBytes(dll);
+        int stamp;
+        using (var pe = new PEReader(new MemoryStream(image)))
+        {
+            stamp = pe.PEHeaders.CoffHeaderStartOffset + 4; // Machine (2 bytes), NumberOfSections (2), TimeDateStamp (4)
+        }
+        image[stamp] ^= 0x5A;
+        File.WriteAllBytes(dll, image);
+    }
+
     /// <summary>
     /// Copies the library's output folder and rewrites, in the copy, the Orchestrator.Trainer version its
     /// assembly references: the library as if built against another release of the package.
     /// </summary>
     public static string CopyBuiltAgainstTrainer(string folder, ushort major)
     {
-        var source = Path.GetDirectoryName(DllPath)!;
-        Directory.CreateDirectory(folder);
-        foreach (var file in Directory.GetFiles(source, "SampleJobs.*"))
-        {
-            File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
-        }
-        var copy = Path.Combine(folder, "SampleJobs.dll");
+        var copy = CopyTo(folder);
         var image = File.ReadAllBytes(copy);
         long offset;
         using (var pe = new PEReader(new MemoryStream(image)))
