@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Jobs;
+using Orchestrator.Trainer.Jobs.Loading;
 using Orchestrator.Trainer.Runtime;
 using Orchestrator.Trainer.Tensors;
+using TorchSharp;
 
 namespace Orchestrator.Trainer.Training;
 
@@ -41,6 +43,34 @@ public sealed class TrainingRun
         DeterministicRuntime.Configure(options.Seed, options.Threads);
         using var job = createJob();
         return new TrainingRun(job, options, observer ?? SilentObserver.Instance).Run(stop);
+    }
+
+    /// <summary>
+    /// Runs a job definition in this process as rank 0 of 1, the way <c>orchestrator train</c> runs it with
+    /// one rank: the same definitions serve both. An argument in <paramref name="args"/> that the job does not
+    /// read is refused before any step.
+    /// </summary>
+    public static RunResult Execute(IJobDefinition definition, RunOptions options, JobArgs? args = null, torch.Device? device = null, ITrainingObserver? observer = null, CancellationToken stop = default)
+    {
+        var context = new JobContext
+        {
+            Rank = 0,
+            WorldSize = 1,
+            Device = device ?? torch.CPU,
+            Seed = options.Seed,
+            WorkDir = Path.GetFullPath(options.WorkDir),
+            Args = args ?? JobArgs.Empty,
+        };
+        return Execute(() =>
+        {
+            var job = JobFactory.Create(definition, context);
+            if (context.Args.Unread is { Count: > 0 } unknown)
+            {
+                job.Dispose();
+                throw new JobArgumentException(unknown[0], $"job '{definition.Name}' does not know job argument(s) {string.Join(", ", unknown)}");
+            }
+            return job;
+        }, options, observer, stop);
     }
 
     private RunResult Run(CancellationToken stop)
