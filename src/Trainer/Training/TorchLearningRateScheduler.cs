@@ -34,21 +34,32 @@ public sealed class TorchLearningRateScheduler(optim.Optimizer optimizer, Func<o
         {
             throw new CheckpointMismatchException($"checkpoint holds a {saved.Type} schedule but this job uses {_scheduler.GetType().Name}; resume with --no-scheduler-state or use the same scheduler");
         }
-        foreach (var group in optimizer.ParamGroups)
-        {
-            group.LearningRate = group.InitialLearningRate;
-        }
-        _scheduler = factory(optimizer);
-        for (var i = 0L; i < saved.StepsTaken; i++)
-        {
-            _scheduler.step();
-        }
-        StepsTaken = saved.StepsTaken;
+        Rebuild(saved.StepsTaken);
         var replayed = Rates();
         if (!replayed.SequenceEqual(saved.LearningRates))
         {
             throw new CheckpointMismatchException($"replaying {saved.StepsTaken} {saved.Type} steps gives rates [{string.Join(", ", replayed)}] but the checkpoint holds [{string.Join(", ", saved.LearningRates)}]; the job's schedule changed (resume with --no-scheduler-state to restart it)");
         }
+    }
+
+    /// <summary>
+    /// Starts the schedule over (a warm restart): used when a resume restores the optimizer, whose saved
+    /// options hold the rate reached, but not the scheduler (--no-scheduler-state).
+    /// </summary>
+    public void Restart() => Rebuild(0);
+
+    private void Rebuild(long steps)
+    {
+        foreach (var group in optimizer.ParamGroups)
+        {
+            group.LearningRate = group.InitialLearningRate;
+        }
+        _scheduler = factory(optimizer);
+        for (var i = 0L; i < steps; i++)
+        {
+            _scheduler.step();
+        }
+        StepsTaken = steps;
     }
 
     private double[] Rates() => optimizer.ParamGroups.Select(g => g.LearningRate).ToArray();

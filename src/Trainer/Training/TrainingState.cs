@@ -172,7 +172,14 @@ public sealed class TrainingState
         {
             only.Remove(ComponentNames.Scheduler);
         }
-        return AfterLoad(_checkpointer.Restore(checkpoint, only));
+        var report = _checkpointer.Restore(checkpoint, only);
+        if (skipScheduler && !skipOptimizer)
+        {
+            // The restored optimizer options hold the rate the old schedule reached; a TorchSharp scheduler
+            // would carry on from it, so it is rebuilt to start over as the built-in schedules do.
+            _torchScheduler?.Restart();
+        }
+        return AfterLoad(report);
     }
 
     /// <summary>Restores the model's weights only (fine-tuning).</summary>

@@ -1,12 +1,17 @@
 using Orchestrator.Trainer.Checkpointing;
+using Orchestrator.Trainer.Tests.Support;
 using Orchestrator.Trainer.Training;
 using static TorchSharp.torch;
 
 namespace Orchestrator.Trainer.Tests.Training;
 
 /// <summary>TorchSharp's schedulers restored by replaying their steps: the rates after a restore are the same bits.</summary>
-public sealed class TorchSchedulerTests
+public sealed class TorchSchedulerTests : IDisposable
 {
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
     private static readonly Dictionary<string, Func<optim.Optimizer, optim.lr_scheduler.LRScheduler>> Schedulers = new()
     {
         ["step"] = o => optim.lr_scheduler.StepLR(o, 7, 0.5),
@@ -43,6 +48,36 @@ public sealed class TorchSchedulerTests
 
         var error = Assert.Throws<CheckpointMismatchException>(() => changed.Restore(saved.Capture()));
         Assert.Contains("schedule changed", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_restart_puts_every_group_back_on_the_schedules_first_rate()
+    {
+        using var optimizer = Optimizer();
+        var scheduler = new TorchLearningRateScheduler(optimizer, Schedulers["step"]);
+        var first = optimizer.ParamGroups.Select(g => g.LearningRate).ToList();
+        for (var i = 0; i < 20; i++)
+        {
+            scheduler.Step();
+        }
+
+        scheduler.Restart();
+
+        Assert.Equal(first, optimizer.ParamGroups.Select(g => g.LearningRate));
+        Assert.Equal(0, scheduler.StepsTaken);
+    }
+
+    [Fact]
+    public void Resuming_a_job_without_its_scheduler_state_starts_the_schedule_over()
+    {
+        var first = new RecordingObserver();
+        TrainingRun.Execute(FullJobs.Factory(("scheduler", "step")), Runs.Options(_temp.Path, steps: 12), first);
+        var resumed = new RecordingObserver();
+
+        TrainingRun.Execute(FullJobs.Factory(("scheduler", "step")), Runs.Options(_temp.Path, steps: 14) with { SkipSchedulerState = true }, resumed);
+
+        Assert.NotEqual(first.Steps[0].LearningRate, first.Steps[^1].LearningRate);
+        Assert.Equal(first.Steps[0].LearningRate, resumed.Steps[0].LearningRate);
     }
 
     /// <summary>Rates of both groups over 30 steps; at <paramref name="restoreAt"/> everything is rebuilt from the saved state.</summary>
