@@ -10,7 +10,10 @@ namespace Orchestrator.TestJobs;
 /// <c>fulljob</c>: a small regression that uses every feature of the training loop at once, so that one
 /// resume test covers their interplay: gradient accumulation, clipping by global norm, AdamW with two
 /// parameter groups, one of TorchSharp's own schedulers, and dropout drawn from a per-rank step generator.
-/// Every setting is a job argument (<c>--job-arg KEY=VALUE</c>); the defaults turn everything on.
+/// Every setting is a job argument (<c>--job-arg KEY=VALUE</c>); the defaults turn everything on:
+/// <c>batchSize</c> 32 (global), <c>samples</c> 512, <c>width</c> 32, <c>learningRate</c> 0.01, <c>dropout</c> 0.2,
+/// <c>scheduler</c> cosine (or step, linear, onecycle; onecycle refuses more than 10 × schedulerSteps steps),
+/// <c>schedulerSteps</c> 40, <c>accumulateSteps</c> 3, <c>clipGradientNorm</c> 0.5 (0: off), <c>diffRankSeed</c> true.
 /// </summary>
 public sealed class FullJob : IJobDefinition
 {

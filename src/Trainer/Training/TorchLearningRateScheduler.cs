@@ -30,9 +30,10 @@ public sealed class TorchLearningRateScheduler(optim.Optimizer optimizer, Func<o
 
     public void Restore(State saved)
     {
-        if (saved.Type != _scheduler.GetType().Name)
+        if (saved.Type != _scheduler.GetType().Name || saved.LearningRates is null)
         {
-            throw new CheckpointMismatchException($"checkpoint holds a {saved.Type} schedule but this job uses {_scheduler.GetType().Name}; resume with --no-scheduler-state or use the same scheduler");
+            // A built-in schedule's state has no type (nor rates): it reads as null here.
+            throw new CheckpointMismatchException($"checkpoint holds a {saved.Type ?? "built-in"} schedule but this job uses {_scheduler.GetType().Name}; resume with --no-scheduler-state or use the same scheduler");
         }
         Rebuild(saved.StepsTaken);
         var replayed = Rates();
