@@ -1,3 +1,4 @@
+using Orchestrator.Trainer.Jobs.Loading;
 using Orchestrator.Actors.Job;
 
 namespace Orchestrator.Actors.Cluster;
@@ -17,8 +18,11 @@ public sealed record ChallengeAnswer(string Proof, string[] SettingKeys, string[
 /// <summary>The cluster will not have this node (it is downed right after).</summary>
 public sealed record NodeRefused(string Reason);
 
-/// <summary>From a job to a node: can you read the probe file the job wrote in its checkpoint directory?</summary>
-public sealed record CheckDirectory(string Directory, string ProbeFile, string Token);
+/// <summary>
+/// From a job to a node: can you read the probe file the job wrote in its checkpoint directory, and load the
+/// job's assembly (<paramref name="JobAssembly"/>, null for a built-in job) with the hash it was submitted with?
+/// </summary>
+public sealed record CheckDirectory(string Directory, string ProbeFile, string Token, JobAssemblyRef? JobAssembly = null);
 
 public sealed record DirectoryChecked(string Node, string Directory, string? Problem);
 

@@ -1,3 +1,5 @@
+using Orchestrator.Trainer.Jobs.Loading;
+
 namespace Orchestrator.Actors.Cluster;
 
 /// <summary>
@@ -20,7 +22,27 @@ public static class SharedDirectory
         return (path, token);
     }
 
-    public static string? Problem(CheckDirectory check)
+    public static string? Problem(CheckDirectory check) => DirectoryProblem(check) ?? JobAssemblyProblem(check.JobAssembly);
+
+    // A node that cannot load the job's code (not on the shared volume, or another build there) gets no ranks.
+    private static string? JobAssemblyProblem(JobAssemblyRef? assembly)
+    {
+        if (assembly is null)
+        {
+            return null;
+        }
+        try
+        {
+            _ = JobResolver.Library(assembly);
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            return $"cannot load the job's code: {e.Message}";
+        }
+    }
+
+    private static string? DirectoryProblem(CheckDirectory check)
     {
         if (!Directory.Exists(check.Directory))
         {

@@ -10,9 +10,10 @@ public static class WireProtocol
 {
     /// <summary>
     /// Bump it with any change those parts see; tests/Actors.Tests/Cluster/WireContractTests.cs pins them
-    /// to this number. 4: step start and end on the gradient link, chunks of at least two halves.
+    /// to this number. 4: step start and end on the gradient link, chunks of at least two halves. 5: a job
+    /// names its assembly (path and SHA-256) and arguments; the directory check carries the assembly.
     /// </summary>
-    public const int Version = 4;
+    public const int Version = 5;
 
     /// <summary>The setting under which a node's answer to the coordinator's challenge carries it (so did protocol 3's).</summary>
     public const string SettingKey = "orchestrator.cluster.protocol";

@@ -1,3 +1,5 @@
+using Orchestrator.Trainer.Jobs.Loading;
+
 namespace Orchestrator.Actors.Job;
 
 // The job's journal: what happened, in order. Events are facts in the past tense and carry plain data
@@ -9,6 +11,9 @@ public sealed record JobSubmitted(JobSpec Spec, DateTimeOffset At) : JobEvent(At
 
 /// <summary>The same job was submitted again asking for more steps than it has.</summary>
 public sealed record JobExtended(long? Steps, long? Epochs, DateTimeOffset At) : JobEvent(At);
+
+/// <summary>The user resubmitted the job with other code (<c>--resume PATH</c>); from here on it runs <paramref name="Assembly"/>.</summary>
+public sealed record JobCodeChanged(JobAssemblyRef Assembly, string FromCheckpoint, DateTimeOffset At) : JobEvent(At);
 
 /// <summary><paramref name="Nodes"/> names where each rank runs, on a cluster (null in one process).</summary>
 public sealed record RanksStarted(int Generation, int Ranks, string? FromCheckpoint, long FromStep, DateTimeOffset At, string[]? Nodes = null) : JobEvent(At);

@@ -1,5 +1,6 @@
 using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Jobs;
+using Orchestrator.Trainer.Jobs.Loading;
 
 namespace Orchestrator.Actors.Job;
 
@@ -12,6 +13,15 @@ public sealed record JobSpec
     public required string Job { get; init; }
     public required string WorkDir { get; init; }
     public BuiltInJobOptions JobOptions { get; init; } = new();
+
+    /// <summary>The user's job assembly (path and SHA-256 at submission); null for a built-in job.</summary>
+    public JobAssemblyRef? JobAssembly { get; init; }
+
+    /// <summary>The job's <c>--job-arg</c> pairs, as given.</summary>
+    public Dictionary<string, string>? JobArgs { get; init; }
+
+    /// <summary>The global batch the job's data source shards, learnt when the job was checked; null if it does not say.</summary>
+    public int? GlobalBatchSize { get; init; }
     public int Ranks { get; init; } = 1;
 
     /// <summary>On a cluster: run with fewer ranks (down to this) when nodes are lost, and wait below it.</summary>
@@ -36,4 +46,10 @@ public sealed record JobSpec
     public TimeSpan StepTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
     public string CheckpointDirectory => Path.Combine(WorkDir, "checkpoints");
+
+    /// <summary>The batch every world size must divide: the job's own word, or a built-in job's setting.</summary>
+    public int? BatchToDivide() => GlobalBatchSize ?? (JobAssembly is null && JobCatalog.Find(Job) is not null ? JobCatalog.BatchSize(Job, JobOptions) : null);
+
+    /// <summary>How the job is named to people: the job, and for a user's job the file it comes from.</summary>
+    public string Describe() => JobAssembly is null ? Job : $"{Job} from {JobAssembly.Path} (sha256 {JobAssembly.ShortSha256()})";
 }

@@ -1,13 +1,15 @@
 using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Distributed;
 using Orchestrator.Trainer.Jobs;
+using Orchestrator.Trainer.Jobs.Loading;
 
 namespace Orchestrator.Actors.Job;
 
 /// <summary>Refuses a job that cannot run, with one line naming the problem, before any actor starts.</summary>
 public static class JobSpecValidator
 {
-    public static void Validate(JobSpec spec)
+    /// <summary>The spec, checked, with what only the job knows filled in (its global batch).</summary>
+    public static JobSpec Validate(JobSpec spec)
     {
         if ((spec.Steps is null) == (spec.Epochs is null))
         {
@@ -42,8 +44,40 @@ public static class JobSpecValidator
                 throw new ArgumentException($"fault {fault.Id} names rank {fault.Rank}, but the job has {spec.Ranks} rank(s)");
             }
         }
-        // Building rank 0's replica once checks what only the job knows: the name, the device, and that the
-        // batch divides between the ranks.
-        using var probe = JobCatalog.Factory(spec.Job, spec.JobOptions with { Rank = 0, Ranks = spec.Ranks })();
+        return CheckWithTheJob(spec);
+    }
+
+    // Building one replica checks what only the job knows: the name (and the assembly it is in), the device,
+    // its arguments, and the global batch the world sizes must divide. It is built as rank 0 of 1: a job
+    // that reports its global batch is then checked against every world size here, without a second build.
+    private static JobSpec CheckWithTheJob(JobSpec spec)
+    {
+        var definition = JobResolver.Resolve(spec.Job, spec.JobAssembly);
+        var rankSpec = new RankSpec(spec.Job, spec.JobOptions, 0, 1, spec.Threads, spec.CheckpointDirectory, spec.NameTemplate, spec.Keep)
+        {
+            JobAssembly = spec.JobAssembly,
+            JobArgs = spec.JobArgs,
+        };
+        var context = rankSpec.Context();
+        int? batch;
+        using (var probe = JobFactory.Create(definition, context))
+        {
+            batch = probe.Data.GlobalBatchSize;
+        }
+        if (context.Args.Unread is { Count: > 0 } unknown)
+        {
+            var reads = context.Args.KeysRead.Except(unknown).ToList();
+            throw new JobArgumentException(unknown[0], $"job '{spec.Job}' does not know job argument(s) {string.Join(", ", unknown)} (it reads: {(reads.Count > 0 ? string.Join(", ", reads) : "none")})");
+        }
+        var sizing = new WorldSizing(spec.MinRanks ?? spec.Ranks, spec.MaxRanks ?? spec.Ranks, batch);
+        if (spec.MinRanks is null && batch is { } global && global % spec.Ranks != 0)
+        {
+            throw new ArgumentException($"--ranks {spec.Ranks} does not divide the global batch of {global}; choose a world size that divides it, or change --batch-size");
+        }
+        if (sizing.SizeFor(sizing.MaxRanks) is null)
+        {
+            throw new ArgumentException($"no world size between {sizing.MinRanks} and {sizing.MaxRanks} divides the global batch of {batch}; change --batch-size or the rank bounds");
+        }
+        return spec with { GlobalBatchSize = batch };
     }
 }

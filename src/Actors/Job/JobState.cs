@@ -33,6 +33,7 @@ public sealed record JobState
     {
         JobSubmitted s => this with { Spec = s.Spec, Status = JobStatus.Running },
         JobExtended x => this with { Spec = Spec! with { Steps = x.Steps, Epochs = x.Epochs }, Status = JobStatus.Running, FinalWeightsSha256 = null },
+        JobCodeChanged c => this with { Spec = Spec! with { JobAssembly = c.Assembly } },
         RanksStarted r => this with { Status = JobStatus.Running, Generation = r.Generation, Step = r.FromStep },
         CheckpointCommitted c => this with { LastCheckpoint = LastCheckpoint is { } last && last.Step > c.Step ? last : c, Step = Math.Max(Step, c.Step) },
         FaultFired f => this with { FiredFaults = [.. FiredFaults, f.FaultId] },

@@ -94,7 +94,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         _reporter = reporter;
         _placement = placement ?? RankPlacement.Local;
         _world = requested.Ranks;
-        _sizing = new WorldSizing(requested.MinRanks ?? requested.Ranks, requested.MaxRanks ?? requested.Ranks, JobCatalog.BatchSize(requested.Job, requested.JobOptions));
+        _sizing = new WorldSizing(requested.MinRanks ?? requested.Ranks, requested.MaxRanks ?? requested.Ranks, requested.BatchToDivide());
         _store = new CheckpointStore(requested.CheckpointDirectory, new CheckpointNaming(requested.NameTemplate));
         _faults = requested.Faults.Select(FaultSpec.Parse).ToList();
         _metrics = new JobMetrics(requested.Job);
@@ -152,6 +152,15 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         else if (_state.Spec.Job != _requested.Job)
         {
             Finish(JobOutcome.Refused, $"work dir {_requested.WorkDir} holds job '{_state.Spec.Job}', not '{_requested.Job}'; use another work dir");
+        }
+        else if (JobIdentity.Problem(_state.Spec, _requested) is { } problem)
+        {
+            Finish(JobOutcome.Refused, problem);
+        }
+        else if (JobIdentity.CodeChanged(_state.Spec, _requested))
+        {
+            Note($"job code changed: {_state.Spec.JobAssembly?.Sha256 ?? "built in"} -> {_requested.JobAssembly!.Sha256}, resuming from {_requested.ResumePath}");
+            Record(new JobCodeChanged(_requested.JobAssembly!, _requested.ResumePath!, Now), Submit);
         }
         else if (_state.Spec.Steps != _requested.Steps || _state.Spec.Epochs != _requested.Epochs)
         {
@@ -298,7 +307,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         {
             _checksDeadline = _clock.Elapsed + DirectoryCheckWait;
             _probe ??= SharedDirectory.WriteProbe(_requested.CheckpointDirectory);
-            Context.ActorSelection($"{node.Address}/user/{NodeAgent.Name}").Tell(new CheckDirectory(_requested.CheckpointDirectory, _probe.Value.Path, _probe.Value.Token));
+            Context.ActorSelection($"{node.Address}/user/{NodeAgent.Name}").Tell(new CheckDirectory(_requested.CheckpointDirectory, _probe.Value.Path, _probe.Value.Token, _requested.JobAssembly));
         }
         ReactToPlacement();
     }
@@ -389,6 +398,8 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             var spec = new RankSpec(_requested.Job, _requested.JobOptions with { Device = slot.Device }, rank, Ranks, _requested.Threads, _requested.CheckpointDirectory, _requested.NameTemplate, _requested.Keep)
             {
                 ModelLoad = _requested.ModelLoad,
+                JobAssembly = _requested.JobAssembly,
+                JobArgs = _requested.JobArgs,
             };
             var name = $"rank-{rank}-g{_generation}";
             var deploy = _placement.DeployFor(slot);

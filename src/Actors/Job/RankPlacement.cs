@@ -26,13 +26,13 @@ public sealed record RankPlacement(string? SelfAddress)
 /// (every rank takes an equal slice, so the global batch, and with it the learning dynamics, stays the same
 /// whatever the world size).
 /// </summary>
-public sealed record WorldSizing(int MinRanks, int MaxRanks, int GlobalBatch)
+public sealed record WorldSizing(int MinRanks, int MaxRanks, int? GlobalBatch)
 {
     public int? SizeFor(int availableSlots)
     {
         for (var size = Math.Min(availableSlots, MaxRanks); size >= MinRanks; size--)
         {
-            if (GlobalBatch % size == 0)
+            if (GlobalBatch is not { } batch || batch % size == 0)
             {
                 return size;
             }

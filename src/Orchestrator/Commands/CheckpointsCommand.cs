@@ -101,6 +101,15 @@ internal static class CheckpointsCommand
         var info = checkpoint.Info;
         System.Console.WriteLine($"checkpoint: {checkpoint.Name}");
         System.Console.WriteLine($"job: {info.Job}");
+        if (info.JobAssembly is { } assembly)
+        {
+            System.Console.WriteLine($"job assembly: {assembly.Path}");
+            System.Console.WriteLine($"job assembly sha256: {assembly.Sha256}");
+        }
+        if (info.JobArgs is { Count: > 0 } jobArgs)
+        {
+            System.Console.WriteLine($"job args: {string.Join(" ", jobArgs.Select(a => $"{a.Key}={a.Value}"))}");
+        }
         System.Console.WriteLine($"step: {info.Iteration}  epoch: {info.Epoch}  samples: {info.SamplesSeen}");
         System.Console.WriteLine($"reason: {info.Reason}  created: {info.CreatedUtc:u}  torch threads: {info.TorchThreads}");
         System.Console.WriteLine($"components: {string.Join(", ", checkpoint.Components.Keys.Order(StringComparer.Ordinal))}");

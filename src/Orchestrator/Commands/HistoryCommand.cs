@@ -27,8 +27,10 @@ internal static class HistoryCommand
 
     internal static string Describe(JobEvent e) => e switch
     {
-        JobSubmitted s => $"submitted       job {s.Spec.Job}, {s.Spec.Ranks} rank(s), {Length(s.Spec.Steps, s.Spec.Epochs)}, seed {s.Spec.JobOptions.Seed}" +
+        JobSubmitted s => $"submitted       job {s.Spec.Describe()}, {s.Spec.Ranks} rank(s), {Length(s.Spec.Steps, s.Spec.Epochs)}, seed {s.Spec.JobOptions.Seed}" +
+            (s.Spec.JobArgs is { Count: > 0 } jobArgs ? $", args {string.Join(" ", jobArgs.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key}={a.Value}"))}" : "") +
             (s.Spec.Faults.Length > 0 ? $", faults {string.Join(" ", s.Spec.Faults)}" : ""),
+        JobCodeChanged c => $"code changed    to {c.Assembly.Path} (sha256 {c.Assembly.ShortSha256()}), resumed from {c.FromCheckpoint}",
         JobExtended x => $"extended        to {Length(x.Steps, x.Epochs)}",
         RanksStarted r => $"ranks started   generation {r.Generation}, {r.Ranks} rank(s), {(r.FromCheckpoint is null ? "fresh" : $"from {r.FromCheckpoint}")} at step {r.FromStep}" +
             (r.Nodes is { Length: > 0 } nodes ? $", on {string.Join(" ", nodes.Select(Cluster.JobFollower.Short))}" : ""),

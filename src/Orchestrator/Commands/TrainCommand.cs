@@ -15,7 +15,10 @@ internal static class TrainCommand
 {
     public const string Help = """
         usage: orchestrator train --job mlp|cnn|charlm --work-dir DIR [options]
+               orchestrator train --job-assembly PATH.dll --job NAME --work-dir DIR [--job-arg KEY=VALUE ...] [options]
 
+          --job-assembly PATH          your job library's .dll; --job names a job it defines (IJobDefinition)
+          --job-arg KEY=VALUE          an argument for the job (context.Args); repeatable
           --steps N                    train N steps in all (or --epochs E)
           --epochs E                   train E passes over the data
           --ranks R                    data-parallel ranks (default 1); the batch is split between them
@@ -34,12 +37,14 @@ internal static class TrainCommand
           --non-strict                 load weights that match, report the rest (missing, unexpected, shapes)
           --remove-prefix P            strip P from saved weight names before matching
           --add-prefix P               prepend P to saved weight names before matching
-          --revise-key REGEX=REPL      rewrite saved weight names (default strips 'module.')
-          --ignore-keys REGEX          never load model weights whose names match
+          --revise-key REGEX=REPL      rewrite saved weight names, in order (default strips 'module.'); repeatable
+          --ignore-keys REGEX          never load model weights whose names match; repeatable
           --seed S                     seed for initialisation, data and shuffling (default 1)
           --device cpu|cuda[:N]        where to train (default cpu)
           --threads N                  torch intra-op threads (saved in checkpoints; default: cores / ranks)
-          --batch-size N, --lr X, --samples N, --width N   job settings (the batch is the global batch)
+          --batch-size N, --lr X, --samples N, --width N   job settings (the batch is the global batch); a job
+                                       of your own reads them as the job arguments batchSize, learningRate,
+                                       samples and width
           --step-timeout S             a rank that takes longer than S seconds for a step is hung (default 60)
           --max-restarts M             at most M restarts within --restart-window (default 5)
           --restart-window S           the sliding window for --max-restarts, seconds (default 600)
@@ -47,7 +52,8 @@ internal static class TrainCommand
           --inject-fault F             crash|hang|nan@step=N[,rank=R] or kill-process@step=N; repeatable
           --journal J                  sqlite (default: journal.db in the work dir) or postgres:CONNECTION
           --metrics-port P             serve Prometheus metrics on http://127.0.0.1:P/metrics while training
-          --config FILE                JSON (or HOCON: .conf, .hocon) file with any of the above in camelCase (flags win)
+          --config FILE                JSON (or HOCON: .conf, .hocon) file with any of the above in camelCase (flags win);
+                                       jobArgs is an object of KEY: VALUE, reviseKey and ignoreKeys lists
           --quiet                      no progress display
         """;
 
@@ -57,9 +63,10 @@ internal static class TrainCommand
         "--keep", "--name-template", "--resume", "--load-from", "--remove-prefix", "--add-prefix", "--revise-key", "--ignore-keys",
         "--seed", "--device", "--threads", "--batch-size", "--lr", "--samples", "--width", "--config",
         "--step-timeout", "--max-restarts", "--restart-window", "--restart-backoff", "--inject-fault", "--journal", "--metrics-port",
+        "--job-assembly", "--job-arg",
     ];
 
-    internal static readonly HashSet<string> Repeatable = ["--inject-fault"];
+    internal static readonly HashSet<string> Repeatable = ["--inject-fault", "--job-arg", "--revise-key", "--ignore-keys"];
 
     internal static readonly HashSet<string> Switches =
     [
@@ -74,11 +81,10 @@ internal static class TrainCommand
             throw new UsageException($"unexpected argument '{parsed.Positionals[0]}' (orchestrator train --help)");
         }
         var config = parsed.Value("--config") is { } path ? TrainConfigFile.Read(path) : new TrainConfigFile();
-        var spec = TrainSpecBuilder.Build(parsed, config);
-        JobSpecValidator.Validate(spec);
+        var spec = JobSpecValidator.Validate(TrainSpecBuilder.Build(parsed, config));
         var journal = JournalSettings.Parse(parsed.Value("--journal") ?? config.Journal, spec.WorkDir);
         journal.CheckReachable();
-        if (spec.FreshStart && parsed.Has("--delete-existing"))
+        if (spec.FreshStart && (parsed.Has("--delete-existing") || config.DeleteExisting == true))
         {
             DeleteExisting(spec, journal);
         }

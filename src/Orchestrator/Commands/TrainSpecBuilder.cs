@@ -1,6 +1,7 @@
 using Orchestrator.Actors.Job;
 using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Jobs;
+using Orchestrator.Trainer.Jobs.Loading;
 
 namespace Orchestrator.Cli.Commands;
 
@@ -9,7 +10,8 @@ internal static class TrainSpecBuilder
 {
     public static JobSpec Build(ParsedArguments parsed, TrainConfigFile config)
     {
-        var job = parsed.Value("--job") ?? config.Job ?? throw new UsageException("--job is required (mlp, cnn or charlm)");
+        var job = parsed.Value("--job") ?? config.Job ?? throw new UsageException("--job is required (mlp, cnn or charlm, or a job of your --job-assembly)");
+        var assembly = (parsed.Value("--job-assembly") ?? config.JobAssembly) is { } assemblyPath ? JobAssemblyRef.Of(assemblyPath) : null;
         var workDir = parsed.Value("--work-dir") ?? config.WorkDir ?? throw new UsageException("--work-dir is required");
         var ranks = parsed.Int("--ranks") ?? config.Ranks ?? 1;
         var (cliSteps, cliEpochs) = (parsed.Long("--steps"), parsed.Long("--epochs"));
@@ -26,6 +28,8 @@ internal static class TrainSpecBuilder
         {
             Job = job,
             WorkDir = Path.GetFullPath(workDir),
+            JobAssembly = assembly,
+            JobArgs = JobArguments(parsed, config),
             JobOptions = new BuiltInJobOptions
             {
                 Seed = parsed.Long("--seed") ?? config.Seed ?? 1,
@@ -45,9 +49,9 @@ internal static class TrainSpecBuilder
             ResumePath = resume is "auto" or "none" ? null : Path.GetFullPath(resume),
             FreshStart = resume == "none",
             LoadFrom = (parsed.Value("--load-from") ?? config.LoadFrom) is { } loadFrom ? Path.GetFullPath(loadFrom) : null,
-            ModelLoad = BuildModelLoad(parsed),
-            SkipOptimizerState = parsed.Has("--no-optimizer-state"),
-            SkipSchedulerState = parsed.Has("--no-scheduler-state"),
+            ModelLoad = BuildModelLoad(parsed, config),
+            SkipOptimizerState = parsed.Has("--no-optimizer-state") || config.NoOptimizerState == true,
+            SkipSchedulerState = parsed.Has("--no-scheduler-state") || config.NoSchedulerState == true,
             Faults = [.. config.InjectFaults ?? [], .. parsed.Values("--inject-fault")],
             StepTimeout = TimeSpan.FromSeconds(parsed.Double("--step-timeout") ?? config.StepTimeout ?? 60),
             Restarts = new RestartPolicy
@@ -59,24 +63,48 @@ internal static class TrainSpecBuilder
         };
     }
 
-    private static ModelLoadOptions BuildModelLoad(ParsedArguments parsed)
+    // Key surgery from the file and the flags: the flags' single values win, and lists given both ways join,
+    // the file's first (a revision list is applied in order).
+    private static ModelLoadOptions BuildModelLoad(ParsedArguments parsed, TrainConfigFile config)
     {
+        var revisions = (config.ReviseKey ?? []).Concat(parsed.Values("--revise-key")).Select(KeyRevisionOf).ToArray();
         var options = ModelLoadOptions.Default with
         {
-            Strict = !parsed.Has("--non-strict"),
-            RemovePrefix = parsed.Value("--remove-prefix"),
-            AddPrefix = parsed.Value("--add-prefix"),
-            IgnoreKeys = parsed.Value("--ignore-keys") is { } ignore ? [ignore] : [],
+            Strict = !(parsed.Has("--non-strict") || config.NonStrict == true),
+            RemovePrefix = parsed.Value("--remove-prefix") ?? config.RemovePrefix,
+            AddPrefix = parsed.Value("--add-prefix") ?? config.AddPrefix,
+            IgnoreKeys = [.. config.IgnoreKeys ?? [], .. parsed.Values("--ignore-keys")],
         };
-        if (parsed.Value("--revise-key") is { } revision)
+        return revisions.Length > 0 ? options with { Revisions = revisions } : options;
+    }
+
+    private static KeyRevision KeyRevisionOf(string revision)
+    {
+        var equals = revision.IndexOf('=', StringComparison.Ordinal);
+        return equals > 0
+            ? new KeyRevision(revision[..equals], revision[(equals + 1)..])
+            : throw new UsageException($"--revise-key '{revision}' must be REGEX=REPLACEMENT");
+    }
+
+    // --job-arg KEY=VALUE pairs over the file's jobArgs object: a key given twice on the command line is a mistake.
+    private static Dictionary<string, string>? JobArguments(ParsedArguments parsed, TrainConfigFile config)
+    {
+        var arguments = new Dictionary<string, string>(config.JobArgs ?? [], StringComparer.Ordinal);
+        var fromFlags = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var pair in parsed.Values("--job-arg"))
         {
-            var equals = revision.IndexOf('=', StringComparison.Ordinal);
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
             if (equals <= 0)
             {
-                throw new UsageException($"--revise-key '{revision}' must be REGEX=REPLACEMENT");
+                throw new UsageException($"--job-arg '{pair}' must be KEY=VALUE");
             }
-            options = options with { Revisions = [new KeyRevision(revision[..equals], revision[(equals + 1)..])] };
+            var key = pair[..equals].Trim();
+            if (!fromFlags.Add(key))
+            {
+                throw new UsageException($"--job-arg {key} is given twice; give it once");
+            }
+            arguments[key] = pair[(equals + 1)..];
         }
-        return options;
+        return arguments.Count > 0 ? arguments : null;
     }
 }

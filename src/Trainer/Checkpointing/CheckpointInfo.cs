@@ -1,3 +1,6 @@
+using System.Text.Json.Serialization;
+using Orchestrator.Trainer.Jobs.Loading;
+
 namespace Orchestrator.Trainer.Checkpointing;
 
 /// <summary>Readable facts about a checkpoint, stored in its manifest (in <c>checkpoint.json</c> before format 3).</summary>
@@ -9,7 +12,16 @@ public sealed record CheckpointInfo(
     string WeightsSha256,
     string Reason,
     DateTimeOffset CreatedUtc,
-    int TorchThreads);
+    int TorchThreads)
+{
+    /// <summary>The user's job assembly the checkpoint's job came from; null (and not written) for a built-in job.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public JobAssemblyRef? JobAssembly { get; init; }
+
+    /// <summary>The job's arguments (<c>--job-arg</c> and the job settings); null (and not written) when there were none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, string>? JobArgs { get; init; }
+}
 
 /// <summary>A checkpoint held in memory: everything captured between two steps, ready for the writer.</summary>
 public sealed record CheckpointSnapshot(CheckpointInfo Info, IReadOnlyDictionary<string, ComponentState> Components) : ISnapshotContents

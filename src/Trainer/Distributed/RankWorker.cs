@@ -1,5 +1,6 @@
 using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Jobs;
+using Orchestrator.Trainer.Jobs.Loading;
 using Orchestrator.Trainer.Runtime;
 using Orchestrator.Trainer.Tensors;
 using Orchestrator.Trainer.Training;
@@ -26,7 +27,12 @@ public sealed class RankWorker : IDisposable
     private RankWorker(RankSpec spec, TrainingJob job)
     {
         Spec = spec;
-        _state = new TrainingState(job, spec.JobOptions.Seed, spec.ModelLoad, spec.Rank);
+        var arguments = JobFactory.Arguments(spec.JobOptions, spec.JobArgs).ToDictionary();
+        _state = new TrainingState(job, spec.JobOptions.Seed, spec.ModelLoad, spec.Rank)
+        {
+            JobAssembly = spec.JobAssembly,
+            JobArgs = spec.JobAssembly is null || arguments.Count == 0 ? null : arguments,
+        };
         _parameters = job.Model.parameters().Select(p => (Tensor)p).ToList();
         _floatBuffers = job.Model.named_buffers().Where(b => b.Item2.dtype == ScalarType.Float32).OrderBy(b => b.Item1, StringComparer.Ordinal).Select(b => b.Item2).ToList();
         if (_parameters.Any(p => p.dtype != ScalarType.Float32))
@@ -41,11 +47,14 @@ public sealed class RankWorker : IDisposable
 
     public static RankWorker Create(RankSpec spec)
     {
-        var options = spec.JobOptions with { Rank = spec.Rank, Ranks = spec.Ranks };
+        // Resolved (and the assembly's hash checked) before seeding, so loading a job library never draws from
+        // the generator the replica's initialisation uses.
+        var definition = JobResolver.Resolve(spec.Job, spec.JobAssembly);
+        var context = spec.Context();
         lock (ConstructionGate)
         {
             DeterministicRuntime.Configure(spec.JobOptions.Seed, spec.Threads);
-            return new RankWorker(spec, JobCatalog.Factory(spec.Job, options)());
+            return new RankWorker(spec, JobFactory.Create(definition, context));
         }
     }
 

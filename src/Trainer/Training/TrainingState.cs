@@ -1,3 +1,4 @@
+using Orchestrator.Trainer.Jobs.Loading;
 using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Data;
 using Orchestrator.Trainer.Jobs;
@@ -150,8 +151,14 @@ public sealed class TrainingState
     {
         Job.BeforeSave?.Invoke(Counters);
         return _checkpointer.Capture(
-            new CheckpointInfo(Job.Name, Counters.Iteration, Counters.Epoch, Counters.SamplesSeen, "", reason, DateTimeOffset.UtcNow, threads), inPlace);
+            new CheckpointInfo(Job.Name, Counters.Iteration, Counters.Epoch, Counters.SamplesSeen, "", reason, DateTimeOffset.UtcNow, threads) { JobAssembly = JobAssembly, JobArgs = JobArgs }, inPlace);
     }
+
+    /// <summary>Where the job's code came from, recorded in every checkpoint (null: a built-in job).</summary>
+    public JobAssemblyRef? JobAssembly { get; init; }
+
+    /// <summary>The job's arguments, recorded in every checkpoint (null: none).</summary>
+    public IReadOnlyDictionary<string, string>? JobArgs { get; init; }
 
     /// <summary>Waits for the background copy of the last capture; call before disposing the job.</summary>
     public TimeSpan WaitForCapture() => _checkpointer.WaitForCapture();

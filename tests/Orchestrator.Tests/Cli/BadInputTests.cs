@@ -11,7 +11,7 @@ public sealed class BadInputTests : IDisposable
 
     [Fact]
     public void Unknown_job() =>
-        AssertRefused(["train", "--job", "gpt", "--work-dir", _temp.Path], "error: unknown job 'gpt' (choose mlp, cnn, charlm)");
+        AssertRefused(["train", "--job", "gpt", "--work-dir", _temp.Path], "error: unknown job 'gpt' (built in: mlp, cnn, charlm; for a job of your own give --job-assembly PATH.dll)");
 
     [Fact]
     public void Missing_work_dir() =>
@@ -106,7 +106,7 @@ public sealed class BadInputTests : IDisposable
     [Fact]
     public void Ranks_that_do_not_divide_the_batch() =>
         AssertRefused(CliProcess.Train("mlp", _temp.Sub("run"), 10, more: ["--ranks", "3"]),
-            "error: shard 0 of 3 does not divide the batch of 64");
+            "error: --ranks 3 does not divide the global batch of 64; choose a world size that divides it, or change --batch-size");
 
     [Fact]
     public void Unknown_journal_kind() =>

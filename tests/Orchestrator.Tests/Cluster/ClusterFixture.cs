@@ -21,8 +21,9 @@ public sealed class LocalCluster : IDisposable
 
     public string Path => _temp.Path;
 
-    public NodeProcess Node(int port, string seeds, string? secret = null, string? config = null, bool withoutSharedVolume = false, IEnumerable<string>? more = null) =>
-        Track(NodeProcess.StartNode(port, seeds, JournalFile, secret, config, withoutSharedVolume ? Shared : null, more));
+    /// <param name="hidden">A folder this node cannot see (an empty one in its place), as if not mounted there.</param>
+    public NodeProcess Node(int port, string seeds, string? secret = null, string? config = null, bool withoutSharedVolume = false, IEnumerable<string>? more = null, string? hidden = null) =>
+        Track(NodeProcess.StartNode(port, seeds, JournalFile, secret, config, withoutSharedVolume ? Shared : hidden, more));
 
     public NodeProcess Client(params string[] args) => Track(NodeProcess.StartClient(args));
 

@@ -8,6 +8,7 @@ internal static class SubmitCommand
 {
     public const string Help = """
         usage: orchestrator submit --cluster HOST:PORT --job mlp|cnn|charlm --work-dir DIR
+                                   (or --job-assembly PATH.dll --job NAME [--job-arg KEY=VALUE ...], PATH on the shared volume)
                                    [--ranks R | --min-ranks A --max-ranks B] [--wait] [train options]
 
           --cluster HOST:PORT    any node of the cluster
@@ -18,7 +19,8 @@ internal static class SubmitCommand
           --wait                 follow the job until it ends; exit code as for train
           --secret-file FILE     the cluster secret (env ORCHESTRATOR_SECRET)
         Any `train` option except --journal and --metrics-port (the cluster's nodes hold those) applies too.
-        A world size must divide the global batch (--batch-size); the global batch stays the same at any size.
+        A world size must divide the global batch (--batch-size); the global batch stays the same at any size,
+        and sizes between the bounds that do not divide it are skipped.
         """;
 
     public static int Run(IReadOnlyList<string> args)
@@ -42,13 +44,9 @@ internal static class SubmitCommand
         {
             throw new UsageException($"--min-ranks {spec.MinRanks} must be at least 1 and at most --max-ranks {spec.MaxRanks}");
         }
-        spec = spec with { Ranks = spec.MaxRanks!.Value };
-        JobSpecValidator.Validate(spec);
-        var sizing = new WorldSizing(spec.MinRanks!.Value, spec.MaxRanks!.Value, Trainer.Jobs.JobCatalog.BatchSize(spec.Job, spec.JobOptions));
-        if (sizing.SizeFor(spec.MaxRanks.Value) is null)
-        {
-            throw new UsageException($"no world size between {spec.MinRanks} and {spec.MaxRanks} divides the global batch of {sizing.GlobalBatch}; change --batch-size or the rank bounds");
-        }
+        spec = JobSpecValidator.Validate(spec);
+        // The largest world size that divides the global batch: the job starts there when the devices are there.
+        spec = spec with { Ranks = new WorldSizing(spec.MinRanks!.Value, spec.MaxRanks!.Value, spec.BatchToDivide()).SizeFor(spec.MaxRanks!.Value)!.Value };
         var credentials = new ClusterCredentials(ClusterOptions.Secret(parsed) ?? "", []);
         using var client = new ClusterClient(cluster);
         // An older coordinator would take a spec of this version and drop what it does not know: ask first.
