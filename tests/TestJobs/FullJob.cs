@@ -13,7 +13,8 @@ namespace Orchestrator.TestJobs;
 /// Every setting is a job argument (<c>--job-arg KEY=VALUE</c>); the defaults turn everything on:
 /// <c>batchSize</c> 32 (global), <c>samples</c> 512, <c>width</c> 32, <c>learningRate</c> 0.01, <c>dropout</c> 0.2,
 /// <c>scheduler</c> cosine (or step, linear, onecycle; onecycle refuses more than 10 × schedulerSteps steps),
-/// <c>schedulerSteps</c> 40, <c>accumulateSteps</c> 3, <c>clipGradientNorm</c> 0.5 (0: off), <c>diffRankSeed</c> true.
+/// <c>schedulerSteps</c> 40, <c>accumulateSteps</c> 3, <c>clipGradientNorm</c> 0.5 (0: off), <c>diffRankSeed</c> true,
+/// <c>optimizer</c> adamw (or sgd: Nesterov momentum; rmsprop: centered, with momentum), in two parameter groups.
 /// </summary>
 public sealed class FullJob : IJobDefinition
 {
@@ -34,22 +35,20 @@ public sealed class FullJob : IJobDefinition
         var accumulate = args.Int("accumulateSteps", 3);
         var clip = args.Double("clipGradientNorm", 0.5);
         var diffRankSeed = args.Bool("diffRankSeed", true);
+        var optimizer = args.Enum("optimizer", OptimizerKind.AdamW);
 
         var (x, y) = Data(context.Seed, samples);
         var random = new Generator(0); // reseeded before every micro-batch by the loop
         var model = new DropoutMlp(width, dropout, random).to(context.Device);
         var parameters = model.named_parameters().ToList();
         // Weight decay for the weights, none for the biases: the usual reason for two groups.
-        var groups = new[]
-        {
-            new AdamW.ParamGroup(parameters.Where(p => !p.name.EndsWith("bias", StringComparison.Ordinal)).Select(p => p.parameter).ToList(), learningRate, weight_decay: 0.05),
-            new AdamW.ParamGroup(parameters.Where(p => p.name.EndsWith("bias", StringComparison.Ordinal)).Select(p => p.parameter).ToList(), learningRate, weight_decay: 0),
-        };
+        var weights = parameters.Where(p => !p.name.EndsWith("bias", StringComparison.Ordinal)).Select(p => p.parameter).ToList();
+        var biases = parameters.Where(p => p.name.EndsWith("bias", StringComparison.Ordinal)).Select(p => p.parameter).ToList();
         return new TrainingJob
         {
             Name = JobName,
             Model = model,
-            Optimizer = new Trainer.Training.AdamW(groups, learningRate),
+            Optimizer = Optimizer(optimizer, weights, biases, learningRate),
             Scheduler = SchedulerFactory(schedule, scheduleSteps, learningRate),
             AccumulateSteps = accumulate,
             ClipGradientNorm = clip > 0 ? clip : null,
@@ -60,6 +59,26 @@ public sealed class FullJob : IJobDefinition
             Device = context.Device,
         };
     }
+
+    public enum OptimizerKind
+    {
+        AdamW,
+        Sgd,
+        RmsProp,
+    }
+
+    private static optim.Optimizer Optimizer(OptimizerKind kind, List<Parameter> weights, List<Parameter> biases, double learningRate) => kind switch
+    {
+        // A group's constructor sets every option it takes, so each group names its momentum itself.
+        OptimizerKind.Sgd => new Trainer.Training.SGD(
+            [new SGD.ParamGroup(weights, learningRate, momentum: 0.9, weight_decay: 0.05, nesterov: true), new SGD.ParamGroup(biases, learningRate, momentum: 0.9, nesterov: true)],
+            learningRate),
+        OptimizerKind.RmsProp => new Trainer.Training.RMSProp(
+            [new RMSProp.ParamGroup(weights, learningRate / 10, weight_decay: 0.05, momentum: 0.5, centered: true), new RMSProp.ParamGroup(biases, learningRate / 10, momentum: 0.5, centered: true)],
+            learningRate / 10),
+        _ => new Trainer.Training.AdamW(
+            [new AdamW.ParamGroup(weights, learningRate, weight_decay: 0.05), new AdamW.ParamGroup(biases, learningRate, weight_decay: 0)], learningRate),
+    };
 
     public enum SchedulerKind
     {

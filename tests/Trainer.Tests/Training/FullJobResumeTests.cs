@@ -20,15 +20,17 @@ public sealed class FullJobResumeTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     [Theory]
-    [InlineData("cosine")]
-    [InlineData("onecycle")]
-    public void Stopping_at_random_steps_and_resuming_ends_with_identical_weights(string scheduler)
+    [InlineData("cosine", "adamw")]
+    [InlineData("onecycle", "adamw")]
+    [InlineData("step", "sgd")]
+    [InlineData("linear", "rmsprop")]
+    public void Stopping_at_random_steps_and_resuming_ends_with_identical_weights(string scheduler, string optimizer)
     {
-        var factory = FullJobs.Factory(("scheduler", scheduler));
+        var factory = FullJobs.Factory(("scheduler", scheduler), ("optimizer", optimizer));
         var straight = TrainingRun.Execute(factory, Options(_temp.Sub("straight"), Steps));
 
         var split = _temp.Sub("split");
-        var stops = RandomStops(seed: scheduler.Length, count: 3);
+        var stops = RandomStops(seed: scheduler.Length + optimizer.Length, count: 3);
         foreach (var stop in stops)
         {
             TrainingRun.Execute(factory, Options(split, stop));
