@@ -70,18 +70,20 @@ public sealed class RankTrainer : ReceiveActor
             Volatile.Write(ref _resumedFrom, start.ResumeFrom is null ? null : Path.GetFileName(start.ResumeFrom));
             if (start.ResumeFrom is not null)
             {
-                notes.AddRange(_worker.Resume(_store.Load(start.ResumeFrom), start.SkipOptimizerState, start.SkipSchedulerState).Notes);
+                var checkpoint = _store.Load(start.ResumeFrom);
+                notes.AddRange(_worker.Resume(checkpoint, start.SkipOptimizerState, start.SkipSchedulerState).Describe(checkpoint.Name));
             }
             else if (start.LoadWeightsFrom is not null)
             {
-                notes.AddRange(_worker.LoadWeights(_store.Load(start.LoadWeightsFrom)).Notes);
+                var checkpoint = _store.Load(start.LoadWeightsFrom);
+                notes.AddRange(_worker.LoadWeights(checkpoint).Describe(checkpoint.Name));
             }
             return Ready(start.Generation, notes);
         }));
         Receive<ReloadCheckpoint>(reload => Run(reload.Generation, 0, () =>
         {
-            Worker.Resume(_store.Load(reload.Path), false, false);
-            return Ready(reload.Generation, []);
+            var checkpoint = _store.Load(reload.Path);
+            return Ready(reload.Generation, Worker.Resume(checkpoint, false, false).Describe(checkpoint.Name));
         }));
         Receive<ComputeGradients>(compute => compute.Alone, compute =>
         {
@@ -172,7 +174,7 @@ public sealed class RankTrainer : ReceiveActor
     private RankWorker Worker => _worker ?? throw new InvalidOperationException($"rank {_spec.Rank} was asked to work before it was started");
 
     private RankReady Ready(int generation, IEnumerable<string> notes) =>
-        new(generation, _spec.Rank, Worker.Counters.Iteration, Worker.BatchesPerEpoch, Worker.WeightsDigest(), notes.ToArray());
+        new(generation, _spec.Rank, Worker.Counters.Iteration, Worker.StepsPerEpoch, Worker.WeightsDigest(), notes.ToArray());
 
     private CheckpointCaptured Save(SaveCheckpoint save)
     {

@@ -89,7 +89,10 @@ public sealed class Checkpointer
             restored.Add(name);
         }
         var unconsumed = checkpoint.Components.Keys.Where(k => !restored.Contains(k)).Order(StringComparer.Ordinal).ToList();
-        return new RestoreReport(restored, unconsumed, missing, notes);
+        return new RestoreReport(restored, unconsumed, missing, notes)
+        {
+            LeftOut = unconsumed.Where(_components.ContainsKey).ToList(),
+        };
     }
 }
 
@@ -98,4 +101,29 @@ public sealed record RestoreReport(
     IReadOnlyList<string> Restored,
     IReadOnlyList<string> Unconsumed,
     IReadOnlyList<string> Missing,
-    IReadOnlyList<string> Notes);
+    IReadOnlyList<string> Notes)
+{
+    /// <summary>Unconsumed components that this job has but the load was told to leave out (--no-optimizer-state, say).</summary>
+    public IReadOnlyList<string> LeftOut { get; init; } = [];
+
+    /// <summary>Unconsumed components that nothing in this job reads: state a partial load drops.</summary>
+    public IReadOnlyList<string> Unused => Unconsumed.Except(LeftOut, StringComparer.Ordinal).ToList();
+
+    /// <summary>
+    /// The report as lines for the user: the components' own notes (keys a non-strict load skipped), then what
+    /// the checkpoint lacks and what it holds that this job does not use. Empty when the load was complete.
+    /// </summary>
+    public IReadOnlyList<string> Describe(string checkpointName)
+    {
+        var lines = new List<string>(Notes);
+        if (Missing.Count > 0)
+        {
+            lines.Add($"checkpoint {checkpointName} lacks {string.Join(", ", Missing)}; those start fresh");
+        }
+        if (Unused.Count > 0)
+        {
+            lines.Add($"checkpoint {checkpointName} holds {string.Join(", ", Unused)}, which this job does not use; left unloaded");
+        }
+        return lines;
+    }
+}

@@ -28,7 +28,7 @@ public sealed class RankWorker : IDisposable
     {
         Spec = spec;
         var arguments = JobFactory.Arguments(spec.JobOptions, spec.JobArgs).ToDictionary();
-        _state = new TrainingState(job, spec.JobOptions.Seed, spec.ModelLoad)
+        _state = new TrainingState(job, spec.JobOptions.Seed, spec.ModelLoad, spec.Rank)
         {
             JobAssembly = spec.JobAssembly,
             JobArgs = spec.JobAssembly is null || arguments.Count == 0 ? null : arguments,
@@ -58,7 +58,8 @@ public sealed class RankWorker : IDisposable
         }
     }
 
-    public long BatchesPerEpoch => _state.Job.Data.BatchesPerEpoch;
+    /// <summary>Optimizer steps per epoch: the shard's batches over the job's micro-batches per step.</summary>
+    public long StepsPerEpoch => _state.StepsPerEpoch;
 
     /// <summary>The learning rate the next step will use.</summary>
     public double LearningRate => _state.LearningRate;
@@ -93,7 +94,16 @@ public sealed class RankWorker : IDisposable
         return (loss, samples);
     }
 
-    /// <summary>Writes the averaged gradients into the parameters and takes the optimizer step.</summary>
+    /// <summary>
+    /// True once after the job called <see cref="TrainingJob.RequestSave"/>: the caller saves at this step
+    /// boundary (in a data-parallel job, by asking the supervisor, which alone decides saves).
+    /// </summary>
+    public bool TakeSaveRequest() => _state.Job.TakeSaveRequest();
+
+    /// <summary>
+    /// Writes the averaged gradients into the parameters and takes the optimizer step; the job's clipping
+    /// runs on the averaged gradients, so every rank clips the same way.
+    /// </summary>
     public void ApplyGradients(ReadOnlySpan<float> averaged, long globalSamples)
     {
         FlatFloats.Scatter(averaged, _parameters, FlatPart.Gradients);

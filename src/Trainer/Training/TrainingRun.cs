@@ -27,7 +27,7 @@ public sealed class TrainingRun
     private TrainingRun(TrainingJob job, RunOptions options, ITrainingObserver observer)
     {
         _job = job;
-        _state = new TrainingState(job, options.Seed, options.ModelLoad);
+        _state = new TrainingState(job, options.Seed, options.ModelLoad, rank: 0);
         _options = options;
         _observer = observer;
         _store = new CheckpointStore(options.CheckpointDirectory, new CheckpointNaming(options.NameTemplate));
@@ -75,7 +75,7 @@ public sealed class TrainingRun
 
     private RunResult Run(CancellationToken stop)
     {
-        var total = _options.Steps ?? checked(_options.Epochs!.Value * _job.Data.BatchesPerEpoch);
+        var total = _options.Steps ?? checked(_options.Epochs!.Value * _state.StepsPerEpoch);
         var skipped = PrepareStart();
         _observer.Started(new RunStart(_job.Name, _state.Counters.Iteration, total, _resumedFrom, skipped));
         if (_state.Counters.Iteration >= total)
@@ -122,6 +122,10 @@ public sealed class TrainingRun
                 {
                     Save(writer, "schedule", blocking: !_options.AsyncSave, force: true);
                     lastSave.Restart();
+                }
+                if (_job.TakeSaveRequest())
+                {
+                    Save(writer, "requested", blocking: !_options.AsyncSave, force: true);
                 }
             }
             catch (Exception e) when (e is not TrainingFailedException)
@@ -230,14 +234,9 @@ public sealed class TrainingRun
 
     private void ResumeFrom(LoadedCheckpoint checkpoint)
     {
-        var report = _state.Resume(checkpoint, _options.SkipOptimizerState, _options.SkipSchedulerState);
-        foreach (var note in report.Notes)
+        foreach (var line in _state.Resume(checkpoint, _options.SkipOptimizerState, _options.SkipSchedulerState).Describe(checkpoint.Name))
         {
-            _observer.Note(note);
-        }
-        if (report.Missing.Count > 0)
-        {
-            _observer.Note($"checkpoint {checkpoint.Name} lacks {string.Join(", ", report.Missing)}; those start fresh");
+            _observer.Note(line);
         }
         if (checkpoint.Info.TorchThreads != _options.Threads)
         {
@@ -254,7 +253,8 @@ public sealed class TrainingRun
             return;
         }
         var checkpoint = _store.Load(_options.LoadFrom);
-        foreach (var note in _state.LoadWeights(checkpoint).Notes)
+        // Only the model is asked for: the rest of the checkpoint is left out on purpose, so only unused state is reported.
+        foreach (var note in _state.LoadWeights(checkpoint).Describe(checkpoint.Name))
         {
             _observer.Note(note);
         }

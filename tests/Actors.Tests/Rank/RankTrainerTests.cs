@@ -2,7 +2,9 @@ using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Orchestrator.Actors.Rank;
 using Orchestrator.Trainer.Distributed;
+using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Jobs;
+using Orchestrator.Trainer.Training;
 
 namespace Orchestrator.Actors.Tests.Rank;
 
@@ -31,6 +33,36 @@ public sealed class RankTrainerTests : TestKit, IDisposable
         Assert.Equal(1, ready.Rank);
         Assert.Equal("rank 1 cannot save: only rank 0 writes checkpoints", refused.Reason);
         Assert.False(Directory.Exists(checkpoints) && Directory.EnumerateFileSystemEntries(checkpoints).Any());
+    }
+
+    [Fact]
+    public async Task A_rank_restoring_a_partial_checkpoint_tells_what_it_left_unused_on_start_and_on_reload()
+    {
+        var options = new BuiltInJobOptions { Samples = 256 };
+        var workDir = _temp.Sub("partial");
+        // A checkpoint of the same job with one component more than the rank's replica has.
+        var saved = TrainingRun.Execute(() =>
+        {
+            var plain = JobCatalog.Factory(MlpJob.Name, options)();
+            var extra = 5;
+            return new TrainingJob
+            {
+                Name = plain.Name, Model = plain.Model, Optimizer = plain.Optimizer, Data = plain.Data, Loss = plain.Loss, LearningRate = plain.LearningRate,
+                ExtraCheckpointables = new Dictionary<string, ICheckpointable> { ["sampler"] = new JsonCheckpointable<int>(() => extra, v => extra = v) },
+            };
+        }, new RunOptions { WorkDir = workDir, Steps = 3, Threads = 1 });
+        var checkpoints = Path.Combine(workDir, "checkpoints");
+        var path = Path.Combine(checkpoints, saved.Saves[^1].Name);
+        var spec = new RankSpec(MlpJob.Name, options, 0, 1, 1, checkpoints, "iter_{n}", 0);
+        var rank = Sys.ActorOf(RankTrainer.Props(spec, TestActor));
+
+        rank.Tell(new StartRank(1, path, null, false, false));
+        var started = await ExpectMsgAsync<RankReady>(TimeSpan.FromMinutes(1));
+        rank.Tell(new ReloadCheckpoint(1, path));
+        var reloaded = await ExpectMsgAsync<RankReady>(TimeSpan.FromMinutes(1));
+
+        Assert.Contains(started.Notes, n => n.Contains("holds sampler, which this job does not use", StringComparison.Ordinal));
+        Assert.Equal(started.Notes, reloaded.Notes);
     }
 
     [Fact]
