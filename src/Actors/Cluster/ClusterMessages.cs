@@ -1,5 +1,5 @@
-using Orchestrator.Trainer.Jobs.Loading;
 using Orchestrator.Actors.Job;
+using Orchestrator.Trainer.Jobs.Loading;
 
 namespace Orchestrator.Actors.Cluster;
 

@@ -1,7 +1,7 @@
-using Orchestrator.Trainer.Jobs.Loading;
 using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Data;
 using Orchestrator.Trainer.Jobs;
+using Orchestrator.Trainer.Jobs.Loading;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,8 +1,8 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Orchestrator.Actors.Rank;
-using Orchestrator.Trainer.Distributed;
 using Orchestrator.Trainer.Checkpointing;
+using Orchestrator.Trainer.Distributed;
 using Orchestrator.Trainer.Jobs;
 using Orchestrator.Trainer.Training;
 

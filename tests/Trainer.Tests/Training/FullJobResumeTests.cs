@@ -1,5 +1,6 @@
 using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Distributed;
+using Orchestrator.Trainer.Jobs;
 using Orchestrator.Trainer.Tensors;
 using Orchestrator.Trainer.Tests.Support;
 using Orchestrator.Trainer.Training;
@@ -97,9 +98,9 @@ public sealed class FullJobResumeTests : IDisposable
         }
     }
 
-    private static (List<Jobs.TrainingJob>, List<TrainingState>) StartRanks()
+    private static (List<TrainingJob>, List<TrainingState>) StartRanks()
     {
-        var jobs = new List<Jobs.TrainingJob>();
+        var jobs = new List<TrainingJob>();
         var states = new List<TrainingState>();
         for (var rank = 0; rank < 2; rank++)
         {
@@ -110,7 +111,7 @@ public sealed class FullJobResumeTests : IDisposable
         return (jobs, states);
     }
 
-    private static void Dispose(List<Jobs.TrainingJob> jobs, List<TrainingState> states)
+    private static void Dispose(List<TrainingJob> jobs, List<TrainingState> states)
     {
         foreach (var state in states)
         {

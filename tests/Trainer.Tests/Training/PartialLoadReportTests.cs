@@ -1,4 +1,5 @@
 using Orchestrator.Trainer.Checkpointing;
+using Orchestrator.Trainer.Jobs;
 using Orchestrator.Trainer.Tests.Support;
 using Orchestrator.Trainer.Training;
 
@@ -46,7 +47,7 @@ public sealed class PartialLoadReportTests : IDisposable
         Assert.Empty(complete.Describe("iter_4"));
     }
 
-    private static Jobs.TrainingJob WithExtra(string name)
+    private static TrainingJob WithExtra(string name)
     {
         var value = 1;
         return FullJobs.With(Runs.Job()(), extra: new Dictionary<string, ICheckpointable>

@@ -1,4 +1,5 @@
 using Orchestrator.Trainer.Checkpointing;
+using Orchestrator.Trainer.Jobs;
 using Orchestrator.Trainer.Tensors;
 using Orchestrator.Trainer.Tests.Support;
 using Orchestrator.Trainer.Training;
@@ -41,7 +42,7 @@ public sealed class RankSeedTests
     public void Per_rank_seeds_need_the_jobs_own_generator()
     {
         using var job = FullJobs.Create();
-        var broken = new Jobs.TrainingJob
+        var broken = new TrainingJob
         {
             Name = job.Name, Model = job.Model, Optimizer = job.Optimizer, Data = job.Data, Loss = job.Loss, DiffRankSeed = true,
         };
