@@ -1,32 +1,46 @@
 using Orchestrator.NativeFixup;
 
-// Usage: NativeFixup <output-folder>
+// Usage: NativeFixup [--any-host] <output-folder>
 // Weakens the GLIBCXX_3.4.32 need of every libLibTorchSharp.so below the folder, but only when the host's
-// libstdc++ does not offer that version. Idempotent; prints one line per file it changed.
+// libstdc++ does not offer that version. --any-host weakens it whatever the host offers: for a folder that
+// leaves this machine (the orchestrator tool package), where the host that will load it is not known. A weak
+// need is harmless where the version exists. Idempotent; prints one line per file it changed.
 const string TorchSharpLibrary = "libLibTorchSharp.so";
 const string MissingOnOlderHosts = "GLIBCXX_3.4.32";
+const string AnyHostOption = "--any-host";
 
-if (args.Length != 1 || !Directory.Exists(args[0]))
+var anyHost = args.Length == 2 && args[0] == AnyHostOption;
+var folder = args.Length == 1 ? args[0] : anyHost ? args[1] : null;
+if (folder is null || !Directory.Exists(folder))
 {
-    Console.Error.WriteLine("NativeFixup: expected one argument, an existing output folder");
+    Console.Error.WriteLine($"NativeFixup: expected [{AnyHostOption}] and one argument, an existing output folder");
     return 2;
 }
-if (!OperatingSystem.IsLinux())
+string reason;
+if (anyHost)
 {
-    return 0;
+    reason = "for any host";
 }
-var hostLibrary = HostLibStdCxx.Locate();
-if (hostLibrary is null || HostLibStdCxx.OfferedVersions(hostLibrary).Contains(MissingOnOlderHosts))
+else
 {
-    return 0;
+    if (!OperatingSystem.IsLinux())
+    {
+        return 0;
+    }
+    var hostLibrary = HostLibStdCxx.Locate();
+    if (hostLibrary is null || HostLibStdCxx.OfferedVersions(hostLibrary).Contains(MissingOnOlderHosts))
+    {
+        return 0;
+    }
+    reason = $"{hostLibrary} lacks it";
 }
 var versions = new HashSet<string>(StringComparer.Ordinal) { MissingOnOlderHosts };
-foreach (var library in Directory.EnumerateFiles(args[0], TorchSharpLibrary, SearchOption.AllDirectories))
+foreach (var library in Directory.EnumerateFiles(folder, TorchSharpLibrary, SearchOption.AllDirectories))
 {
     var changed = VersionNeedWeakener.Weaken(library, versions);
     if (changed.Count > 0)
     {
-        Console.WriteLine($"NativeFixup: {library}: marked {string.Join(", ", changed)} weak ({hostLibrary} lacks it)");
+        Console.WriteLine($"NativeFixup: {library}: marked {string.Join(", ", changed)} weak ({reason})");
     }
 }
 return 0;
