@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Reflection;
 using System.Xml.Linq;
+using Orchestrator.NativeFixup;
 using Orchestrator.Tests.Support;
 using Xunit.Abstractions;
 
@@ -80,6 +81,18 @@ public sealed class PackageTests(PackagedOrchestrator packaged, ITestOutputHelpe
         package.GetEntry("lib/net10.0/Orchestrator.Trainer.dll")!.ExtractToFile(dll);
 
         Assert.Equal(new Version(1, 0, 0, 0), AssemblyName.GetAssemblyName(dll).Version);
+    }
+
+    [Fact]
+    public void The_tool_package_carries_its_native_library_weakened_for_any_host()
+    {
+        using var package = ZipFile.OpenRead(Path.Combine(packaged.Feed, $"Orchestrator.{packaged.PackageVersion}.nupkg"));
+        using var library = new MemoryStream();
+        package.GetEntry("tools/net10.0/any/runtimes/linux-x64/native/libLibTorchSharp.so")!.Open().CopyTo(library);
+
+        var need = ElfImage.Parse(library.ToArray()).VersionNeeds().Single(n => n.Version == "GLIBCXX_3.4.32");
+
+        Assert.True(need.IsWeak, "packed for this host only: a host with a newer libstdc++ would pack a tool that fails on Debian 12");
     }
 
     [Fact]
