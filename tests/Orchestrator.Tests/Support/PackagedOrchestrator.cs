@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace Orchestrator.Tests.Support;
 
@@ -157,6 +158,12 @@ public sealed class PackagedOrchestrator : IDisposable
             start.ArgumentList.Add(arg);
         }
         start.Environment.Remove("ORCHESTRATOR_KILL_AT");
+        // The installed tool is a native launcher that looks for .NET where installers put it; a user with
+        // .NET elsewhere sets DOTNET_ROOT, and so does this, to the runtime the tests run on.
+        if (!start.Environment.TryGetValue("DOTNET_ROOT", out var dotnetRoot) || string.IsNullOrEmpty(dotnetRoot))
+        {
+            start.Environment["DOTNET_ROOT"] = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
+        }
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[key] = value;
