@@ -120,6 +120,29 @@ public sealed class PackageTests(PackagedOrchestrator packaged, ITestOutputHelpe
     }
 
     [Fact]
+    public void A_program_that_gets_the_package_through_a_library_of_its_own_loads_TorchSharp()
+    {
+        const string Library = """
+            using static TorchSharp.torch;
+
+            namespace UserModels;
+
+            public static class Numbers
+            {
+                public static float SumOfOnes(int n) => ones(n, n).sum().item<float>();
+            }
+            """;
+        packaged.BuildProject("UserModels", new Dictionary<string, string> { ["Numbers.cs"] = Library });
+        var app = packaged.BuildProject("UserApp", new Dictionary<string, string> { ["Program.cs"] = "Console.WriteLine($\"sum: {UserModels.Numbers.SumOfOnes(3)}\");" },
+            UserProjectKind.Console, through: "UserModels");
+
+        var run = PackagedOrchestrator.RunProgram(app, []);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal("sum: 9", run.Output.Trim());
+    }
+
+    [Fact]
     public void The_installed_tool_trains_a_built_in_job_as_the_repository_build_does()
     {
         var tool = packaged.RunTool(CliProcess.Train("mlp", _temp.Sub("tool"), 20));

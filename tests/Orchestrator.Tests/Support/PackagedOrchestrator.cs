@@ -80,13 +80,18 @@ public sealed class PackagedOrchestrator : IDisposable
     /// <c>Orchestrator.Trainer</c> from the feed, with <paramref name="sources"/> (relative path → C# text) as its
     /// code; builds it with <c>dotnet build</c> (into <paramref name="outputDirectory"/> with <c>-o</c> when
     /// given) and returns the built dll's path. A failed build fails the test with the compiler's output.
+    /// With <paramref name="through"/> (the name of a project built earlier) it references that project
+    /// instead, and gets <c>Orchestrator.Trainer</c> only through it.
     /// </summary>
-    public string BuildProject(string name, IReadOnlyDictionary<string, string> sources, UserProjectKind kind = UserProjectKind.ClassLibrary, string? outputDirectory = null)
+    public string BuildProject(string name, IReadOnlyDictionary<string, string> sources, UserProjectKind kind = UserProjectKind.ClassLibrary, string? outputDirectory = null, string? through = null)
     {
         var directory = Path.Combine(_projects, name);
         Directory.CreateDirectory(directory);
         var outputType = kind == UserProjectKind.Console ? "Exe" : "Library";
-        // What `dotnet new` writes, plus the one package reference the user adds.
+        var reference = through is null
+            ? $"""<PackageReference Include="Orchestrator.Trainer" Version="{PackageVersion}" />"""
+            : $"""<ProjectReference Include="../{through}/{through}.csproj" />""";
+        // What `dotnet new` writes, plus the one reference the user adds.
         File.WriteAllText(Path.Combine(directory, name + ".csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
@@ -96,7 +101,7 @@ public sealed class PackagedOrchestrator : IDisposable
                 <Nullable>enable</Nullable>
               </PropertyGroup>
               <ItemGroup>
-                <PackageReference Include="Orchestrator.Trainer" Version="{PackageVersion}" />
+                {reference}
               </ItemGroup>
             </Project>
             """);
