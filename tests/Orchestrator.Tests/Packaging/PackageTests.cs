@@ -143,6 +143,21 @@ public sealed class PackageTests(PackagedOrchestrator packaged, ITestOutputHelpe
     }
 
     [Fact]
+    public void The_installed_tool_trains_a_job_library_built_from_the_feed_as_the_repository_builds_do()
+    {
+        var source = File.ReadAllText(Path.Combine(PackagedOrchestrator.RepositoryRoot, "tests", "SampleJobs", "Autoencoder.cs"));
+        var library = packaged.BuildProject("UserJobs", new Dictionary<string, string> { ["Autoencoder.cs"] = source });
+        static string[] Train(string assembly, string workDir) =>
+            ["train", "--job-assembly", assembly, "--job", "autoencoder", "--work-dir", workDir, "--steps", "20", "--threads", "1"];
+
+        var tool = packaged.RunTool(Train(library, _temp.Sub("tool")));
+        var repository = CliProcess.Run(Train(SampleJobsLibrary.DllPath, _temp.Sub("repository")));
+
+        Assert.True(tool.ExitCode == 0, tool.ToString());
+        Assert.Equal(repository.WeightsSha256, tool.WeightsSha256);
+    }
+
+    [Fact]
     public void The_installed_tool_trains_a_built_in_job_as_the_repository_build_does()
     {
         var tool = packaged.RunTool(CliProcess.Train("mlp", _temp.Sub("tool"), 20));

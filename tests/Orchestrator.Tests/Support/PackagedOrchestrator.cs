@@ -30,7 +30,7 @@ public sealed class PackagedOrchestrator : IDisposable
             var clock = Stopwatch.StartNew();
             // --artifacts-path keeps the Release build and its restore out of the repository's bin and obj,
             // which the test run itself and a developer's builds use.
-            DotnetCommand.Run(FindRepositoryRoot(),
+            DotnetCommand.Run(RepositoryRoot,
                 ["pack", "Orchestrator.sln", "-c", "Release", "-o", Feed, "--artifacts-path", _temp.Sub("artifacts"), $"-p:PackageVersion={PackageVersion}"],
                 PackLimit);
             PackTime = clock.Elapsed;
@@ -199,6 +199,9 @@ public sealed class PackagedOrchestrator : IDisposable
             // Harmless leftovers; never fail a test run over cleanup.
         }
     }
+
+    /// <summary>The repository these tests were built from: where to read a job library's sources to build from the feed.</summary>
+    public static string RepositoryRoot { get; } = FindRepositoryRoot();
 
     private static string FindRepositoryRoot()
     {
