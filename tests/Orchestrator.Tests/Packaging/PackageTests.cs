@@ -145,7 +145,7 @@ public sealed class PackageTests(PackagedOrchestrator packaged, ITestOutputHelpe
     [Fact]
     public void The_installed_tool_trains_a_job_library_built_from_the_feed_as_the_repository_builds_do()
     {
-        var source = File.ReadAllText(Path.Combine(PackagedOrchestrator.RepositoryRoot, "tests", "SampleJobs", "Autoencoder.cs"));
+        var source = File.ReadAllText(Path.Combine(PackagedOrchestrator.RepositoryRoot, "examples", "MyJobs", "Autoencoder.cs"));
         var library = packaged.BuildProject("UserJobs", new Dictionary<string, string> { ["Autoencoder.cs"] = source });
         static string[] Train(string assembly, string workDir) =>
             ["train", "--job-assembly", assembly, "--job", "autoencoder", "--work-dir", workDir, "--steps", "20", "--threads", "1"];
