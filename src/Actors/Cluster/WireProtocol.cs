@@ -11,7 +11,8 @@ public static class WireProtocol
     /// <summary>
     /// Bump it with any change those parts see; tests/Actors.Tests/Cluster/WireContractTests.cs pins them
     /// to this number. 4: step start and end on the gradient link, chunks of at least two halves. 5: a job
-    /// names its assembly (path and SHA-256) and arguments; the directory check carries the assembly.
+    /// names its assembly (path and SHA-256) and arguments; the directory check carries the assembly; a step
+    /// end says when the job asked for a checkpoint.
     /// </summary>
     public const int Version = 5;
 

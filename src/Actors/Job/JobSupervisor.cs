@@ -60,6 +60,8 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     private float[]?[] _buffers = [];
     private string?[] _digests = [];
     private bool _stopRequested;
+    // A rank's job asked for a checkpoint (TrainingJob.RequestSave): taken at the next step end decided here.
+    private bool _saveRequested;
     private bool _stepping;
     private bool _announced;
     private string? _startedFrom;
@@ -591,13 +593,16 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             // Steps inside a one-rank job's run-ahead: reported, and the rank already works on the next.
             foreach (var applied in batch.Steps)
             {
+                _saveRequested |= applied.SaveRequested;
                 Stepped(applied);
             }
             ArmTimeout(_requested.StepTimeout, $"step {_step + 1}");
         });
         Command<StepApplied>(applied => applied.Generation == _generation && applied.Step == _applyingStep, applied =>
         {
-            // The next step already runs: this one is only recorded, once every rank has applied it.
+            // The next step already runs: this one is only recorded, once every rank has applied it. A save
+            // its job asked for is taken at the end of the step that runs.
+            _saveRequested |= applied.SaveRequested;
             _applying.Remove(applied.Rank);
             if (_applying.Count == 0)
             {
@@ -607,6 +612,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         });
         Command<StepApplied>(applied => applied.Generation == _generation, applied =>
         {
+            _saveRequested |= applied.SaveRequested; // any rank's job may ask; the last rank to answer decides
             if (!Arrived(applied.Rank))
             {
                 return;
@@ -626,6 +632,10 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             {
                 // Growing restarts every rank from this checkpoint, so it is written before training goes on.
                 BeginCheckpoint(_resizePending ? "resize" : "schedule");
+            }
+            else if (_saveRequested)
+            {
+                BeginCheckpoint(_resizePending ? "resize" : "requested");
             }
             else
             {
@@ -647,7 +657,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     private void StartNextOnAverage(long finished)
     {
         var schedule = _requested.Schedule;
-        var decidedAtEnd = finished >= _total || _stopRequested || _resizePending
+        var decidedAtEnd = finished >= _total || _stopRequested || _resizePending || _saveRequested
             || schedule.EveryEpochs is not null // where epochs end is the ranks' to tell, in their step ends
             || schedule.IsDue(finished, false, 0, _sinceSave.Elapsed)
             || UnfiredFaultsAt(finished + 1).Any();
@@ -718,6 +728,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     /// <summary>A null reason syncs buffers and checks replicas but saves nothing (the end of a run without --save-last).</summary>
     private void BeginCheckpoint(string? reason)
     {
+        _saveRequested = false;
         _lossAtStep[_step] = _lastLoss; // journalled with the commit, which comes later
         _buffers = new float[]?[Ranks];
         _digests = new string?[Ranks];

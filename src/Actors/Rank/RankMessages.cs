@@ -41,7 +41,8 @@ public sealed record AveragedChunk(int Generation, long Step, int Index, int Cou
 /// A step this rank has applied. <paramref name="Seconds"/> is the step's own duration, measured by a rank
 /// that steps alone (0 when it waited for averaged gradients: the supervisor's clock tells that duration).
 /// </summary>
-public sealed record StepApplied(int Generation, int Rank, long Step, long Epoch, bool EpochEnded, double LearningRate, double Loss = double.NaN, long Samples = 0, double Seconds = 0);
+/// <remarks><paramref name="SaveRequested"/>: the job asked for a checkpoint (<c>TrainingJob.RequestSave</c>) during this step.</remarks>
+public sealed record StepApplied(int Generation, int Rank, long Step, long Epoch, bool EpochEnded, double LearningRate, double Loss = double.NaN, long Samples = 0, double Seconds = 0, bool SaveRequested = false);
 
 /// <summary>
 /// Steps of a one-rank job's run-ahead window, reported together: one message every few milliseconds

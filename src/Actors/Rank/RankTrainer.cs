@@ -107,7 +107,12 @@ public sealed class RankTrainer : ReceiveActor
                 {
                     for (; step < compute.LastStep && !_cancel.IsCancellationRequested; step++)
                     {
-                        reported.Add(StepAlone(compute.Generation, step == compute.Step ? compute.Fault : null));
+                        var applied = StepAlone(compute.Generation, step == compute.Step ? compute.Fault : null);
+                        if (applied.SaveRequested)
+                        {
+                            return applied; // the window ends here, as its last step: the supervisor decides the save
+                        }
+                        reported.Add(applied);
                         if (Stopwatch.GetElapsedTime(reportedAt) >= ReportEvery)
                         {
                             Report();
@@ -229,7 +234,8 @@ public sealed class RankTrainer : ReceiveActor
             var rate = Worker.LearningRate;
             Worker.ApplyGradients(averaged, chunk.GlobalSamples);
             var counters = Worker.Counters;
-            var applied = new StepApplied(chunk.Generation, _spec.Rank, counters.Iteration, counters.Epoch, counters.Epoch != epochBefore, rate, Samples: chunk.GlobalSamples);
+            var applied = new StepApplied(chunk.Generation, _spec.Rank, counters.Iteration, counters.Epoch, counters.Epoch != epochBefore, rate, Samples: chunk.GlobalSamples,
+                SaveRequested: Worker.TakeSaveRequest());
             // The step ends the way it started, on the link. A rank stepping alone reports by Akka only: its
             // batched reports and its window's last step must not overtake one another.
             return link is not null && link.Send(applied) ? null : applied;
@@ -271,7 +277,7 @@ public sealed class RankTrainer : ReceiveActor
         var (loss, samples) = Worker.StepAlone(fault, _cancel.Token);
         var counters = Worker.Counters;
         return new StepApplied(generation, _spec.Rank, counters.Iteration, counters.Epoch, counters.Epoch != epochBefore, rate, loss, samples,
-            Stopwatch.GetElapsedTime(started).TotalSeconds);
+            Stopwatch.GetElapsedTime(started).TotalSeconds, Worker.TakeSaveRequest());
     }
 
     private void Run(int generation, long step, Func<object?> work) => Run(generation, () => step, work);

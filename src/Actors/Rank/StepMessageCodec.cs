@@ -28,7 +28,7 @@ internal static class StepMessageCodec
         {
             writer.Write(applied.Generation); writer.Write(applied.Rank); writer.Write(applied.Step); writer.Write(applied.Epoch);
             writer.Write(applied.EpochEnded); writer.Write(applied.LearningRate); writer.Write(applied.Loss); writer.Write(applied.Samples);
-            writer.Write(applied.Seconds);
+            writer.Write(applied.Seconds); writer.Write(applied.SaveRequested);
         }
         return header.ToArray();
     }
@@ -49,7 +49,8 @@ internal static class StepMessageCodec
     {
         var (generation, rank, step, epoch) = (reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt64(), reader.ReadInt64());
         var (epochEnded, rate, loss, samples) = (reader.ReadBoolean(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadInt64());
-        return new StepApplied(generation, rank, step, epoch, epochEnded, rate, loss, samples, reader.ReadDouble());
+        var (seconds, saveRequested) = (reader.ReadDouble(), reader.ReadBoolean());
+        return new StepApplied(generation, rank, step, epoch, epochEnded, rate, loss, samples, seconds, saveRequested);
     });
 
     private static T Decode<T>(byte[] header, string what, Func<BinaryReader, T> read)

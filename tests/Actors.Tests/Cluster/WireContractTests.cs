@@ -15,7 +15,7 @@ public sealed class WireContractTests
     private static readonly Dictionary<int, string> ContractHashes = new()
     {
         [4] = "e6d4df2e2ea27cf48fef1928760db7886f582e9368bf6405190b6cfbb8b04f73",
-        [5] = "4690205aaa83da87d1ed1485827e0e25e711f552ea37329e203841a0c0d0a42a",
+        [5] = "c515cfbb57673a33cbe30ce7aa201e5a957b77d0ac6510685a42e166ad788a4b",
     };
 
     [Fact]

@@ -31,7 +31,7 @@ public sealed class JobAssemblyBadInputTests : IDisposable
 
     [Fact]
     public void No_job_of_that_name_lists_the_names_found() =>
-        AssertRefused(SampleJobsLibrary.DllPath, "autoencodr", [], $"error: {SampleJobsLibrary.DllPath} has no job 'autoencodr' (it has: autoencoder, needs-data)");
+        AssertRefused(SampleJobsLibrary.DllPath, "autoencodr", [], $"error: {SampleJobsLibrary.DllPath} has no job 'autoencodr' (it has: autoencoder, fulljob, needs-data)");
 
     [Fact]
     public void An_assembly_built_against_another_major_version_of_the_trainer()

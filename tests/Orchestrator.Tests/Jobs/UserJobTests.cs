@@ -90,6 +90,45 @@ public sealed class UserJobTests : IDisposable
     }
 
     [Fact]
+    public void A_job_with_accumulation_clipping_AdamW_and_a_TorchSharp_scheduler_killed_at_random_steps_resumes_exactly()
+    {
+        const int Steps = 40;
+        var dll = SampleJobsLibrary.DllPath;
+        var straight = CliProcess.Run(Train(dll, "fulljob", _temp.Sub("straight"), Steps, 5, "--ranks", "2"));
+        Assert.True(straight.ExitCode == 0, straight.ToString());
+
+        var seed = Environment.TickCount;
+        var random = new Random(seed);
+        var kills = Enumerable.Range(0, 3).Select(_ => random.Next(1, Steps)).Order().ToList();
+        var dir = _temp.Sub("killed");
+        foreach (var step in kills)
+        {
+            var killed = CliProcess.Run(Train(dll, "fulljob", dir, Steps, 5, "--ranks", "2"), new Dictionary<string, string> { ["ORCHESTRATOR_KILL_AT"] = $"step:{step}" });
+            Assert.True(killed.ExitCode is 137 or 0, $"kill at step {step} (random seed {seed}): {killed}");
+        }
+        var resumed = CliProcess.Run(Train(dll, "fulljob", dir, Steps, 5, "--ranks", "2"));
+
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.True(straight.WeightsSha256 == resumed.WeightsSha256, $"kills at steps {string.Join(", ", kills)} (random seed {seed}) did not resume exactly");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void A_save_the_job_asks_for_is_taken_at_the_next_step_end(int ranks)
+    {
+        // Three micro-batches a step: the 20th loss is in step 7, so the request is seen as step 7 ends (with
+        // two ranks step 8 may already run on step 7's averages, and then the save comes at its end).
+        var run = CliProcess.Run(Train(SampleJobsLibrary.DllPath, "fulljob", _temp.Sub("run"), 30, 100, "--ranks", ranks.ToString(CultureInfo.InvariantCulture), "--job-arg", "requestSaveAtLoss=20"));
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var requested = run.Error.Split('\n').Where(l => l.Contains("(requested)", StringComparison.Ordinal)).ToList();
+        Assert.Single(requested);
+        Assert.Matches(ranks == 1 ? "^checkpoint iter_7 " : "^checkpoint iter_[78] ", requested[0]);
+        Assert.Contains("checkpoint      iter_", CliProcess.Run(["history", "--work-dir", _temp.Sub("run")]).Output);
+    }
+
+    [Fact]
     public void A_rebuilt_job_assembly_is_refused_naming_both_hashes_until_resumed_from_a_checkpoint()
     {
         var dll = SampleJobsLibrary.CopyTo(_temp.Sub("deployed"));

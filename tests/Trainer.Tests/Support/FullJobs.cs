@@ -1,9 +1,9 @@
-using Orchestrator.TestJobs;
 using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Data;
 using Orchestrator.Trainer.Jobs;
 using Orchestrator.Trainer.Runtime;
 using Orchestrator.Trainer.Training;
+using SampleJobs;
 using static TorchSharp.torch;
 
 namespace Orchestrator.Trainer.Tests.Support;

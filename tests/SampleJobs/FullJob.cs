@@ -4,7 +4,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Orchestrator.TestJobs;
+namespace SampleJobs;
 
 /// <summary>
 /// <c>fulljob</c>: a small regression that uses every feature of the training loop at once, so that one
@@ -14,7 +14,8 @@ namespace Orchestrator.TestJobs;
 /// <c>batchSize</c> 32 (global), <c>samples</c> 512, <c>width</c> 32, <c>learningRate</c> 0.01, <c>dropout</c> 0.2,
 /// <c>scheduler</c> cosine (or step, linear, onecycle; onecycle refuses more than 10 × schedulerSteps steps),
 /// <c>schedulerSteps</c> 40, <c>accumulateSteps</c> 3, <c>clipGradientNorm</c> 0.5 (0: off), <c>diffRankSeed</c> true,
-/// <c>optimizer</c> adamw (or sgd: Nesterov momentum; rmsprop: centered, with momentum), in two parameter groups.
+/// <c>optimizer</c> adamw (or sgd: Nesterov momentum; rmsprop: centered, with momentum), in two parameter groups;
+/// <c>requestSaveAtLoss</c> N asks for a checkpoint at the N-th loss this process computes (0, the default: never).
 /// </summary>
 public sealed class FullJob : IJobDefinition
 {
@@ -36,6 +37,10 @@ public sealed class FullJob : IJobDefinition
         var clip = args.Double("clipGradientNorm", 0.5);
         var diffRankSeed = args.Bool("diffRankSeed", true);
         var optimizer = args.Enum("optimizer", OptimizerKind.AdamW);
+        // The job asks for a checkpoint (RequestSave) at its N-th loss in this process: 0, never.
+        var requestSaveAt = args.Int("requestSaveAtLoss", 0);
+        var losses = 0;
+        TrainingJob? job = null;
 
         var (x, y) = Data(context.Seed, samples);
         var random = new Generator(0); // reseeded before every micro-batch by the loop
@@ -44,7 +49,7 @@ public sealed class FullJob : IJobDefinition
         // Weight decay for the weights, none for the biases: the usual reason for two groups.
         var weights = parameters.Where(p => !p.name.EndsWith("bias", StringComparison.Ordinal)).Select(p => p.parameter).ToList();
         var biases = parameters.Where(p => p.name.EndsWith("bias", StringComparison.Ordinal)).Select(p => p.parameter).ToList();
-        return new TrainingJob
+        job = new TrainingJob
         {
             Name = JobName,
             Model = model,
@@ -55,9 +60,17 @@ public sealed class FullJob : IJobDefinition
             Random = random,
             DiffRankSeed = diffRankSeed,
             Data = new ShuffledTensorDataset(x, y, batchSize, context.Rank, context.WorldSize),
-            Loss = batch => nn.functional.mse_loss(model.call(batch.Input), batch.Target),
+            Loss = batch =>
+            {
+                if (++losses == requestSaveAt)
+                {
+                    job!.RequestSave();
+                }
+                return nn.functional.mse_loss(model.call(batch.Input), batch.Target);
+            },
             Device = context.Device,
         };
+        return job;
     }
 
     public enum OptimizerKind
@@ -70,13 +83,13 @@ public sealed class FullJob : IJobDefinition
     private static optim.Optimizer Optimizer(OptimizerKind kind, List<Parameter> weights, List<Parameter> biases, double learningRate) => kind switch
     {
         // A group's constructor sets every option it takes, so each group names its momentum itself.
-        OptimizerKind.Sgd => new Trainer.Training.SGD(
+        OptimizerKind.Sgd => new Orchestrator.Trainer.Training.SGD(
             [new SGD.ParamGroup(weights, learningRate, momentum: 0.9, weight_decay: 0.05, nesterov: true), new SGD.ParamGroup(biases, learningRate, momentum: 0.9, nesterov: true)],
             learningRate),
-        OptimizerKind.RmsProp => new Trainer.Training.RMSProp(
+        OptimizerKind.RmsProp => new Orchestrator.Trainer.Training.RMSProp(
             [new RMSProp.ParamGroup(weights, learningRate / 10, weight_decay: 0.05, momentum: 0.5, centered: true), new RMSProp.ParamGroup(biases, learningRate / 10, momentum: 0.5, centered: true)],
             learningRate / 10),
-        _ => new Trainer.Training.AdamW(
+        _ => new Orchestrator.Trainer.Training.AdamW(
             [new AdamW.ParamGroup(weights, learningRate, weight_decay: 0.05), new AdamW.ParamGroup(biases, learningRate, weight_decay: 0)], learningRate),
     };
 
