@@ -21,11 +21,14 @@ public sealed class LocalCluster : IDisposable
 
     public string Path => _temp.Path;
 
+    /// <summary>The orchestrator its nodes and clients run: null, this build's; else an installed tool's command.</summary>
+    public string? Program { get; init; }
+
     /// <param name="hidden">A folder this node cannot see (an empty one in its place), as if not mounted there.</param>
     public NodeProcess Node(int port, string seeds, string? secret = null, string? config = null, bool withoutSharedVolume = false, IEnumerable<string>? more = null, string? hidden = null) =>
-        Track(NodeProcess.StartNode(port, seeds, JournalFile, secret, config, withoutSharedVolume ? Shared : hidden, more));
+        Track(NodeProcess.StartNode(port, seeds, JournalFile, secret, config, withoutSharedVolume ? Shared : hidden, more, Program));
 
-    public NodeProcess Client(params string[] args) => Track(NodeProcess.StartClient(args));
+    public NodeProcess Client(params string[] args) => Track(NodeProcess.StartClient(args, Program));
 
     public CliResult History(string workDir) => CliProcess.Run(["history", "--work-dir", workDir, "--journal", $"sqlite:{JournalFile}"]);
 

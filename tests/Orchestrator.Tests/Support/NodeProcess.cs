@@ -41,7 +41,8 @@ public sealed class NodeProcess : IDisposable
         }
     }
 
-    public static NodeProcess StartNode(int port, string seeds, string journalFile, string? secret = null, string? config = null, string? hideDirectory = null, IEnumerable<string>? more = null)
+    /// <param name="program">The orchestrator to start: null, this build's orchestrator.dll; else an installed tool's command.</param>
+    public static NodeProcess StartNode(int port, string seeds, string journalFile, string? secret = null, string? config = null, string? hideDirectory = null, IEnumerable<string>? more = null, string? program = null)
     {
         List<string> args = ["node", "--port", port.ToString(), "--seeds", seeds, "--journal", $"sqlite:{journalFile}", .. more ?? []];
         if (config is not null)
@@ -49,10 +50,10 @@ public sealed class NodeProcess : IDisposable
             args.AddRange(["--config", config]);
         }
         var environment = secret is null ? null : new Dictionary<string, string> { ["ORCHESTRATOR_SECRET"] = secret };
-        return new NodeProcess(Launch(args, environment, hideDirectory)) { Port = port };
+        return new NodeProcess(Launch(args, environment, hideDirectory, program)) { Port = port };
     }
 
-    public static NodeProcess StartClient(IEnumerable<string> args) => new(Launch(args, null, null));
+    public static NodeProcess StartClient(IEnumerable<string> args, string? program = null) => new(Launch(args, null, null, program));
 
     /// <summary>A port free right now on 127.0.0.1.</summary>
     /// <summary>
@@ -138,11 +139,20 @@ public sealed class NodeProcess : IDisposable
 
     // hideDirectory: the node runs in its own mount namespace with an empty tmpfs over that directory, as a
     // machine would that lacks the shared volume.
-    private static Process Launch(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment, string? hideDirectory)
+    private static Process Launch(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment, string? hideDirectory, string? program)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "orchestrator.dll");
         ProcessStartInfo start;
-        if (hideDirectory is null)
+        if (program is not null)
+        {
+            start = new ProcessStartInfo(program);
+            start.Environment["DOTNET_ROOT"] = PackagedOrchestrator.DotnetRoot;
+            foreach (var arg in args)
+            {
+                start.ArgumentList.Add(arg);
+            }
+        }
+        else if (hideDirectory is null)
         {
             start = new ProcessStartInfo("dotnet");
             start.ArgumentList.Add(dll);

@@ -167,7 +167,7 @@ public sealed class PackagedOrchestrator : IDisposable
         // .NET elsewhere sets DOTNET_ROOT, and so does this, to the runtime the tests run on.
         if (!start.Environment.TryGetValue("DOTNET_ROOT", out var dotnetRoot) || string.IsNullOrEmpty(dotnetRoot))
         {
-            start.Environment["DOTNET_ROOT"] = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
+            start.Environment["DOTNET_ROOT"] = DotnetRoot;
         }
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
@@ -199,6 +199,11 @@ public sealed class PackagedOrchestrator : IDisposable
             // Harmless leftovers; never fail a test run over cleanup.
         }
     }
+
+    /// <summary>The .NET install the tests run on, for the installed tool's launcher.</summary>
+    public static string DotnetRoot => Environment.GetEnvironmentVariable("DOTNET_ROOT") is { Length: > 0 } set
+        ? set
+        : Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
 
     /// <summary>The repository these tests were built from: where to read a job library's sources to build from the feed.</summary>
     public static string RepositoryRoot { get; } = FindRepositoryRoot();
