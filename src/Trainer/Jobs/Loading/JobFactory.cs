@@ -32,6 +32,11 @@ public static class JobFactory
         {
             throw;
         }
+        catch (FileNotFoundException e) when (e.FileName is not null && !Path.IsPathRooted(e.FileName))
+        {
+            // An assembly the job uses is missing: a class library's build leaves its packages in the NuGet cache.
+            throw new JobLoadException($"job '{definition.Name}' failed to build rank {context.Rank} of {context.WorldSize}: {Loading.FirstLine(e)} (a package the job library uses is not beside its dll: add <EnableDynamicLoading>true</EnableDynamicLoading> to its project and rebuild)", e);
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             throw new JobLoadException($"job '{definition.Name}' failed to build rank {context.Rank} of {context.WorldSize}: {Loading.FirstLine(e)}", e);
