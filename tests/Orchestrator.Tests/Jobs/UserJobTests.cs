@@ -151,6 +151,25 @@ public sealed class UserJobTests : IDisposable
         Assert.Equal(0, CliProcess.Run(Train(dll, "autoencoder", dir, 50, 10)).ExitCode);
     }
 
+    [Fact]
+    public async Task A_rank_restarted_after_its_assembly_was_rebuilt_refuses_it_naming_both_hashes()
+    {
+        var dll = SampleJobsLibrary.CopyTo(_temp.Sub("deployed"));
+        var submitted = Sha256Of(dll);
+        // The crash comes after the rebuild: the restart waits 1.5 s, so the file has changed by then.
+        using var running = CliProcess.Start(Train(dll, "autoencoder", _temp.Sub("run"), 400, 10,
+            "--ranks", "2", "--inject-fault", "crash@step=150,rank=1", "--restart-backoff", "1500", "--max-restarts", "1"));
+        await running.WaitForLineAsync(line => line.StartsWith("checkpoint iter_10 ", StringComparison.Ordinal));
+        SampleJobsLibrary.Rebuild(dll);
+
+        var result = running.WaitForExit();
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.EndsWith(
+            $"error: job assembly {dll} has sha256 {Sha256Of(dll)}, but the job was submitted with sha256 {submitted}; restore that build, or to run the new code resubmit with --resume PATH (a checkpoint of this job)",
+            result.Error.Trim());
+    }
+
     private static string Sha256Of(string file) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(file)));
 
     private static string TinyLmDll()
