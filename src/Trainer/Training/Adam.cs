@@ -27,18 +27,10 @@ public sealed class Adam : TorchSharp.Modules.Adam
         var lr = options.LearningRate!.Value;
         using var update = new AdamUpdate(options.beta1!.Value, options.beta2!.Value, options.eps!.Value);
         using var weightDecayScalar = weightDecay.ToScalar();
-        foreach (var param in group.Parameters)
+        foreach (var (param, gradient) in StepGradients.Of(group.Parameters, maximize))
         {
             var state = (State)_state[param.Handle];
-            var grad = param.grad;
-            if (grad is null)
-            {
-                continue;
-            }
-            if (maximize)
-            {
-                grad = -grad;
-            }
+            var grad = gradient;
             state.step += 1;
             if (weightDecay != 0)
             {

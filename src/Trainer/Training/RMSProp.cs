@@ -38,18 +38,10 @@ public sealed class RMSProp : TorchSharp.Modules.RMSProp
         using var minusLr = (-lr).ToScalar();
         using var minusOne = (-1.0).ToScalar();
         using var one = 1.0.ToScalar(); // the alpha and value that add_ and addcdiv_ would otherwise make inline
-        foreach (var param in group.Parameters)
+        foreach (var (param, gradient) in StepGradients.Of(group.Parameters, maximize))
         {
             var state = (State)_state[param.Handle];
-            var grad = param.grad;
-            if (grad is null)
-            {
-                continue;
-            }
-            if (maximize)
-            {
-                grad = -grad;
-            }
+            var grad = gradient;
             state.step += 1;
             if (weightDecay != 0)
             {
