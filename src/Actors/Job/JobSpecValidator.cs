@@ -64,11 +64,7 @@ public static class JobSpecValidator
         {
             batch = probe.Data.GlobalBatchSize;
         }
-        if (context.Args.Unread is { Count: > 0 } unknown)
-        {
-            var reads = context.Args.KeysRead.Except(unknown).ToList();
-            throw new JobArgumentException(unknown[0], $"job '{spec.Job}' does not know job argument(s) {string.Join(", ", unknown)} (it reads: {(reads.Count > 0 ? string.Join(", ", reads) : "none")})");
-        }
+        context.Args.RefuseUnread(spec.Job);
         var sizing = new WorldSizing(spec.MinRanks ?? spec.Ranks, spec.MaxRanks ?? spec.Ranks, batch);
         if (spec.MinRanks is null && batch is { } global && global % spec.Ranks != 0)
         {

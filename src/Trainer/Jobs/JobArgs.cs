@@ -33,6 +33,16 @@ public sealed class JobArgs
     /// <summary>Keys given but never read: after a job's <c>Create</c>, arguments the job does not know.</summary>
     public IReadOnlyList<string> Unread => _values.Keys.Where(k => !_read.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
 
+    /// <summary>After <paramref name="job"/>'s <c>Create</c>: refuses any argument it never read, naming the ones it reads.</summary>
+    public void RefuseUnread(string job)
+    {
+        if (Unread is { Count: > 0 } unknown)
+        {
+            var reads = KeysRead;
+            throw new JobArgumentException(unknown[0], $"job '{job}' does not know job argument(s) {string.Join(", ", unknown)} (it reads: {(reads.Count > 0 ? string.Join(", ", reads) : "none")})");
+        }
+    }
+
     /// <summary>The values as given, for recording in the journal and in checkpoints.</summary>
     public IReadOnlyDictionary<string, string> ToDictionary() => new SortedDictionary<string, string>(_values.ToDictionary(), StringComparer.Ordinal);
 

@@ -64,10 +64,14 @@ public sealed class TrainingRun
         return Execute(() =>
         {
             var job = JobFactory.Create(definition, context);
-            if (context.Args.Unread is { Count: > 0 } unknown)
+            try
+            {
+                context.Args.RefuseUnread(definition.Name);
+            }
+            catch (JobArgumentException)
             {
                 job.Dispose();
-                throw new JobArgumentException(unknown[0], $"job '{definition.Name}' does not know job argument(s) {string.Join(", ", unknown)}");
+                throw;
             }
             return job;
         }, options, observer, stop);

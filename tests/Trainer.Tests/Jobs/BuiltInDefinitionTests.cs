@@ -33,7 +33,7 @@ public sealed class BuiltInDefinitionTests : IDisposable
 
         var error = Assert.Throws<JobArgumentException>(() => TrainingRun.Execute(JobCatalog.Find(MlpJob.Name)!, Options("unknown"), args));
 
-        Assert.Equal("job 'mlp' does not know job argument(s) depth", error.Message);
+        Assert.Equal("job 'mlp' does not know job argument(s) depth (it reads: batchSize, learningRate, samples, width)", error.Message);
         Assert.False(Directory.Exists(Path.Combine(_temp.Sub("unknown"), "checkpoints")));
     }
 }
