@@ -41,4 +41,30 @@ public sealed class UserJobClusterTests : IDisposable
         Assert.Contains(lines, l => l.Contains("1 rank(s), from iter_", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains("completed       at step 3000", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task When_the_coordinators_node_dies_the_next_coordinator_loads_the_users_job_from_the_journal()
+    {
+        var dll = SampleJobsLibrary.CopyTo(System.IO.Path.Combine(_cluster.Shared, "jobs"));
+        var (pa, pb, pc) = (NodeProcess.FreePort(), NodeProcess.FreePort(), NodeProcess.FreePort());
+        var seeds = $"127.0.0.1:{pa},127.0.0.1:{pb}";
+        var (a, b, c) = (_cluster.Node(pa, seeds), _cluster.Node(pb, seeds), _cluster.Node(pc, seeds));
+        await a.WaitForAllAsync(new[] { a, b, c }.Select(n => $"node {n.HostPort} joined"));
+        var workDir = System.IO.Path.Combine(_cluster.Shared, "job");
+        using var follower = _cluster.Client(
+            "submit", "--cluster", b.HostPort, "--job-assembly", dll, "--job", "autoencoder", "--job-arg", "width=6", "--work-dir", workDir,
+            "--steps", "3000", "--checkpoint-every", "40", "--threads", "1", "--min-ranks", "1", "--max-ranks", "3", "--wait");
+        await a.WaitForLineAsync(line => line.Contains("checkpoint iter_40", StringComparison.Ordinal));
+
+        a.KillHard();
+        await await Task.WhenAny(
+            b.WaitForLineAsync(line => line.Contains("continuing job autoencoder", StringComparison.Ordinal)),
+            c.WaitForLineAsync(line => line.Contains("continuing job autoencoder", StringComparison.Ordinal)));
+
+        Assert.Equal(0, follower.WaitForExit(TimeSpan.FromMinutes(3)));
+        Assert.Contains("completed: step 3000/3000", follower.Text);
+        var history = _cluster.History(workDir).Output;
+        Assert.Contains("args width=6", history);
+        Assert.Contains("completed       at step 3000", history);
+    }
 }
