@@ -24,10 +24,10 @@ public sealed class RankWorker : IDisposable
     private readonly List<Tensor> _floatBuffers;
     private float[]? _gradients;
 
-    private RankWorker(RankSpec spec, TrainingJob job)
+    private RankWorker(RankSpec spec, JobArgs args, TrainingJob job)
     {
         Spec = spec;
-        var arguments = JobFactory.Arguments(spec.JobOptions, spec.JobArgs).ToDictionary();
+        var arguments = args.ToDictionary();
         _state = new TrainingState(job, spec.JobOptions.Seed, spec.ModelLoad, spec.Rank)
         {
             JobAssembly = spec.JobAssembly,
@@ -54,7 +54,7 @@ public sealed class RankWorker : IDisposable
         lock (ConstructionGate)
         {
             DeterministicRuntime.Configure(spec.JobOptions.Seed, spec.Threads);
-            return new RankWorker(spec, JobFactory.Create(definition, context));
+            return new RankWorker(spec, context.Args, JobFactory.Create(definition, context));
         }
     }
 

@@ -30,10 +30,9 @@ public sealed class AdamW : TorchSharp.Modules.AdamW
         var lr = options.LearningRate!.Value;
         using var update = new AdamUpdate(options.beta1!.Value, options.beta2!.Value, options.eps!.Value);
         using var decay = (1 - (lr * weightDecay)).ToScalar();
-        foreach (var (param, gradient) in StepGradients.Of(group.Parameters, maximize))
+        foreach (var (param, grad) in StepGradients.Of(group.Parameters, maximize))
         {
             var state = (State)_state[param.Handle];
-            var grad = gradient;
             state.step += 1;
             param.mul_(decay);
             update.Apply(param, grad, grad, state.exp_avg, state.exp_avg_sq, ref state.max_exp_avg_sq, state.step, lr, amsgrad);
