@@ -4,6 +4,7 @@ using Akka.Cluster;
 using Akka.Event;
 using Akka.Persistence;
 using Orchestrator.Actors.Job;
+using Orchestrator.Actors.Persistence;
 
 namespace Orchestrator.Actors.Cluster;
 
@@ -13,7 +14,7 @@ namespace Orchestrator.Actors.Cluster;
 /// job and tells each one when that list changes. Its journal names the unfinished jobs, so wherever it
 /// starts again it continues them.
 /// </summary>
-public sealed class ClusterCoordinator : ReceivePersistentActor
+public sealed class ClusterCoordinator : ReceivePersistentActor, IWithTimers
 {
     public const string PersistenceIdValue = "orchestrator-coordinator";
 
@@ -29,6 +30,9 @@ public sealed class ClusterCoordinator : ReceivePersistentActor
     private readonly Dictionary<Address, string> _refused = [];
     private readonly HashSet<Address> _unreachable = [];
     private readonly HashSet<Address> _draining = [];
+    // The work dirs of running jobs, each locked by this node while its job runs.
+    private readonly Dictionary<string, WorkDirLock> _owners = [];
+    private static readonly TimeSpan OwnershipRetry = TimeSpan.FromSeconds(5);
     private int _started;
     private ImmutableSortedSet<Member> _members = ImmutableSortedSet<Member>.Empty;
 
@@ -56,6 +60,8 @@ public sealed class ClusterCoordinator : ReceivePersistentActor
 
     public override string PersistenceId => PersistenceIdValue;
 
+    public ITimerScheduler Timers { get; set; } = null!;
+
     public static Props Props(IActorRef reporter, ClusterCredentials credentials) =>
         Akka.Actor.Props.Create(() => new ClusterCoordinator(reporter, credentials));
 
@@ -68,6 +74,11 @@ public sealed class ClusterCoordinator : ReceivePersistentActor
 
     protected override void PostStop()
     {
+        foreach (var owner in _owners.Values)
+        {
+            owner.Dispose();
+        }
+        _owners.Clear();
         _cluster.Unsubscribe(Self);
         base.PostStop();
     }
@@ -187,6 +198,11 @@ public sealed class ClusterCoordinator : ReceivePersistentActor
                 Sender.Tell(new SubmitAnswer(false, $"a job is already running in {submit.Spec.WorkDir} (orchestrator status --cluster ... shows it)"));
                 return;
             }
+            if (Own(submit.Spec) is { } refusal)
+            {
+                Sender.Tell(new SubmitAnswer(false, refusal));
+                return;
+            }
             var sender = Sender;
             Persist(new ClusterJobSubmitted(submit.Spec, DateTimeOffset.UtcNow), e =>
             {
@@ -204,8 +220,15 @@ public sealed class ClusterCoordinator : ReceivePersistentActor
                 return;
             }
             Note($"job in {workDir} ended: {finished.Outcome.ToString().ToLowerInvariant()} at step {finished.Step}: {finished.Message}");
-            Persist(new ClusterJobEnded(workDir, finished.Outcome.ToString().ToLowerInvariant(), DateTimeOffset.UtcNow), Ended);
+            Persist(new ClusterJobEnded(workDir, finished.Outcome.ToString().ToLowerInvariant(), DateTimeOffset.UtcNow), ended =>
+            {
+                Ended(ended);
+                _owners.Remove(workDir, out var owner);
+                owner?.Dispose();
+            });
         });
+        Command<OwnWorkDirAgain>(again => _active.ContainsKey(again.WorkDir) && !_supervisors.ContainsKey(again.WorkDir), again => StartSupervisor(_active[again.WorkDir]));
+        Command<OwnWorkDirAgain>(_ => { });
         Command<StopClusterJob>(stop =>
         {
             if (_credentials.Prove(stop.WorkDir) != stop.Proof)
@@ -271,6 +294,14 @@ public sealed class ClusterCoordinator : ReceivePersistentActor
         {
             Context.Stop(previous); // it finished; a resubmission continues the job under a fresh supervisor
         }
+        if (Own(spec) is { } refusal)
+        {
+            // Recovered here while another process still holds the work dir (a local train, or the previous
+            // coordinator's node not yet gone): continue once it lets go, never beside it.
+            Note($"job {spec.Job} in {spec.WorkDir} waits: {refusal}");
+            Timers.StartSingleTimer($"own {spec.WorkDir}", new OwnWorkDirAgain(spec.WorkDir), OwnershipRetry);
+            return;
+        }
         var name = $"{JobSupervisor.PersistenceIdFor(spec.WorkDir)}-{++_started}";
         var placement = RankPlacement.Cluster(_cluster.SelfAddress.ToString());
         var supervisor = Context.ActorOf(JobSupervisor.Props(spec, _reporter, placement), name);
@@ -279,7 +310,44 @@ public sealed class ClusterCoordinator : ReceivePersistentActor
         supervisor.Tell(RunJob.Instance);
     }
 
+    /// <summary>
+    /// The node that runs a job's supervisor owns its work dir (the shared file system's flock) while the job
+    /// runs, so a local train there is refused naming the cluster; null when owned, else why not.
+    /// </summary>
+    private string? Own(JobSpec spec)
+    {
+        if (_owners.ContainsKey(spec.WorkDir))
+        {
+            return null;
+        }
+        try
+        {
+            var owner = WorkDirLock.TryAcquire(spec.WorkDir, WorkDirLock.ThisProcess($"a cluster job of coordinator {_cluster.SelfAddress}"));
+            if (owner is null)
+            {
+                return WorkDirLock.Refusal(spec.WorkDir, "a cluster job");
+            }
+            try
+            {
+                WorkDirJournalId.Establish(spec.WorkDir, spec.CheckpointDirectory); // the supervisor's journal name
+            }
+            catch
+            {
+                owner.Dispose();
+                throw;
+            }
+            _owners[spec.WorkDir] = owner;
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return $"the coordinator's node cannot lock work dir {spec.WorkDir}: {e.Message}";
+        }
+    }
+
     private void Note(string message) => _reporter.Tell(new ProgressNote(message));
 
     private static string HostPort(Address address) => $"{address.Host}:{address.Port}";
+
+    private sealed record OwnWorkDirAgain(string WorkDir);
 }

@@ -1,3 +1,5 @@
+using Orchestrator.Trainer.Checkpointing;
+
 namespace Orchestrator.Actors.Job;
 
 /// <summary>
@@ -17,6 +19,15 @@ public static class JobIdentity
             ? $"work dir {requested.WorkDir} holds job '{recorded.Job}' {Origin(recorded)}, not {Origin(requested)}; use another work dir"
             : $"job '{recorded.Job}' in {requested.WorkDir} was submitted with {recorded.JobAssembly.Path} sha256 {recorded.JobAssembly.Sha256}, but {requested.JobAssembly.Path} now has sha256 {requested.JobAssembly.Sha256}; rebuild the recorded code, or continue with the new code by giving --resume PATH (a checkpoint of this job)";
     }
+
+    /// <summary>
+    /// The work dir's newest checkpoint is of another job: refused before the submission is recorded (the rank
+    /// would refuse it too, but only after a journal of a new work dir had recorded the wrong job for good).
+    /// </summary>
+    public static string? CheckpointProblem(LoadedCheckpoint checkpoint, JobSpec requested) =>
+        checkpoint.Info.Job == requested.Job
+            ? null
+            : $"checkpoint {checkpoint.Name} in {requested.WorkDir} is of job '{checkpoint.Info.Job}', not '{requested.Job}'; use a work dir of this job or --load-from for weights only";
 
     /// <summary>The user gave a checkpoint to continue from with other code: the change is to be recorded.</summary>
     public static bool CodeChanged(JobSpec recorded, JobSpec requested) =>

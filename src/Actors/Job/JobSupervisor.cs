@@ -1,10 +1,9 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
-using System.Text;
 using Akka.Actor;
 using Akka.Persistence;
 using Orchestrator.Actors.Cluster;
 using Orchestrator.Actors.Metrics;
+using Orchestrator.Actors.Persistence;
 using Orchestrator.Actors.Rank;
 using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Distributed;
@@ -121,9 +120,11 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     public static Props Props(JobSpec spec, IActorRef reporter, RankPlacement? placement = null) =>
         Akka.Actor.Props.Create(() => new JobSupervisor(spec, reporter, placement));
 
-    /// <summary>One journal stream per work dir, so several jobs can share one PostgreSQL database.</summary>
-    public static string PersistenceIdFor(string workDir) =>
-        "job-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(workDir))))[..16];
+    /// <summary>
+    /// One journal stream per work dir, so several jobs can share one PostgreSQL database; named by the id
+    /// stored in the work dir, so it follows the dir when it moves.
+    /// </summary>
+    public static string PersistenceIdFor(string workDir) => WorkDirJournalId.Of(workDir);
 
     private int Ranks => _world;
 
@@ -149,7 +150,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         _submittedAt = _clock.Elapsed;
         if (_state.Spec is null)
         {
-            Record(new JobSubmitted(_requested, Now), StartFromDisk);
+            StartFromDisk(); // records the submission only once the start is chosen: a refused one records nothing
         }
         else if (_state.Spec.Job != _requested.Job)
         {
@@ -194,6 +195,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             Note($"removed {removed} unfinished save folder(s) left by an interrupted run");
         }
         string? resumeFrom;
+        LoadedCheckpoint? committedBeforeTheEnd = null;
         if (_requested.ResumePath is not null)
         {
             var check = _store.Verify(_requested.ResumePath);
@@ -213,9 +215,14 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             }
             _skipped = skipped;
             resumeFrom = latest?.Path;
+            if (latest is not null && JobIdentity.CheckpointProblem(latest, _requested) is { } problem)
+            {
+                Finish(JobOutcome.Refused, problem); // before anything is recorded, so the right command still runs
+                return;
+            }
             if (latest is not null && (_state.LastCheckpoint?.Step ?? -1) < latest.Info.Iteration)
             {
-                RecordCommittedBeforeTheProcessEnded(latest);
+                committedBeforeTheEnd = latest;
             }
         }
         if (resumeFrom is not null && _requested.LoadFrom is not null)
@@ -225,7 +232,27 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         _startedFrom = resumeFrom;
         var start = new StartRank(0, resumeFrom, resumeFrom is null ? _requested.LoadFrom : null, _requested.SkipOptimizerState, _requested.SkipSchedulerState);
         _generation = _state.Generation + 1;
-        StartAll(start);
+        RecordSubmissionThen(() =>
+        {
+            if (committedBeforeTheEnd is not null)
+            {
+                RecordCommittedBeforeTheProcessEnded(committedBeforeTheEnd);
+            }
+            StartAll(start);
+        });
+    }
+
+    // A new journal record starts with its submission, so what the start found on disk is recorded after it.
+    private void RecordSubmissionThen(Action then)
+    {
+        if (_state.Spec is null)
+        {
+            Record(new JobSubmitted(_requested, Now), then);
+        }
+        else
+        {
+            then();
+        }
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using Akka.Configuration;
 using Akka.Persistence.Sql;
+using Microsoft.Data.Sqlite;
 
 namespace Orchestrator.Actors.Persistence;
 
@@ -14,12 +15,18 @@ public sealed record JournalSettings(string ProviderName, string ConnectionStrin
     public const string PostgresPrefix = "postgres:";
     public const string SqlitePrefix = "sqlite:";
 
-    public static JournalSettings SqliteIn(string workDir) =>
-        new(SqliteProvider, $"Data Source={Path.GetFullPath(Path.Combine(workDir, "journal.db"))}");
+    public static JournalSettings SqliteIn(string workDir) => SqliteAt(Path.Combine(workDir, "journal.db"));
+
+    /// <summary>
+    /// A path is data: the provider's builder quotes it, so a <c>;</c> or <c>Data Source=</c> inside a work
+    /// dir's name stays part of the file name instead of becoming another setting.
+    /// </summary>
+    public static JournalSettings SqliteAt(string file) =>
+        new(SqliteProvider, new SqliteConnectionStringBuilder { DataSource = Path.GetFullPath(file) }.ConnectionString);
 
     /// <summary>The SQLite file this journal lives in (null for PostgreSQL).</summary>
-    public string? SqliteFile => ProviderName == SqliteProvider && ConnectionString.StartsWith("Data Source=", StringComparison.Ordinal)
-        ? ConnectionString["Data Source=".Length..]
+    public string? SqliteFile => ProviderName == SqliteProvider
+        ? new SqliteConnectionStringBuilder(ConnectionString).DataSource
         : null;
 
     public static JournalSettings Postgres(string connectionString) => new(PostgresProvider, connectionString);
@@ -29,7 +36,7 @@ public sealed record JournalSettings(string ProviderName, string ConnectionStrin
     {
         null or "sqlite" => SqliteIn(workDir),
         _ when text.StartsWith(SqlitePrefix, StringComparison.Ordinal) && text.Length > SqlitePrefix.Length =>
-            new(SqliteProvider, $"Data Source={Path.GetFullPath(text[SqlitePrefix.Length..])}"),
+            SqliteAt(text[SqlitePrefix.Length..]),
         _ when text.StartsWith(PostgresPrefix, StringComparison.Ordinal) && text.Length > PostgresPrefix.Length => Postgres(text[PostgresPrefix.Length..]),
         _ => throw new ArgumentException($"journal '{text}' is not 'sqlite', 'sqlite:FILE' or 'postgres:CONNECTION-STRING' (e.g. postgres:Host=localhost;Database=orchestrator;Username=me)"),
     };

@@ -84,11 +84,14 @@ internal static class TrainCommand
         var spec = JobSpecValidator.Validate(TrainSpecBuilder.Build(parsed, config));
         var journal = JournalSettings.Parse(parsed.Value("--journal") ?? config.Journal, spec.WorkDir);
         journal.CheckReachable();
+        // Owned before anything in the work dir is touched: a second run or a --delete-existing is refused whole.
+        using var owner = WorkDirLock.TryAcquire(spec.WorkDir, WorkDirLock.ThisProcess("orchestrator train"))
+            ?? throw new UsageException(WorkDirLock.Refusal(spec.WorkDir, "train"));
         if (spec.FreshStart && (parsed.Has("--delete-existing") || config.DeleteExisting == true))
         {
             DeleteExisting(spec, journal);
         }
-        Directory.CreateDirectory(spec.WorkDir);
+        WorkDirJournalId.Establish(spec.WorkDir, spec.CheckpointDirectory);
 
         using var metrics = MetricsEndpoint.Start(parsed.Int("--metrics-port") ?? config.MetricsPort);
         var observer = new ProgressObserver(quiet: parsed.Has("--quiet"));
@@ -134,6 +137,7 @@ internal static class TrainCommand
                 File.Delete(file);
             }
         }
+        WorkDirJournalId.Delete(spec.WorkDir);
         System.Console.Error.WriteLine($"deleted {deleted} existing checkpoint(s) (--delete-existing)");
     }
 }
