@@ -219,12 +219,12 @@ public sealed class ClusterCoordinator : ReceivePersistentActor, IWithTimers
             {
                 return;
             }
-            Note($"job in {workDir} ended: {finished.Outcome.ToString().ToLowerInvariant()} at step {finished.Step}: {finished.Message}");
             Persist(new ClusterJobEnded(workDir, finished.Outcome.ToString().ToLowerInvariant(), DateTimeOffset.UtcNow), ended =>
             {
                 Ended(ended);
                 _owners.Remove(workDir, out var owner);
-                owner?.Dispose();
+                owner?.Dispose(); // the work dir is free once the end is recorded, and before it is announced
+                Note($"job in {workDir} ended: {finished.Outcome.ToString().ToLowerInvariant()} at step {finished.Step}: {finished.Message}");
             });
         });
         Command<OwnWorkDirAgain>(again => _active.ContainsKey(again.WorkDir) && !_supervisors.ContainsKey(again.WorkDir), again => StartSupervisor(_active[again.WorkDir]));
