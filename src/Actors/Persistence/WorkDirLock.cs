@@ -35,9 +35,6 @@ public sealed partial class WorkDirLock : IDisposable
         _elsewhere = elsewhere;
     }
 
-    /// <summary>The work dir whose lock this is.</summary>
-    public required string WorkDir { get; init; }
-
     /// <summary>
     /// Takes the work dir's lock (creating the dir if needed), recording <paramref name="owner"/> in the lock
     /// file; null when another process holds it (<see cref="OwnerOf"/> then says who).
@@ -49,7 +46,7 @@ public sealed partial class WorkDirLock : IDisposable
         var path = Path.Combine(workDir, FileName);
         if (!OperatingSystem.IsLinux())
         {
-            return TryAcquireElsewhere(workDir, path, owner);
+            return TryAcquireElsewhere(path, owner);
         }
         var descriptor = Open(path, OpenReadWrite | OpenCreate | OpenCloseOnExec, Convert.ToInt32("644", 8));
         if (descriptor < 0)
@@ -69,7 +66,7 @@ public sealed partial class WorkDirLock : IDisposable
             _ = Close(descriptor);
             throw new IOException($"cannot write the owner into {path} (errno {errno})");
         }
-        return new WorkDirLock(descriptor, null) { WorkDir = workDir };
+        return new WorkDirLock(descriptor, null);
     }
 
     /// <summary>What the holder of the work dir's lock wrote about itself ("another process" if unreadable).</summary>
@@ -119,7 +116,7 @@ public sealed partial class WorkDirLock : IDisposable
     }
 
     // Not Linux: FileShare.None is the platform's exclusive lock (Windows) or .NET's flock (macOS); no owner text.
-    private static WorkDirLock? TryAcquireElsewhere(string workDir, string path, string owner)
+    private static WorkDirLock? TryAcquireElsewhere(string path, string owner)
     {
         try
         {
@@ -127,7 +124,7 @@ public sealed partial class WorkDirLock : IDisposable
             stream.SetLength(0);
             stream.Write(Encoding.UTF8.GetBytes(owner + "\n"));
             stream.Flush();
-            return new WorkDirLock(0, stream) { WorkDir = workDir };
+            return new WorkDirLock(0, stream);
         }
         catch (IOException)
         {
