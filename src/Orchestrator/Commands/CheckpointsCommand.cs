@@ -4,7 +4,11 @@ using Orchestrator.Trainer.Tensors;
 
 namespace Orchestrator.Cli.Commands;
 
-/// <summary><c>orchestrator checkpoints list|verify|inspect</c>: look at checkpoints without training.</summary>
+/// <summary>
+/// <c>orchestrator checkpoints list|verify|inspect</c>: look at checkpoints without training. Everything a
+/// checkpoint supplies (names, job, metadata, problems) is printed through <see cref="Shown"/>, so that no
+/// tensor or folder name can forge a line of the output.
+/// </summary>
 internal static class CheckpointsCommand
 {
     public const string Help = """
@@ -57,10 +61,10 @@ internal static class CheckpointsCommand
         foreach (var entry in entries)
         {
             var result = store.Verify(entry.Path);
-            var size = Directory.EnumerateFiles(entry.Path).Sum(f => new FileInfo(f).Length);
+            var size = entry.RegularFileBytes();
             var marker = entry.Name == latest ? " (latest)" : "";
             System.Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{entry.Name,-28} {entry.Iteration,8} {size / 1024.0,7:0.0} KiB  {(result.IsValid ? "ok" : "BAD: " + result.Problem)}{marker}"));
+                $"{Shown(entry.Name),-28} {entry.Iteration,8} {size / 1024.0,7:0.0} KiB  {(result.IsValid ? "ok" : "BAD: " + Shown(result.Problem))}{marker}"));
         }
         return ExitCodes.Ok;
     }
@@ -78,7 +82,7 @@ internal static class CheckpointsCommand
         foreach (var target in targets)
         {
             var result = store.Verify(target);
-            System.Console.WriteLine(result.IsValid ? $"ok   {result.Name} (sizes and {result.Checksum} hashes match)" : $"BAD  {result.Problem}");
+            System.Console.WriteLine(result.IsValid ? $"ok   {Shown(result.Name)} (sizes and {result.Checksum} hashes match)" : $"BAD  {Shown(result.Problem)}");
             bad += result.IsValid ? 0 : 1;
         }
         System.Console.WriteLine($"{targets.Count - bad} ok, {bad} bad");
@@ -95,41 +99,44 @@ internal static class CheckpointsCommand
         }
         catch (CorruptCheckpointException e)
         {
-            System.Console.Error.WriteLine($"error: {e.Message}");
-            return ExitCodes.Failed;
+            // A checkpoint that does not verify is bad input to inspect, refused like any other.
+            System.Console.Error.WriteLine($"error: {Shown(e.Message)}");
+            return ExitCodes.BadInput;
         }
         var info = checkpoint.Info;
-        System.Console.WriteLine($"checkpoint: {checkpoint.Name}");
-        System.Console.WriteLine($"job: {info.Job}");
+        System.Console.WriteLine($"checkpoint: {Shown(checkpoint.Name)}");
+        System.Console.WriteLine($"job: {Shown(info.Job)}");
         if (info.JobAssembly is { } assembly)
         {
-            System.Console.WriteLine($"job assembly: {assembly.Path}");
-            System.Console.WriteLine($"job assembly sha256: {assembly.Sha256}");
+            System.Console.WriteLine($"job assembly: {Shown(assembly.Path)}");
+            System.Console.WriteLine($"job assembly sha256: {Shown(assembly.Sha256)}");
         }
         if (info.JobArgs is { Count: > 0 } jobArgs)
         {
-            System.Console.WriteLine($"job args: {string.Join(" ", jobArgs.Select(a => $"{a.Key}={a.Value}"))}");
+            System.Console.WriteLine($"job args: {Shown(string.Join(" ", jobArgs.Select(a => $"{a.Key}={a.Value}")))}");
         }
         System.Console.WriteLine($"step: {info.Iteration}  epoch: {info.Epoch}  samples: {info.SamplesSeen}");
-        System.Console.WriteLine($"reason: {info.Reason}  created: {info.CreatedUtc:u}  torch threads: {info.TorchThreads}");
-        System.Console.WriteLine($"components: {string.Join(", ", checkpoint.Components.Keys.Order(StringComparer.Ordinal))}");
+        System.Console.WriteLine($"reason: {Shown(info.Reason)}  created: {info.CreatedUtc:u}  torch threads: {info.TorchThreads}");
+        System.Console.WriteLine($"components: {Shown(string.Join(", ", checkpoint.Components.Keys.Order(StringComparer.Ordinal)))}");
         foreach (var (name, state) in checkpoint.Components.OrderBy(c => c.Key, StringComparer.Ordinal))
         {
             foreach (var (tensorName, tensor) in state.Tensors)
             {
-                System.Console.WriteLine($"  {name}/{tensorName} {tensor.DType} {tensor.ShapeText}");
+                System.Console.WriteLine($"  {Shown(name)}/{Shown(tensorName)} {tensor.DType} {tensor.ShapeText}");
             }
             if (state.Blob is not null)
             {
-                System.Console.WriteLine($"  {name} (opaque state, {state.Blob.Length} bytes)");
+                System.Console.WriteLine($"  {Shown(name)} (opaque state, {state.Blob.Length} bytes)");
             }
             if (state.Metadata is not null)
             {
-                System.Console.WriteLine($"  {name}: {state.Metadata.ToJsonString()}");
+                System.Console.WriteLine($"  {Shown(name)}: {Shown(state.Metadata.ToJsonString())}");
             }
         }
         var digest = checkpoint.Components.TryGetValue(ModelCheckpointable.ComponentName, out var model) ? WeightsDigest.Of(model.Tensors) : "none";
         System.Console.WriteLine($"weights-sha256: {digest}");
         return ExitCodes.Ok;
     }
+
+    private static string Shown(string? fromCheckpoint) => PrintableText.Escape(fromCheckpoint);
 }

@@ -1,7 +1,11 @@
 namespace Orchestrator.Trainer.Checkpointing;
 
 /// <summary>A committed checkpoint folder found in a checkpoint directory, and whether it verified.</summary>
-public sealed record CheckpointEntry(string Name, long Iteration, string Path);
+public sealed record CheckpointEntry(string Name, long Iteration, string Path)
+{
+    /// <summary>The bytes of its regular files; a link or device planted in it is neither followed nor counted.</summary>
+    public long RegularFileBytes() => CheckpointFileGuard.RegularFileBytes(Path);
+}
 
 /// <summary>
 /// The outcome of checking a checkpoint against its manifest; <see cref="Problem"/> is one line, and

@@ -32,11 +32,8 @@ public sealed class CheckpointStore
 
     public string? LatestPointer
     {
-        get
-        {
-            var path = Path.Combine(Directory, LatestPointerFile);
-            return File.Exists(path) ? File.ReadAllText(path).Trim() : null;
-        }
+        // Only a small regular file: a pointer replaced by a link to a device must not hang a listing.
+        get => CheckpointFileGuard.ReadSmallFile(Path.Combine(Directory, LatestPointerFile), 4096) is { } bytes ? System.Text.Encoding.UTF8.GetString(bytes).Trim() : null;
     }
 
     /// <summary>Committed checkpoints, newest (largest iteration) first. Valid or not: see <see cref="Verify"/>.</summary>
@@ -234,33 +231,26 @@ public sealed class CheckpointStore
     private static LoadedCheckpoint ReadVerified(string checkpointPath, bool loadContents) => ReadVerified(checkpointPath, loadContents, out _);
 
     /// <summary>
-    /// Checks every file against the manifest (present, then its size, then its hash) and, with
+    /// Checks every file against the manifest (a plain name, present as a regular file, then its size, then its
+    /// hash, each name checked before any file is opened: see <see cref="CheckpointFileGuard"/>) and, with
     /// <paramref name="loadContents"/>, keeps what it read: each file is read once, straight into the arrays
     /// the caller gets, and hashed in the same pass. A file whose hash does not match is reported as corrupt
     /// even if it also failed to parse.
     /// </summary>
     private static LoadedCheckpoint ReadVerified(string checkpointPath, bool loadContents, out string checksum)
     {
-        var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(checkpointPath));
+        var folderName = Path.GetFileName(Path.TrimEndingDirectorySeparator(checkpointPath));
+        var name = PrintableText.Escape(folderName); // for messages: a folder's name can hold a newline
         var manifest = ReadManifest(checkpointPath, name);
         using (var probe = manifest.NewChecksum())
         {
             checksum = probe.Name;
         }
-        foreach (var (file, expected) in manifest.Files.OrderBy(f => f.Key, StringComparer.Ordinal))
-        {
-            var path = Path.Combine(checkpointPath, file);
-            if (!File.Exists(path))
-            {
-                throw new CorruptCheckpointException($"{name}: {file} is missing");
-            }
-            var length = new FileInfo(path).Length;
-            if (length != expected.Bytes)
-            {
-                throw new CorruptCheckpointException($"{name}: {file} is {(length < expected.Bytes ? "truncated" : "too long")} ({length} of {expected.Bytes} bytes)");
-            }
-        }
+        var ordered = manifest.Files.OrderBy(f => f.Key, StringComparer.Ordinal).ToList();
+        ordered.ForEach(f => CheckpointFileGuard.RequirePlainName(name, f.Key));
+        ordered.ForEach(f => CheckpointFileGuard.OpenEntry(name, checkpointPath, f.Key, f.Value.Bytes).Dispose());
         var (info, entries) = manifest.HoldsMetadata ? (manifest.Info!, manifest.Components!) : ReadMetadataFile(checkpointPath, name, manifest);
+        SealedCounters.Require(name, manifest, info);
         var tensorFiles = new Dictionary<string, List<KeyValuePair<string, HostTensor>>>(StringComparer.Ordinal);
         var blobFiles = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         var wantedTensors = entries.Values.Select(c => c.TensorFile).OfType<string>().ToHashSet(StringComparer.Ordinal);
@@ -271,11 +261,12 @@ public sealed class CheckpointStore
         object? ReadWhole(KeyValuePair<string, ManifestEntry> entry)
         {
             var (file, expected) = entry;
-            return loadContents && wantedTensors.Contains(file) ? ReadFile(checkpointPath, name, manifest, file, reader => TensorFile.Read(reader, expected.Bytes))
+            // A tensor file is parsed even when only verified, so bytes past its last tensor are found by both.
+            return wantedTensors.Contains(file) ? ReadFile<object?>(checkpointPath, name, manifest, file, reader => loadContents ? TensorFile.ReadWhole(reader, expected.Bytes) : Checked(reader, expected.Bytes))
                 : loadContents && wantedBlobs.Contains(file) ? ReadFile(checkpointPath, name, manifest, file, reader => reader.ReadToArray(expected.Bytes))
                 : ReadFile<object?>(checkpointPath, name, manifest, file, _ => null);
         }
-        var split = loadContents ? SplitBlobRead.OfLargest(checkpointPath, manifest, rest, wantedBlobs) : null;
+        var split = loadContents ? SplitBlobRead.OfLargest(name, checkpointPath, manifest, rest, wantedBlobs) : null;
         try
         {
             // Files side by side: reading into fresh arrays is bound by page faults and hashing, both per core.
@@ -342,7 +333,7 @@ public sealed class CheckpointStore
                 components[component] = new ComponentState(tensors, blob, entry.Metadata);
             }
         }
-        return new LoadedCheckpoint(Path.GetFullPath(checkpointPath), name, info, components);
+        return new LoadedCheckpoint(Path.GetFullPath(checkpointPath), folderName, info, components);
     }
 
     /// <summary>Formats 1 and 2 keep the info and the components in a file of their own, hashed like the others.</summary>
@@ -366,11 +357,11 @@ public sealed class CheckpointStore
     {
         try
         {
-            return TensorFile.Read(new MemoryStream(inline), inline.Length);
+            return TensorFile.ReadWhole(new MemoryStream(inline), inline.Length);
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or OverflowException)
         {
-            throw new CorruptCheckpointException($"{name}: {CheckpointFormat.ManifestFile} matches its hash but {component}'s tensors in it cannot be read ({e.Message})");
+            throw new CorruptCheckpointException($"{name}: {CheckpointFormat.ManifestFile} matches its hash but {PrintableText.Escape(component)}'s tensors in it cannot be read ({e.Message})");
         }
     }
 
@@ -380,12 +371,7 @@ public sealed class CheckpointStore
         {
             throw new CorruptCheckpointException($"{name}: no such checkpoint folder ({checkpointPath})");
         }
-        var manifestPath = Path.Combine(checkpointPath, CheckpointFormat.ManifestFile);
-        if (!File.Exists(manifestPath))
-        {
-            throw new CorruptCheckpointException($"{name}: {CheckpointFormat.ManifestFile} is missing, the save never completed");
-        }
-        var bytes = File.ReadAllBytes(manifestPath);
+        var bytes = CheckpointFileGuard.ReadManifest(name, checkpointPath);
         CheckpointManifest manifest;
         try
         {
@@ -408,12 +394,19 @@ public sealed class CheckpointStore
     }
 
     private static CorruptCheckpointException HashMismatch(string name, string file, string checksumName) =>
-        new($"{name}: {file} is corrupt ({checksumName} does not match the manifest)");
+        new($"{name}: {PrintableText.Escape(file)} is corrupt ({checksumName} does not match the manifest)");
+
+    private static object? Checked(Stream reader, long length)
+    {
+        TensorFile.Check(reader, length);
+        return null;
+    }
 
     /// <summary>One pass over one file: <paramref name="read"/> consumes what it needs, the rest is hashed, then checked.</summary>
     private static T ReadFile<T>(string checkpointPath, string name, CheckpointManifest manifest, string file, Func<ChecksummedFileReader, T> read)
     {
-        using var reader = new ChecksummedFileReader(Path.Combine(checkpointPath, file), manifest.NewChecksum());
+        var declared = manifest.Files[file].Bytes;
+        using var reader = new ChecksummedFileReader(CheckpointFileGuard.OpenEntry(name, checkpointPath, file, declared), declared, manifest.NewChecksum());
         T value = default!;
         string? unreadable = null;
         try
@@ -431,13 +424,13 @@ public sealed class CheckpointStore
         }
         if (unreadable is not null)
         {
-            throw new CorruptCheckpointException($"{name}: {file} matches the manifest but cannot be read ({unreadable})");
+            throw new CorruptCheckpointException($"{name}: {PrintableText.Escape(file)} matches the manifest but cannot be read ({unreadable})");
         }
         return value;
     }
 
     private static T Require<T>(Dictionary<string, T> contents, string file, string name) =>
-        contents.TryGetValue(file, out var value) ? value : throw new CorruptCheckpointException($"{name}: {file} is not in the manifest");
+        contents.TryGetValue(file, out var value) ? value : throw new CorruptCheckpointException($"{name}: {PrintableText.Escape(file)} is not in the manifest");
 }
 
 /// <summary>A commit's outcome; <paramref name="WeightsSha256"/> is what its manifest records. <paramref name="Bytes"/> counts every file written, the manifest included.</summary>

@@ -85,7 +85,15 @@ public sealed class Checkpointer
                 missing.Add(name);
                 continue;
             }
-            notes.AddRange(component.Restore(state));
+            try
+            {
+                notes.AddRange(component.Restore(state));
+            }
+            catch (CorruptCheckpointException e)
+            {
+                // The component says what is wrong with its blob; the file and checkpoint are named here.
+                throw new CorruptCheckpointException($"{checkpoint.Name}: {CheckpointFormat.BlobFileFor(name)} {e.Message}");
+            }
             restored.Add(name);
         }
         var unconsumed = checkpoint.Components.Keys.Where(k => !restored.Contains(k)).Order(StringComparer.Ordinal).ToList();

@@ -1,11 +1,14 @@
 using System.Buffers;
+using Microsoft.Win32.SafeHandles;
 
 namespace Orchestrator.Trainer.Checkpointing;
 
 /// <summary>
 /// Reads one checkpoint file once, hashing every byte as it passes: a tensor file is parsed straight into
 /// its tensors' arrays, a blob read into one array, and a file only verified goes through one reused buffer.
-/// <see cref="Finish"/> reads whatever the caller left and returns the file's hash.
+/// <see cref="Finish"/> reads whatever the caller left and returns the file's hash. It never reads past the
+/// length the manifest declares, so a file that grows while it is read (or a device that never ends) cannot
+/// keep a load going.
 /// </summary>
 internal sealed class ChecksummedFileReader : Stream
 {
@@ -13,19 +16,22 @@ internal sealed class ChecksummedFileReader : Stream
     internal const int ChunkBytes = 1 << 20;
     private readonly FileStream _file;
     private readonly FileChecksum _checksum;
+    private readonly long _length;
     private long _position;
 
-    public ChecksummedFileReader(string path, FileChecksum checksum)
+    /// <summary>Reads the first <paramref name="length"/> bytes of an opened file (see <see cref="CheckpointFileGuard"/>); takes the handle.</summary>
+    public ChecksummedFileReader(SafeFileHandle file, long length, FileChecksum checksum)
     {
         // A small buffer serves the parser's field-by-field reads; reads of whole arrays bypass it.
-        _file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        _file = new FileStream(file, FileAccess.Read, 1 << 16);
+        _length = length;
         _checksum = checksum;
     }
 
     public override bool CanRead => true;
     public override bool CanSeek => false;
     public override bool CanWrite => false;
-    public override long Length => _file.Length;
+    public override long Length => _length;
     public override long Position { get => _position; set => throw new NotSupportedException(); }
 
     /// <summary>The hash's name, for messages: "XXH128" or "SHA-256".</summary>
@@ -61,7 +67,7 @@ internal sealed class ChecksummedFileReader : Stream
     // At most 1 MiB a call, so each slice is hashed right after it lands, while it is still in the CPU cache.
     public override int Read(Span<byte> buffer)
     {
-        var read = _file.Read(buffer[..Math.Min(buffer.Length, ChunkBytes)]);
+        var read = _file.Read(buffer[..(int)Math.Min(Math.Min(buffer.Length, ChunkBytes), _length - _position)]);
         _checksum.Append(buffer[..read]);
         _position += read;
         return read;

@@ -90,6 +90,11 @@ public sealed class OptimizerCheckpointable(optim.Optimizer optimizer, Device de
         var helper = AsHelper();
         using var reader = new BinaryReader(new MemoryStream(state.Blob));
         helper.load_state_dict(reader);
+        // Bytes past the state are nothing this program wrote: a sealed blob padded by someone else.
+        if (reader.BaseStream.Position != state.Blob.Length)
+        {
+            throw new CorruptCheckpointException($"holds {state.Blob.Length - reader.BaseStream.Position} bytes past the end of the optimizer's state (crafted or corrupt, refused)");
+        }
         helper.to(device);
         return [];
     }

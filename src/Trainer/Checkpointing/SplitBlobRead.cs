@@ -8,7 +8,7 @@ namespace Orchestrator.Trainer.Checkpointing;
 /// twice the size of its weights, so read whole it alone bounded the load while the other thread idled
 /// half the time; split, each thread reads about half the checkpoint's bytes.
 /// </summary>
-internal sealed class SplitBlobRead(string path, FileChecksum checksum, int length, int headLength) : IDisposable
+internal sealed class SplitBlobRead(Func<SafeFileHandle> open, FileChecksum checksum, int length, int headLength) : IDisposable
 {
     // A tail smaller than this is not worth a second open and hand-off (about 0.1 ms of reading).
     private const long MinTailBytes = 256 << 10;
@@ -21,8 +21,9 @@ internal sealed class SplitBlobRead(string path, FileChecksum checksum, int leng
     /// <summary>
     /// The largest of <paramref name="blobs"/> among <paramref name="files"/> (all read by this load, their
     /// sizes checked against the manifest already) with where it sits in them, when it is worth splitting.
+    /// Each part opens the file through <see cref="CheckpointFileGuard"/>, which checks it again.
     /// </summary>
-    public static (int Index, SplitBlobRead Read)? OfLargest(string checkpointPath, CheckpointManifest manifest, IReadOnlyList<KeyValuePair<string, ManifestEntry>> files, IReadOnlySet<string> blobs)
+    public static (int Index, SplitBlobRead Read)? OfLargest(string checkpoint, string checkpointPath, CheckpointManifest manifest, IReadOnlyList<KeyValuePair<string, ManifestEntry>> files, IReadOnlySet<string> blobs)
     {
         var loaded = Enumerable.Range(0, files.Count).Where(i => blobs.Contains(files[i].Key)).ToList();
         if (loaded.Count == 0)
@@ -32,7 +33,7 @@ internal sealed class SplitBlobRead(string path, FileChecksum checksum, int leng
         var index = loaded.MaxBy(i => files[i].Value.Bytes);
         var (file, entry) = files[index];
         return HeadLength(entry.Bytes, files.Sum(f => f.Value.Bytes), Environment.ProcessorCount) is { } head
-            ? (index, new SplitBlobRead(Path.Combine(checkpointPath, file), manifest.NewChecksum(), (int)entry.Bytes, head))
+            ? (index, new SplitBlobRead(() => CheckpointFileGuard.OpenEntry(checkpoint, checkpointPath, file, entry.Bytes), manifest.NewChecksum(), (int)entry.Bytes, head))
             : null;
     }
 
@@ -55,14 +56,14 @@ internal sealed class SplitBlobRead(string path, FileChecksum checksum, int leng
     /// <summary>The head, hashed slice by slice as it lands.</summary>
     public void ReadHead()
     {
-        using var file = Open();
+        using var file = open();
         _headRead = ReadRange(file, 0, _bytes.AsSpan(0, headLength), hashed: true);
     }
 
     /// <summary>The tail, not hashed yet: that waits for the head.</summary>
     public void ReadTail()
     {
-        using var file = Open();
+        using var file = open();
         _tailRead = ReadRange(file, headLength, _bytes.AsSpan(headLength), hashed: false);
     }
 
@@ -80,8 +81,6 @@ internal sealed class SplitBlobRead(string path, FileChecksum checksum, int leng
     }
 
     public void Dispose() => checksum.Dispose();
-
-    private SafeFileHandle Open() => File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
 
     // In the reader's slices, each hashed right after it lands.
     private int ReadRange(SafeFileHandle file, long offset, Span<byte> into, bool hashed)

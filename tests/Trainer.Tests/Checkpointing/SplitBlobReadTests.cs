@@ -41,7 +41,7 @@ public sealed class SplitBlobReadTests : IDisposable
     [InlineData(true)]
     public void Head_and_tail_in_either_order_give_the_files_bytes_and_its_whole_hash(bool tailFirst)
     {
-        using var read = new SplitBlobRead(_path, FileChecksum.Xxh128(), Length, headLength: 1 << 20);
+        using var read = new SplitBlobRead(() => File.OpenHandle(_path), FileChecksum.Xxh128(), Length, headLength: 1 << 20);
 
         if (tailFirst)
         {
@@ -66,7 +66,7 @@ public sealed class SplitBlobReadTests : IDisposable
         var whole = Convert.ToHexStringLower(XxHash128.Hash(_bytes));
         _bytes[position] ^= 0x01;
         File.WriteAllBytes(_path, _bytes);
-        using var read = new SplitBlobRead(_path, FileChecksum.Xxh128(), Length, headLength: 1 << 20);
+        using var read = new SplitBlobRead(() => File.OpenHandle(_path), FileChecksum.Xxh128(), Length, headLength: 1 << 20);
 
         Parallel.Invoke(read.ReadHead, read.ReadTail);
 
@@ -79,7 +79,7 @@ public sealed class SplitBlobReadTests : IDisposable
     public void A_file_cut_after_its_size_was_checked_cannot_match_its_hash(int kept)
     {
         var whole = Convert.ToHexStringLower(XxHash128.Hash(_bytes));
-        using var read = new SplitBlobRead(_path, FileChecksum.Xxh128(), Length, headLength: 1 << 20);
+        using var read = new SplitBlobRead(() => File.OpenHandle(_path), FileChecksum.Xxh128(), Length, headLength: 1 << 20);
         File.WriteAllBytes(_path, _bytes[..kept]);
 
         Parallel.Invoke(read.ReadHead, read.ReadTail);
