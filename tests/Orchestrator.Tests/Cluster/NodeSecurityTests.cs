@@ -17,7 +17,7 @@ public sealed class NodeSecurityTests : IDisposable
     public void Dispose() => _cluster.Dispose();
 
     [Fact]
-    public void A_node_without_a_secret_with_a_config_that_does_not_parse_or_with_an_address_it_cannot_bind_is_refused_in_one_line()
+    public void A_node_without_a_secret_with_a_config_that_does_not_parse_or_with_an_address_it_cannot_bind_is_refused_in_one_line_and_so_is_a_client_config()
     {
         var port = NodeProcess.FreePort();
 
@@ -27,6 +27,8 @@ public sealed class NodeSecurityTests : IDisposable
 
         var tls = Config("tls.hocon", "akka.remote.dot-netty.tcp.enable-ssl = true\noops = [\n");
         AssertRefused(Node(port, _cluster.Secret, "--config", tls), $"config file {tls} is not valid HOCON: line 2: '[' is never closed");
+        AssertRefused(CliProcess.Run(["status", "--cluster", $"127.0.0.1:{port}"], new Dictionary<string, string> { ["ORCHESTRATOR_CLIENT_CONFIG"] = tls }),
+            $"ORCHESTRATOR_CLIENT_CONFIG: config file {tls} is not valid HOCON: line 2: '[' is never closed");
         var include = Config("include.hocon", "include \"tls.hocon\"\n");
         AssertRefused(Node(port, _cluster.Secret, "--config", include), $"config file {include} is not valid HOCON: line 1: include is not supported (put the settings in this file itself)");
         var home = Config("home.hocon", "akka.remote.dot-netty.tcp.ssl.certificate.path = ${HOME}/node.pfx\n");

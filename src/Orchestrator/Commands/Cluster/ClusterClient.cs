@@ -23,7 +23,7 @@ internal sealed class ClusterClient : IDisposable
     {
         HostPort = hostPort;
         Credentials = new ClusterCredentials(secret ?? "", []);
-        _system = ActorSystem.Create("orchestrator-client", ClusterSettings.ClientConfig(LocalAddressFacing(hostPort), ClientConfigFile()));
+        _system = ActorSystem.Create("orchestrator-client", ClientConfig(hostPort));
         _coordinator = _system.ActorSelection($"{ClusterSettings.AddressOf(hostPort, _system.Settings.Config)}/user/{ProxyName}");
     }
 
@@ -56,6 +56,18 @@ internal sealed class ClusterClient : IDisposable
     }
 
     public void Dispose() => _system.Terminate().Wait(TimeSpan.FromSeconds(10));
+
+    private static Akka.Configuration.Config ClientConfig(string hostPort)
+    {
+        try
+        {
+            return ClusterSettings.ClientConfig(LocalAddressFacing(hostPort), ClientConfigFile());
+        }
+        catch (Orchestrator.Actors.Configuration.HoconFileException e)
+        {
+            throw new UsageException($"{ClientConfigVariable}: {e.Message}");
+        }
+    }
 
     // A cluster with TLS needs the same remoting settings on its clients; no flag for it, since --config
     // already means the job's config file to submit.
