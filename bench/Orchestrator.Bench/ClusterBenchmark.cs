@@ -18,24 +18,28 @@ internal static class ClusterBenchmark
     {
         var directory = Directory.CreateDirectory(Path.Combine(scratch, $"cluster-{Guid.NewGuid():N}")).FullName;
         var journal = $"sqlite:{Path.Combine(directory, "journal.db")}";
+        // Nodes refuse to start without a cluster secret; the benchmark's nodes and client share a fresh one.
+        var secret = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
         var seedPort = FreePort();
         var seeds = $"127.0.0.1:{seedPort}";
-        using var seed = new Node(["node", "--port", seedPort.ToString(), "--seeds", seeds, "--journal", journal]);
+        using var seed = new Node(["node", "--port", seedPort.ToString(), "--seeds", seeds, "--journal", journal], secret);
         seed.WaitFor($"node {seeds} joined");
         var secondPort = FreePort();
-        using var second = new Node(["node", "--port", secondPort.ToString(), "--seeds", seeds, "--journal", journal]);
+        using var second = new Node(["node", "--port", secondPort.ToString(), "--seeds", seeds, "--journal", journal], secret);
         seed.WaitFor($"node 127.0.0.1:{secondPort} joined");
 
         double Job(int warmUp, int measured)
         {
             var workDir = Path.Combine(directory, $"job-{Guid.NewGuid():N}");
             var options = size.Options;
-            using var submit = Process.Start(OrchestratorCommand.BuildOutput(
+            var start = OrchestratorCommand.BuildOutput(
             [
                 "submit", "--cluster", seeds, "--job", "mlp", "--work-dir", workDir, "--ranks", "2", "--threads", threads.ToString(),
                 "--steps", (warmUp + measured).ToString(), "--width", $"{options.Width}", "--samples", $"{options.Samples}",
                 "--batch-size", $"{options.BatchSize}", "--seed", $"{options.Seed}", "--checkpoint-every", "1000000", "--no-save-last", "--wait",
-            ]))!;
+            ]);
+            start.Environment["ORCHESTRATOR_SECRET"] = secret;
+            using var submit = Process.Start(start)!;
             var output = submit.StandardOutput.ReadToEndAsync();
             var errors = submit.StandardError.ReadToEnd();
             submit.WaitForExit();
@@ -79,9 +83,11 @@ internal static class ClusterBenchmark
         private readonly Process _process;
         private readonly StringBuilder _output = new();
 
-        public Node(IEnumerable<string> args)
+        public Node(IEnumerable<string> args, string secret)
         {
-            _process = Process.Start(OrchestratorCommand.BuildOutput(args))!;
+            var start = OrchestratorCommand.BuildOutput(args);
+            start.Environment["ORCHESTRATOR_SECRET"] = secret;
+            _process = Process.Start(start)!;
             _process.OutputDataReceived += (_, e) => Append(e.Data);
             _process.ErrorDataReceived += (_, e) => Append(e.Data);
             _process.BeginOutputReadLine();

@@ -264,8 +264,13 @@ public sealed class ClusterCoordinator : ReceivePersistentActor, IWithTimers
                 Sender.Tell(new ClusterCommandAnswer(true, $"draining {drain.HostPort}: jobs checkpoint and continue without it; remove the node once status shows no ranks on it"));
             }
         });
-        Command<GetClusterStatus>(_ =>
+        Command<GetClusterStatus>(ask =>
         {
+            if (!_credentials.Proves(GetClusterStatus.ProofSubject, ask.Proof))
+            {
+                Sender.Tell(new ClusterStatusRefused("the client's cluster secret does not match (give status the nodes' --secret-file or ORCHESTRATOR_SECRET)"));
+                return;
+            }
             var nodes = _members.Select(m => new NodeStatus(
                 m.Address.ToString(),
                 NodeState(m),
@@ -275,7 +280,7 @@ public sealed class ClusterCoordinator : ReceivePersistentActor, IWithTimers
                 .Select(e => new JobLiveStatus("", e.WorkDir, e.Outcome, null, 0, 0, double.NaN, 0, [], null, 0)).ToArray();
             var asks = _supervisors.Values.Select(s => s.Ask<JobLiveStatus>(GetJobStatus.Instance, TimeSpan.FromSeconds(5))).ToList();
             Task.WhenAll(asks).ContinueWith(
-                _ => new ClusterStatus(nodes, [.. asks.Where(a => a.IsCompletedSuccessfully).Select(a => a.Result), .. ended], WireProtocol.Version),
+                _ => new ClusterStatus(nodes, [.. asks.Where(a => a.IsCompletedSuccessfully).Select(a => a.Result), .. ended], WireProtocol.Version, _credentials.IsOpen),
                 TaskScheduler.Default).PipeTo(Sender);
         });
         Command<SaveSnapshotSuccess>(_ => { });

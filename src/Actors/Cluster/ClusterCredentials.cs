@@ -20,6 +20,9 @@ public sealed class ClusterCredentials
 
     public IReadOnlyList<KeyValuePair<string, string>> Settings { get; }
 
+    /// <summary>No secret: anyone who reaches a node proves it (a node runs so only when told --insecure).</summary>
+    public bool IsOpen => _secret.Length == 0;
+
     public static ClusterCredentials From(Config config)
     {
         var keys = (config.GetStringList("orchestrator.cluster.must-match") ?? []).Distinct().Where(key => key != WireProtocol.SettingKey);
@@ -29,6 +32,10 @@ public sealed class ClusterCredentials
     }
 
     public string Prove(string nonce) => Convert.ToHexStringLower(HMACSHA256.HashData(_secret, Encoding.UTF8.GetBytes(nonce)));
+
+    /// <summary>Whether <paramref name="proof"/> is this secret's proof of <paramref name="subject"/> (compared in constant time).</summary>
+    public bool Proves(string subject, string? proof) =>
+        proof is not null && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Prove(subject)), Encoding.ASCII.GetBytes(proof));
 
     public ChallengeAnswer Answer(Challenge challenge, string[] devices) =>
         new(Prove(challenge.Nonce), Settings.Select(s => s.Key).ToArray(), Settings.Select(s => s.Value).ToArray(), devices);

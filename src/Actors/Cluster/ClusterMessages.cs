@@ -44,15 +44,25 @@ public sealed record SubmitJob(JobSpec Spec, string Proof, int Protocol = 0);
 
 public sealed record SubmitAnswer(bool Accepted, string Message);
 
-public sealed class GetClusterStatus
+/// <summary>
+/// Ask the coordinator for the cluster's nodes and jobs; <paramref name="Proof"/> is HMAC-SHA256(secret,
+/// <see cref="ProofSubject"/>): work dirs, steps and losses are for holders of the secret only.
+/// </summary>
+public sealed record GetClusterStatus(string Proof)
 {
-    public static readonly GetClusterStatus Instance = new();
+    public const string ProofSubject = "cluster-status";
 }
+
+/// <summary>The answer to a <see cref="GetClusterStatus"/> that did not prove the secret.</summary>
+public sealed record ClusterStatusRefused(string Reason);
 
 public sealed record NodeStatus(string Address, string Status, string[] Devices, string? Problem);
 
-/// <summary><paramref name="Protocol"/> is the coordinator's <see cref="WireProtocol.Version"/> (0 from a build before it was sent).</summary>
-public sealed record ClusterStatus(NodeStatus[] Nodes, JobLiveStatus[] Jobs, int Protocol = 0);
+/// <summary>
+/// <paramref name="Protocol"/> is the coordinator's <see cref="WireProtocol.Version"/> (0 from a build before it was sent);
+/// <paramref name="Insecure"/> says the cluster runs without a secret (its nodes were started with --insecure).
+/// </summary>
+public sealed record ClusterStatus(NodeStatus[] Nodes, JobLiveStatus[] Jobs, int Protocol = 0, bool Insecure = false);
 
 /// <summary>Stop a job with a final checkpoint, or move work off a node (checkpoint, then shrink).</summary>
 public sealed record StopClusterJob(string WorkDir, string Proof);

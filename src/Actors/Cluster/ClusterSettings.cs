@@ -1,4 +1,5 @@
 using Akka.Configuration;
+using Orchestrator.Actors.Configuration;
 using Orchestrator.Actors.Persistence;
 
 namespace Orchestrator.Actors.Cluster;
@@ -24,7 +25,7 @@ public sealed record ClusterSettings(string Hostname, int Port, string[] Seeds, 
 
     public Config ToConfig()
     {
-        var file = ConfigFile is null ? Config.Empty : ConfigurationFactory.ParseString(File.ReadAllText(ConfigFile));
+        var file = ConfigFile is null ? Config.Empty : HoconFile.Read(ConfigFile);
         var beneathFlags = file.WithFallback(Journal.ToConfig()).WithFallback(Defaults).WithFallback(OrchestratorSystem.Reference);
         var seeds = string.Join(", ", Seeds.Select(s => Quote(AddressOf(s, beneathFlags))));
         var devices = string.Join(", ", Devices.Select(Quote));
@@ -49,7 +50,7 @@ public sealed record ClusterSettings(string Hostname, int Port, string[] Seeds, 
         akka.stdout-loglevel = OFF
         akka.remote.dot-netty.tcp.hostname = {{Quote(hostname)}}
         akka.remote.dot-netty.tcp.port = 0
-        """).WithFallback(configFile is null ? Config.Empty : ConfigurationFactory.ParseString(File.ReadAllText(configFile)))
+        """).WithFallback(configFile is null ? Config.Empty : HoconFile.Read(configFile))
         .WithFallback(Defaults).WithFallback(OrchestratorSystem.Reference);
 
     private static Config LoadEmbedded()

@@ -8,9 +8,9 @@ internal static class StatusCommand
 {
     public const string Help = """
         usage: orchestrator status --work-dir DIR [--journal sqlite|sqlite:FILE|postgres:CONNECTION]
-               orchestrator status --cluster HOST:PORT     nodes, their health and devices, and every job
+               orchestrator status --cluster HOST:PORT [--secret-file FILE]     nodes, their health and devices, and every job
                orchestrator status --work-dir DIR --watch [--journal J] [--interval S]
-               orchestrator status --cluster HOST:PORT --watch [--work-dir DIR] [--interval S]
+               orchestrator status --cluster HOST:PORT [--secret-file FILE] --watch [--work-dir DIR] [--interval S]
 
         Shows the job's state, step, loss, last checkpoint and its age, failures and restarts.
 
@@ -20,9 +20,10 @@ internal static class StatusCommand
                         terminal a live view; redirected (a file, CI), one plain line per change
           --interval S  seconds between refreshes with --watch (default 1)
           --work-dir    with --cluster --watch: follow that job and exit when it ends
+          --secret-file with --cluster: the cluster secret, as the nodes have it (env ORCHESTRATOR_SECRET)
         """;
 
-    private static readonly HashSet<string> ValueOptions = ["--work-dir", "--journal", "--cluster", "--interval"];
+    private static readonly HashSet<string> ValueOptions = ["--work-dir", "--journal", "--cluster", "--interval", "--secret-file"];
     private static readonly HashSet<string> Switches = ["--watch"];
 
     public static int Run(IReadOnlyList<string> args)
@@ -42,9 +43,13 @@ internal static class StatusCommand
         }
         if (parsed.Value("--cluster") is { } cluster)
         {
-            return args.Count == 2
-                ? Cluster.ClusterCommands.Status(Cluster.ClusterOptions.HostPort("--cluster", cluster))
-                : throw new UsageException("status --cluster HOST:PORT takes no other options except --watch");
+            return parsed.Value("--work-dir") is null && parsed.Value("--journal") is null
+                ? Cluster.ClusterCommands.Status(Cluster.ClusterOptions.HostPort("--cluster", cluster), Cluster.ClusterOptions.Secret(parsed))
+                : throw new UsageException("status --cluster HOST:PORT takes no other options except --secret-file and --watch");
+        }
+        if (parsed.Value("--secret-file") is not null)
+        {
+            throw new UsageException("--secret-file goes with --cluster (a work dir's status reads its journal)");
         }
         var workDir = Path.GetFullPath(parsed.Value("--work-dir") ?? throw new UsageException("--work-dir is required (orchestrator status --work-dir DIR)"));
         var history = JournalReader.Read(workDir, parsed.Value("--journal"));

@@ -26,7 +26,7 @@ internal static class StatusWatchCommand
             (null, null) => throw new UsageException("--watch needs --work-dir DIR (a job in a work dir) or --cluster HOST:PORT (a cluster's nodes and jobs)"),
             (_, { } hostPort) when parsed.Value("--journal") is not null =>
                 throw new UsageException($"--journal is for a work dir's job; with --cluster {hostPort} the coordinator answers (drop --journal)"),
-            (_, { } hostPort) => new ClusterWatchSource(Cluster.ClusterOptions.HostPort("--cluster", hostPort), workDir, LiveWatchLayout.LossesKept),
+            (_, { } hostPort) => new ClusterWatchSource(Cluster.ClusterOptions.HostPort("--cluster", hostPort), Cluster.ClusterOptions.Secret(parsed), workDir, LiveWatchLayout.LossesKept),
             ({ } local, null) => WorkDir(local, parsed.Value("--journal")),
         };
         using var interrupt = new StopSignals(announce: false);

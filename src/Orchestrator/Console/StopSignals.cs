@@ -13,12 +13,15 @@ internal sealed class StopSignals : IDisposable
     private readonly List<PosixSignalRegistration> _registrations = [];
     private readonly Action? _onStop;
     private readonly bool _announce;
+    private readonly string _announcement;
 
-    /// <param name="announce">Say that a checkpoint is coming (a job); false for a watch, which saves nothing.</param>
-    public StopSignals(Action? onStop = null, bool announce = true)
+    /// <param name="announce">Say what the stop does; false for a watch, which saves nothing.</param>
+    /// <param name="announcement">What the stop does, when it is not a job's checkpoint (a node leaves the cluster).</param>
+    public StopSignals(Action? onStop = null, bool announce = true, string? announcement = null)
     {
         _onStop = onStop;
         _announce = announce;
+        _announcement = announcement ?? "saving a checkpoint at the next step boundary, then stopping";
         foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM })
         {
             _registrations.Add(PosixSignalRegistration.Create(signal, OnSignal));
@@ -45,7 +48,7 @@ internal sealed class StopSignals : IDisposable
         context.Cancel = true;
         if (_announce)
         {
-            System.Console.Error.WriteLine($"\n{context.Signal}: saving a checkpoint at the next step boundary, then stopping (send again to kill)");
+            System.Console.Error.WriteLine($"\n{context.Signal}: {_announcement} (send again to kill)");
         }
         _stop.Cancel();
         _onStop?.Invoke();

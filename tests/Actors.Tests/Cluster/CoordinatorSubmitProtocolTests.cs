@@ -36,7 +36,7 @@ public sealed class CoordinatorSubmitProtocolTests : TestKit
         var answer = await ExpectMsgAsync<SubmitAnswer>(TimeSpan.FromSeconds(30));
         Assert.False(answer.Accepted);
         Assert.Equal($"{reason} {WireProtocol.Version}: its orchestrator is another version (run the same orchestrator version on every node and client)", answer.Message);
-        coordinator.Tell(GetClusterStatus.Instance, TestActor);
+        coordinator.Tell(new GetClusterStatus(credentials.Prove(GetClusterStatus.ProofSubject)), TestActor);
         var status = await ExpectMsgAsync<ClusterStatus>(TimeSpan.FromSeconds(30));
         Assert.Empty(status.Jobs);
         Assert.Equal(WireProtocol.Version, status.Protocol); // what a client of this version checks before it submits

@@ -24,11 +24,26 @@ public sealed class LocalCluster : IDisposable
     /// <summary>The orchestrator its nodes and clients run: null, this build's; else an installed tool's command.</summary>
     public string? Program { get; init; }
 
+    /// <summary>The secret its nodes and clients hold unless a test gives another (a node refuses to start without one).</summary>
+    public string Secret { get; } = $"test-secret-{Guid.NewGuid():N}";
+
+    /// <summary>What a client of this cluster runs with: its secret in ORCHESTRATOR_SECRET, as a user would set it.</summary>
+    public IReadOnlyDictionary<string, string> ClientEnvironment => new Dictionary<string, string> { ["ORCHESTRATOR_SECRET"] = Secret };
+
+    /// <param name="secret">Another secret than the cluster's (a node that does not belong).</param>
     /// <param name="hidden">A folder this node cannot see (an empty one in its place), as if not mounted there.</param>
     public NodeProcess Node(int port, string seeds, string? secret = null, string? config = null, bool withoutSharedVolume = false, IEnumerable<string>? more = null, string? hidden = null) =>
-        Track(NodeProcess.StartNode(port, seeds, JournalFile, secret, config, withoutSharedVolume ? Shared : hidden, more, Program));
+        Track(NodeProcess.StartNode(port, seeds, JournalFile, secret ?? Secret, config, withoutSharedVolume ? Shared : hidden, more, Program));
 
-    public NodeProcess Client(params string[] args) => Track(NodeProcess.StartClient(args, Program));
+    /// <summary>A node with no secret at all, started with --insecure.</summary>
+    public NodeProcess InsecureNode(int port, string seeds) =>
+        Track(NodeProcess.StartNode(port, seeds, JournalFile, secret: null, more: ["--insecure"], program: Program));
+
+    /// <summary>A client (submit, status, stop) with the cluster's secret.</summary>
+    public NodeProcess Client(params string[] args) => Track(NodeProcess.StartClient(args, Program, ClientEnvironment));
+
+    /// <summary>A client with the cluster's secret, run to its end.</summary>
+    public CliResult Run(params string[] args) => CliProcess.Run(args, ClientEnvironment);
 
     public CliResult History(string workDir) => CliProcess.Run(["history", "--work-dir", workDir, "--journal", $"sqlite:{JournalFile}"]);
 

@@ -20,8 +20,8 @@ public sealed class ClusterWatchTests : IDisposable
         var node = _cluster.Node(port, $"127.0.0.1:{port}");
         await node.WaitForLineAsync(line => line.Contains($"node {node.HostPort} joined", StringComparison.Ordinal));
         var workDir = Path.Combine(_cluster.Shared, "job");
-        var submit = CliProcess.Run(["submit", "--cluster", node.HostPort, "--job", "mlp", "--work-dir", workDir, "--steps", "200",
-            "--checkpoint-every", "50", "--samples", "512", "--threads", "1"]);
+        var submit = _cluster.Run("submit", "--cluster", node.HostPort, "--job", "mlp", "--work-dir", workDir, "--steps", "200",
+            "--checkpoint-every", "50", "--samples", "512", "--threads", "1");
         Assert.True(submit.ExitCode == 0, submit.ToString());
 
         var watch = _cluster.Client("status", "--cluster", node.HostPort, "--watch", "--work-dir", workDir, "--interval", "0.2");

@@ -47,6 +47,8 @@ public sealed class DeploymentFilesTests
             Assert.Contains("cluster_secret", List(node, "secrets").Cast<string>());
             var command = string.Join(" ", (node.TryGetValue("entrypoint", out var entrypoint) ? (List<object>)entrypoint : List(node, "command")).Cast<string>());
             Assert.Contains("--secret-file /run/secrets/cluster_secret", command);
+            // The health check asks the status, which a cluster with a secret answers only to its holders.
+            Assert.Contains("--secret-file /run/secrets/cluster_secret", string.Join(" ", List(Map(node, "healthcheck"), "test").Cast<string>()));
         }
         var secretFile = (string)Map(_compose["secrets"], "cluster_secret")["file"];
         Assert.True(File.Exists(Path.Combine(Root, secretFile)), $"secret file {secretFile} is missing");

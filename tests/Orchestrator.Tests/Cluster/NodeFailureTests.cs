@@ -57,7 +57,7 @@ public sealed class NodeFailureTests : IDisposable
         await WhileRunning(returned, a.WaitForLineAsync(line => line.Contains("resizing from 2 to 3 rank(s)", StringComparison.Ordinal)));
         await a.WaitForLineAsync(line => line.Contains("(schedule)", StringComparison.Ordinal)); // and with three again
 
-        var stop = CliProcess.Run(["stop", "--cluster", b.HostPort, "--work-dir", workDir]);
+        var stop = _cluster.Run("stop", "--cluster", b.HostPort, "--work-dir", workDir);
         Assert.True(stop.ExitCode == 0, stop.ToString());
         Assert.Equal(130, follower.WaitForExit(TimeSpan.FromMinutes(2)));
 

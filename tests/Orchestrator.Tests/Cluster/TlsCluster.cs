@@ -20,7 +20,7 @@ public sealed class TlsCluster : IAsyncLifetime
     public NodeProcess Worker { get; private set; } = null!;
 
     /// <summary>What a client needs to talk to this cluster (as a user would set it).</summary>
-    public IReadOnlyDictionary<string, string> ClientEnvironment => new Dictionary<string, string> { ["ORCHESTRATOR_CLIENT_CONFIG"] = ConfigFile };
+    public IReadOnlyDictionary<string, string> ClientEnvironment => new Dictionary<string, string>(_cluster.ClientEnvironment) { ["ORCHESTRATOR_CLIENT_CONFIG"] = ConfigFile };
 
     public async Task InitializeAsync()
     {

@@ -53,7 +53,16 @@ public sealed class NodeProcess : IDisposable
         return new NodeProcess(Launch(args, environment, hideDirectory, program)) { Port = port };
     }
 
-    public static NodeProcess StartClient(IEnumerable<string> args, string? program = null) => new(Launch(args, null, null, program));
+    /// <param name="environment">Variables set for the client (its ORCHESTRATOR_SECRET, for one); the test's own one is never passed on.</param>
+    public static NodeProcess StartClient(IEnumerable<string> args, string? program = null, IReadOnlyDictionary<string, string>? environment = null) =>
+        new(Launch(args, environment, null, program));
+
+    /// <summary>SIGTERM, as a service manager or <c>docker stop</c> sends it.</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
 
     /// <summary>A port free right now on 127.0.0.1.</summary>
     /// <summary>

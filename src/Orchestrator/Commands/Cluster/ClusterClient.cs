@@ -18,14 +18,30 @@ internal sealed class ClusterClient : IDisposable
     private readonly ActorSystem _system;
     private readonly ActorSelection _coordinator;
 
-    public ClusterClient(string hostPort)
+    /// <param name="secret">The cluster secret (--secret-file or ORCHESTRATOR_SECRET); null or empty for none.</param>
+    public ClusterClient(string hostPort, string? secret)
     {
         HostPort = hostPort;
-        _system = ActorSystem.Create("orchestrator-client", ClusterSettings.ClientConfig(LocalAddressFacing(hostPort), ClientConfigFile()));
+        Credentials = new ClusterCredentials(secret ?? "", []);
+        _system = ActorSystem.Create("orchestrator-client", ClientConfig(hostPort));
         _coordinator = _system.ActorSelection($"{ClusterSettings.AddressOf(hostPort, _system.Settings.Config)}/user/{ProxyName}");
     }
 
     public string HostPort { get; }
+
+    /// <summary>The client's proof of the secret for orders and questions; the secret itself never travels.</summary>
+    public ClusterCredentials Credentials { get; }
+
+    /// <summary>The cluster's nodes and jobs, asked with proof of the secret; a refusal is the user's to fix (one line, exit 2).</summary>
+    public ClusterStatus Status(TimeSpan timeout) =>
+        Ask<object>(new GetClusterStatus(Credentials.Prove(GetClusterStatus.ProofSubject)), timeout) switch
+        {
+            ClusterStatus status => status,
+            ClusterStatusRefused when Credentials.IsOpen => throw new UsageException(
+                $"the cluster at {HostPort} has a secret and this client none: give --secret-file FILE or set ORCHESTRATOR_SECRET (the nodes' secret)"),
+            ClusterStatusRefused refused => throw new UsageException(refused.Reason),
+            var other => throw new InvalidOperationException($"the cluster at {HostPort} answered a status question with {other.GetType().Name}"),
+        };
 
     public T Ask<T>(object message, TimeSpan timeout)
     {
@@ -40,6 +56,18 @@ internal sealed class ClusterClient : IDisposable
     }
 
     public void Dispose() => _system.Terminate().Wait(TimeSpan.FromSeconds(10));
+
+    private static Akka.Configuration.Config ClientConfig(string hostPort)
+    {
+        try
+        {
+            return ClusterSettings.ClientConfig(LocalAddressFacing(hostPort), ClientConfigFile());
+        }
+        catch (Orchestrator.Actors.Configuration.HoconFileException e)
+        {
+            throw new UsageException($"{ClientConfigVariable}: {e.Message}");
+        }
+    }
 
     // A cluster with TLS needs the same remoting settings on its clients; no flag for it, since --config
     // already means the job's config file to submit.

@@ -18,13 +18,17 @@ internal static class ClusterCommands
         continues on the other nodes (smaller, if its --min-ranks allows; otherwise it waits).
         """;
 
-    public static int Status(string hostPort)
+    public static int Status(string hostPort, string? secret)
     {
-        using var client = new ClusterClient(hostPort);
-        var status = client.Ask<ClusterStatus>(GetClusterStatus.Instance, TimeSpan.FromSeconds(15));
+        using var client = new ClusterClient(hostPort, secret);
+        var status = client.Status(TimeSpan.FromSeconds(15));
         if (WireProtocol.ClusterProblem(status.Protocol) is { } problem)
         {
             System.Console.Error.WriteLine($"warning: {problem}");
+        }
+        if (status.Insecure)
+        {
+            System.Console.Out.WriteLine(ClusterOptions.InsecureCluster);
         }
         System.Console.Out.WriteLine($"nodes ({status.Nodes.Length}):");
         foreach (var node in status.Nodes)
@@ -55,7 +59,7 @@ internal static class ClusterCommands
 
     private static int Order(ParsedArguments parsed, object order)
     {
-        using var client = new ClusterClient(ClusterOptions.HostPort("--cluster", parsed.Value("--cluster")));
+        using var client = new ClusterClient(ClusterOptions.HostPort("--cluster", parsed.Value("--cluster")), ClusterOptions.Secret(parsed));
         var answer = client.Ask<ClusterCommandAnswer>(order, TimeSpan.FromSeconds(15));
         if (!answer.Done)
         {

@@ -1,4 +1,6 @@
+using Akka.Configuration;
 using Orchestrator.Actors.Cluster;
+using Orchestrator.Actors.Configuration;
 using Orchestrator.Actors.Persistence;
 
 namespace Orchestrator.Cli.Commands.Cluster;
@@ -6,6 +8,10 @@ namespace Orchestrator.Cli.Commands.Cluster;
 /// <summary>Cluster flags, each with an environment variable behind it (containers set those instead).</summary>
 internal static class ClusterOptions
 {
+    /// <summary>What a node started with --insecure, and a status of its cluster, say.</summary>
+    public const string InsecureCluster = "insecure cluster: no secret, so anyone who reaches a node can join, submit, stop and read its jobs " +
+        "(give every node and client --secret-file FILE or ORCHESTRATOR_SECRET for anything reachable from a network)";
+
     public static ClusterSettings NodeSettings(ParsedArguments parsed)
     {
         var port = parsed.Int("--port") ?? EnvInt("ORCHESTRATOR_PORT") ?? 4053;
@@ -40,6 +46,42 @@ internal static class ClusterOptions
             throw new UsageException("--journal sqlite names no file on a node; use sqlite:FILE (on the shared volume) or postgres:CONNECTION");
         }
         return new ClusterSettings(hostname, port, seeds, devices, configFile, Secret(parsed), JournalSettings.Parse(journal, "."));
+    }
+
+    /// <summary>The node's whole config: a --config file that does not parse is the user's error, never skipped.</summary>
+    public static Config NodeConfig(ClusterSettings settings)
+    {
+        try
+        {
+            return settings.ToConfig();
+        }
+        catch (HoconFileException e)
+        {
+            throw new UsageException(e.Message);
+        }
+    }
+
+    /// <summary>
+    /// The node's credentials: a node without a secret would let anyone who reaches it join, submit, stop and
+    /// read jobs, so it runs only when told --insecure, and then says so.
+    /// </summary>
+    public static ClusterCredentials NodeCredentials(Config config, bool insecure)
+    {
+        var credentials = ClusterCredentials.From(config);
+        if (credentials.IsOpen && !insecure)
+        {
+            throw new UsageException("this node has no cluster secret: give --secret-file FILE, ORCHESTRATOR_SECRET or orchestrator.cluster.secret in --config " +
+                "(the same on every node and client), or --insecure for a cluster nobody else can reach");
+        }
+        if (!credentials.IsOpen && insecure)
+        {
+            throw new UsageException("--insecure and a cluster secret contradict each other: drop --insecure to keep the secret, or give no secret");
+        }
+        if (insecure)
+        {
+            System.Console.Error.WriteLine($"warning: {InsecureCluster}");
+        }
+        return credentials;
     }
 
     /// <summary>The secret from --secret-file or ORCHESTRATOR_SECRET; null leaves the config's (empty by default).</summary>

@@ -27,7 +27,7 @@ internal static class JobFollower
             ClusterStatus status;
             try
             {
-                status = client.Ask<ClusterStatus>(GetClusterStatus.Instance, TimeSpan.FromSeconds(5));
+                status = client.Status(TimeSpan.FromSeconds(5));
             }
             catch (ClusterUnreachableException e)
             {

@@ -23,14 +23,22 @@ internal static class NodeCommand
           --devices LIST         devices offered as ranks, one rank each: cpu,cpu or cuda:0,cuda:1 (env ORCHESTRATOR_DEVICES; default cpu)
           --journal J            the shared job journal: postgres:CONNECTION (a real cluster) or sqlite:FILE
                                  (nodes on one machine) (env ORCHESTRATOR_JOURNAL)
-          --secret-file FILE     the cluster secret; every node and client must have the same (env ORCHESTRATOR_SECRET holds it directly)
+          --secret-file FILE     the cluster secret; every node and client must have the same (env ORCHESTRATOR_SECRET holds it
+                                 directly, or orchestrator.cluster.secret in --config); a node without one refuses to start
+          --insecure             run without a secret: anyone who reaches a node can join, submit, stop and read jobs
+                                 (for a cluster on one machine or a closed network; said on every start and in status)
           --config FILE          HOCON laid over cluster-config/cluster.hocon (flags win)
           --metrics-port P       serve Prometheus metrics at http://HOSTNAME:P/metrics: cluster members by status,
                                  and the jobs whose supervisor runs here (env ORCHESTRATOR_METRICS_PORT)
 
         Checkpoint and work directories must be on a volume every node mounts at the same path: a node that
         cannot see a job's checkpoint directory is given no ranks of that job, and says so.
+        Ctrl-C or SIGTERM: the node leaves the cluster; its ranks stop, and their jobs go on from their latest
+        checkpoint on the other nodes (a coordinator here moves to the next oldest node).
         """;
+
+    private const string LeavingAnnouncement = "leaving the cluster: the ranks here stop and their jobs go on from their latest checkpoint " +
+        "on the other nodes; a job coordinator here moves to the next oldest node";
 
     // Joining a running cluster takes a few seconds; a seed join is retried every 10 s.
     private static readonly TimeSpan JoinWarningAfter = TimeSpan.FromSeconds(20);
@@ -39,16 +47,16 @@ internal static class NodeCommand
 
     public static int Run(IReadOnlyList<string> args)
     {
-        var parsed = ParsedArguments.Parse("node", args, ValueOptions, new HashSet<string>());
+        var parsed = ParsedArguments.Parse("node", args, ValueOptions, new HashSet<string> { "--insecure" });
         if (parsed.Positionals.Count > 0)
         {
             throw new UsageException($"unexpected argument '{parsed.Positionals[0]}' (orchestrator node --help)");
         }
         var settings = ClusterOptions.NodeSettings(parsed);
+        var config = ClusterOptions.NodeConfig(settings);
         NodePort.EnsureFree(settings.Hostname, settings.Port);
+        var credentials = ClusterOptions.NodeCredentials(config, parsed.Has("--insecure"));
         settings.Journal.CheckReachable();
-        var config = settings.ToConfig();
-        var credentials = ClusterCredentials.From(config);
         var outcome = new NodeOutcome();
         using var metrics = MetricsEndpoint.Start(ClusterOptions.MetricsPort(parsed), settings.Hostname);
         using var system = ActorSystem.Create(ClusterSettings.SystemName, config);
@@ -60,7 +68,7 @@ internal static class NodeCommand
         system.ActorOf(ClusterSingletonProxy.Props("/user/coordinator", ClusterSingletonProxySettings.Create(system)), ClusterClient.ProxyName);
         System.Console.Out.WriteLine($"node {settings.Hostname}:{settings.Port} offering {string.Join(",", settings.Devices)}; seeds {string.Join(",", settings.Seeds)}");
         WarnIfNotJoined(system, settings.Seeds);
-        using var stop = new StopSignals(() => Akka.Cluster.Cluster.Get(system).Leave(Akka.Cluster.Cluster.Get(system).SelfAddress));
+        using var stop = new StopSignals(() => Akka.Cluster.Cluster.Get(system).Leave(Akka.Cluster.Cluster.Get(system).SelfAddress), announcement: LeavingAnnouncement);
         system.WhenTerminated.Wait();
         if (UnexpectedStop(system) is { } why)
         {

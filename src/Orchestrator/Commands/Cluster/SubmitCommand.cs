@@ -47,10 +47,10 @@ internal static class SubmitCommand
         spec = JobSpecValidator.Validate(spec);
         // The largest world size that divides the global batch: the job starts there when the devices are there.
         spec = spec with { Ranks = new WorldSizing(spec.MinRanks!.Value, spec.MaxRanks!.Value, spec.BatchToDivide()).SizeFor(spec.MaxRanks!.Value)!.Value };
-        var credentials = new ClusterCredentials(ClusterOptions.Secret(parsed) ?? "", []);
-        using var client = new ClusterClient(cluster);
+        using var client = new ClusterClient(cluster, ClusterOptions.Secret(parsed));
+        var credentials = client.Credentials;
         // An older coordinator would take a spec of this version and drop what it does not know: ask first.
-        if (WireProtocol.ClusterProblem(client.Ask<ClusterStatus>(GetClusterStatus.Instance, TimeSpan.FromSeconds(30)).Protocol) is { } problem)
+        if (WireProtocol.ClusterProblem(client.Status(TimeSpan.FromSeconds(30)).Protocol) is { } problem)
         {
             throw new UsageException($"{problem}; nothing was submitted");
         }

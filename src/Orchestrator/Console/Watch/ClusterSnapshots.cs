@@ -21,7 +21,8 @@ internal sealed class ClusterSnapshots(string hostPort, string? followedWorkDir,
         var jobs = shown.Select(j => Job(j, now)).ToArray();
         var nodes = status.Nodes.Select(n => Node(n, status.Jobs)).ToArray();
         var followed = followedWorkDir is null ? null : jobs.FirstOrDefault();
-        var notice = followedWorkDir is not null && followed is null ? $"the coordinator does not know a job in {followedWorkDir} yet" : null;
+        var notice = followedWorkDir is not null && followed is null ? $"the coordinator does not know a job in {followedWorkDir} yet"
+            : status.Insecure ? ClusterOptions.InsecureCluster : null;
         return new WatchSnapshot(now, hostPort, jobs, nodes, notice, followed is null ? null : JobFollower.ExitCodeFor(followed.State));
     }
 

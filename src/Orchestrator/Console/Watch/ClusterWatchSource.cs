@@ -9,12 +9,12 @@ namespace Orchestrator.Cli.Console.Watch;
 /// that never answers is an error at once (a wrong address); one that stops answering is waited for, as the
 /// coordinator moves to another node, for up to <see cref="GiveUpAfter"/>.
 /// </summary>
-internal sealed class ClusterWatchSource(string hostPort, string? followedWorkDir, int keepLosses) : IWatchSource
+internal sealed class ClusterWatchSource(string hostPort, string? secret, string? followedWorkDir, int keepLosses) : IWatchSource
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan GiveUpAfter = TimeSpan.FromMinutes(3);
 
-    private readonly ClusterClient _client = new(hostPort);
+    private readonly ClusterClient _client = new(hostPort, secret);
     private readonly ClusterSnapshots _snapshots = new(hostPort, followedWorkDir, keepLosses);
     private readonly Stopwatch _sinceAnswer = new();
     private WatchSnapshot? _last;
@@ -24,7 +24,7 @@ internal sealed class ClusterWatchSource(string hostPort, string? followedWorkDi
         ClusterStatus status;
         try
         {
-            status = _client.Ask<ClusterStatus>(GetClusterStatus.Instance, AskTimeout);
+            status = _client.Status(AskTimeout);
         }
         catch (ClusterUnreachableException e) when (_last is not null && _sinceAnswer.Elapsed < GiveUpAfter)
         {

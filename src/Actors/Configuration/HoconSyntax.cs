@@ -1,0 +1,122 @@
+using System.Text.RegularExpressions;
+
+namespace Orchestrator.Actors.Configuration;
+
+/// <summary>
+/// What Akka's HOCON parser lets through but must not pass for a config: it takes an unclosed <c>[</c> or
+/// <c>{</c> at the end of a file as the end of the file (so <c>oops = [</c> drops every setting after it,
+/// TLS included, without a word), and it fails on <c>include</c> and on <c>${HOME}</c>-style environment
+/// substitutions with a NullReferenceException or a FormatException. This scan finds those before Akka sees
+/// the text and names the line.
+/// </summary>
+internal static partial class HoconSyntax
+{
+    /// <summary>Null when the text has none of those problems; otherwise the first, as "line N: ...".</summary>
+    public static string? Problem(string text)
+    {
+        var open = new Stack<(char Bracket, int Line)>();
+        var line = 1;
+        var keyMayStart = true; // at the start of the text, a line, or after '{' or ','
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '\n')
+            {
+                line++;
+                keyMayStart = true;
+                continue;
+            }
+            if (char.IsWhiteSpace(c))
+            {
+                continue;
+            }
+            if (c == '#' || (c == '/' && At(text, i, "//")))
+            {
+                i = EndOfLine(text, i) - 1;
+                continue;
+            }
+            if (c == '"')
+            {
+                var start = line;
+                if (!SkipString(text, ref i, ref line))
+                {
+                    return $"line {start}: a quoted string is never closed";
+                }
+                keyMayStart = false;
+                continue;
+            }
+            if (c == '$' && At(text, i, "${"))
+            {
+                var end = text.IndexOf('}', i);
+                var name = end < 0 ? text[(i + 2)..EndOfLine(text, i)] : text[(i + 2)..end];
+                return $"line {line}: the substitution ${{{name}}} is not supported in this file (write the value itself)";
+            }
+            if (keyMayStart && IncludeDirective().IsMatch(text.AsSpan(i)))
+            {
+                return $"line {line}: include is not supported (put the settings in this file itself)";
+            }
+            switch (c)
+            {
+                case '{' or '[':
+                    open.Push((c, line));
+                    keyMayStart = c == '{';
+                    continue;
+                case '}' or ']':
+                    if (open.Count == 0 || open.Pop().Bracket != (c == '}' ? '{' : '['))
+                    {
+                        return $"line {line}: '{c}' closes nothing that is open";
+                    }
+                    keyMayStart = false;
+                    continue;
+                case ',':
+                    keyMayStart = true;
+                    continue;
+                default:
+                    keyMayStart = false;
+                    continue;
+            }
+        }
+        return open.Count == 0 ? null : $"line {open.Peek().Line}: '{open.Peek().Bracket}' is never closed";
+    }
+
+    private static bool At(string text, int i, string what) => string.CompareOrdinal(text, i, what, 0, what.Length) == 0;
+
+    private static int EndOfLine(string text, int i) => text.IndexOf('\n', i) is var end and >= 0 ? end : text.Length;
+
+    // A quoted string ("..." with escapes, or """...""" without); i ends on its last quote.
+    private static bool SkipString(string text, ref int i, ref int line)
+    {
+        if (At(text, i, "\"\"\""))
+        {
+            var end = text.IndexOf("\"\"\"", i + 3, StringComparison.Ordinal);
+            if (end < 0)
+            {
+                return false;
+            }
+            line += text.AsSpan(i, end - i).Count('\n');
+            i = end + 2;
+            while (i + 1 < text.Length && text[i + 1] == '"')
+            {
+                i++; // """ may end with extra quotes that belong to the text
+            }
+            return true;
+        }
+        for (i++; i < text.Length; i++)
+        {
+            switch (text[i])
+            {
+                case '\\':
+                    i++;
+                    break;
+                case '"':
+                    return true;
+                case '\n':
+                    return false; // a single-quoted string ends on its own line
+            }
+        }
+        return false;
+    }
+
+    [GeneratedRegex(@"^include\s+(""|(required|file|url|classpath)\s*\()")]
+    private static partial Regex IncludeDirective();
+}
