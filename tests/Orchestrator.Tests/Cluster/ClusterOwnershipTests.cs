@@ -20,7 +20,7 @@ public sealed class ClusterOwnershipTests : IDisposable
         var node = _cluster.Node(port, $"127.0.0.1:{port}");
         await node.WaitForLineAsync(line => line.Contains($"node {node.HostPort} joined", StringComparison.Ordinal));
         var workDir = Path.Combine(_cluster.Shared, "job");
-        var submit = CliProcess.Run(["submit", "--cluster", node.HostPort, "--job", "mlp", "--work-dir", workDir, "--steps", "1000000",
+        var submit = _cluster.Run(["submit", "--cluster", node.HostPort, "--job", "mlp", "--work-dir", workDir, "--steps", "1000000",
             "--checkpoint-every", "50", "--samples", "512", "--threads", "1"]);
         Assert.True(submit.ExitCode == 0, submit.ToString());
         await node.WaitForLineAsync(line => line.Contains("checkpoint iter_50", StringComparison.Ordinal));
@@ -33,7 +33,7 @@ public sealed class ClusterOwnershipTests : IDisposable
         Assert.Contains($"@127.0.0.1:{port}", line);
         Assert.True(Directory.Exists(Path.Combine(workDir, "checkpoints", "iter_50")));
 
-        var stop = CliProcess.Run(["stop", "--cluster", node.HostPort, "--work-dir", workDir]);
+        var stop = _cluster.Run(["stop", "--cluster", node.HostPort, "--work-dir", workDir]);
         Assert.True(stop.ExitCode == 0, stop.ToString());
         await node.WaitForLineAsync(line => line.Contains($"job in {workDir} ended: stopped", StringComparison.Ordinal));
         using var free = WorkDirLock.TryAcquire(workDir, "the test");
