@@ -12,9 +12,9 @@ public static class WireProtocol
     /// Bump it with any change those parts see; tests/Actors.Tests/Cluster/WireContractTests.cs pins them
     /// to this number. 4: step start and end on the gradient link, chunks of at least two halves. 5: a job
     /// names its assembly (path and SHA-256) and arguments; the directory check carries the assembly; a step
-    /// end says when the job asked for a checkpoint.
+    /// end says when the job asked for a checkpoint. 6: a rank's failure says when the disk was full.
     /// </summary>
-    public const int Version = 5;
+    public const int Version = 6;
 
     /// <summary>The setting under which a node's answer to the coordinator's challenge carries it (so did protocol 3's).</summary>
     public const string SettingKey = "orchestrator.cluster.protocol";

@@ -5,11 +5,13 @@ using Akka.Actor;
 using Akka.Persistence;
 using Orchestrator.Actors.Cluster;
 using Orchestrator.Actors.Metrics;
+using Orchestrator.Actors.Persistence;
 using Orchestrator.Actors.Rank;
 using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Distributed;
 using Orchestrator.Trainer.Jobs;
 using Orchestrator.Trainer.Metrics;
+using Orchestrator.Trainer.Runtime;
 using Orchestrator.Trainer.Training;
 
 namespace Orchestrator.Actors.Job;
@@ -32,7 +34,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     private readonly CheckpointStore _store;
     private readonly IReadOnlyList<FaultSpec> _faults;
     private readonly JobMetrics _metrics;
-    private TensorBoardLog? _tensorBoard;
+    private TensorBoardGuard? _tensorBoard;
     private readonly Dictionary<long, double> _lossAtStep = [];
     private readonly Stopwatch _sinceSave = Stopwatch.StartNew();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -115,6 +117,11 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     public override string PersistenceId { get; }
 
     protected override void OnReplaySuccess() => _journalRecovered = _clock.Elapsed;
+
+    // Akka.Persistence stops this actor after either; the event stream tells the command why, in one line.
+    protected override void OnRecoveryFailure(Exception reason, object? message = null) => JournalFailed.Publish(Context.System, PersistenceId, reason);
+
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr) => JournalFailed.Publish(Context.System, PersistenceId, cause);
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -448,7 +455,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             {
                 _announced = true;
                 // Written here, in step with training, so every step before a kill is on disk before the next starts.
-                _tensorBoard = new TensorBoardLog(_requested.WorkDir, _step);
+                _tensorBoard = new TensorBoardGuard(_requested.WorkDir, _step, Note);
                 _reporter.Tell(new ProgressStarted(new RunStart(_requested.Job, _step, _total, _startedFrom, _skipped),
                     new StartupTimes(_journalRecovered, _clock.Elapsed - _submittedAt)));
                 if (_startedFrom is null && _requested.LoadFrom is not null)
@@ -969,6 +976,12 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             }
             _metrics.Committed(written.Step, written.StallMilliseconds / 1000, written.WriteMilliseconds / 1000, written.Bytes);
             Record(new CheckpointCommitted(written.Step, written.Name, written.Path, written.WeightsSha256, loss, written.Reason, Now), () => onWritten?.Invoke(written));
+        });
+        Command<RankWorkFailed>(failed => failed.Generation == _generation && failed.DiskFull, failed =>
+        {
+            // Every restart would fail the same way: the job ends, its committed checkpoints as they are.
+            StopRanks(Enumerable.Range(0, Ranks));
+            Finish(JobOutcome.Failed, DiskFull.Message(_requested.WorkDir, _store.FindLatestValid().Checkpoint?.Name));
         });
         Command<RankWorkFailed>(failed => failed.Generation == _generation && failed.Permanent, failed =>
         {
