@@ -16,6 +16,7 @@ public sealed class WireContractTests
     {
         [4] = "e6d4df2e2ea27cf48fef1928760db7886f582e9368bf6405190b6cfbb8b04f73",
         [5] = "c515cfbb57673a33cbe30ce7aa201e5a957b77d0ac6510685a42e166ad788a4b",
+        [6] = "758ec4d81794e32d276b6a52215e02083a8e10bd0a7ad0a6f4858402403a4063",
     };
 
     [Fact]
