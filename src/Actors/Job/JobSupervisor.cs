@@ -997,7 +997,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             var rank = silent.Count > 0 ? silent.Min() : _waiting.Min();
             Fail(rank, $"rank {rank} did not answer within {_requested.StepTimeout.TotalSeconds:0.#} s during {timedOut.Phase} (hung)");
         });
-        Command<StopJob>(_ => _stopRequested = true);
+        Command<StopJob>(_ => StopRequested());
         Command<Terminated>(terminated => Array.IndexOf(_ranks, terminated.ActorRef) is var rank && rank >= 0 && _phase is "starting" or "training", terminated =>
         {
             var rank = Array.IndexOf(_ranks, terminated.ActorRef);
@@ -1040,6 +1040,29 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     {
         _stepping = false;
         Become(behaviour);
+        if (_stopRequested && _phase is "waiting" or "starting" or "restarting")
+        {
+            StopWithoutSave();
+        }
+    }
+
+    // Ranks that are starting, or waiting to, have no step to save at (and may never reach one: a hung
+    // start): a stop ends the job now, its newest checkpoint as it is.
+    private void StopRequested()
+    {
+        _stopRequested = true;
+        if (_phase is "waiting" or "starting" or "restarting")
+        {
+            StopWithoutSave();
+        }
+    }
+
+    private void StopWithoutSave()
+    {
+        Timers.Cancel(RestartTimer);
+        var latest = _state.LastCheckpoint?.Name;
+        _phase = "stopping";
+        Done(JobOutcome.Stopped, $"stopped before training resumed; no checkpoint saved ({(latest is null ? "none yet" : latest + " is the newest")}), rerun the same command to continue", latest);
     }
 
     private void ArmTimeout(TimeSpan after, string phase)
