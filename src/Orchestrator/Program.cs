@@ -1,3 +1,4 @@
+using Orchestrator.Actors.Persistence;
 using Orchestrator.Cli.Commands;
 using Orchestrator.Cli.Commands.Cluster;
 using Orchestrator.Trainer.Checkpointing;
@@ -57,6 +58,11 @@ catch (Exception e) when (e is UsageException or ArgumentException or Checkpoint
     return ExitCodes.BadInput;
 }
 catch (ClusterUnreachableException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return ExitCodes.Failed;
+}
+catch (JournalFailedException e)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return ExitCodes.Failed;

@@ -13,7 +13,8 @@ public static class WireProtocol
     /// to this number. 4: step start and end on the gradient link, chunks of at least two halves. 5: a job
     /// names its assembly (path and SHA-256) and arguments; the directory check carries the assembly; a step
     /// end says when the job asked for a checkpoint. 6: a status query proves the cluster secret (and is
-    /// answered with a refusal without it); a status says whether the cluster runs without a secret.
+    /// answered with a refusal without it); a status says whether the cluster runs without a secret; a rank's
+    /// failure says when the disk was full.
     /// </summary>
     public const int Version = 6;
 

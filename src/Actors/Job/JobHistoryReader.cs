@@ -19,6 +19,10 @@ public sealed class JobHistoryReader : ReceivePersistentActor
 
     public override Recovery Recovery => new(SnapshotSelectionCriteria.None);
 
+    // Akka.Persistence stops this actor after it; the event stream tells the command why, in one line.
+    protected override void OnRecoveryFailure(Exception reason, object? message = null) =>
+        Persistence.JournalFailed.Publish(Context.System, PersistenceId, reason);
+
     public static Props Props(string persistenceId) => Akka.Actor.Props.Create(() => new JobHistoryReader(persistenceId));
 }
 

@@ -9,6 +9,7 @@ using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Distributed;
 using Orchestrator.Trainer.Jobs;
 using Orchestrator.Trainer.Metrics;
+using Orchestrator.Trainer.Runtime;
 using Orchestrator.Trainer.Training;
 
 namespace Orchestrator.Actors.Job;
@@ -31,7 +32,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     private readonly CheckpointStore _store;
     private readonly IReadOnlyList<FaultSpec> _faults;
     private readonly JobMetrics _metrics;
-    private TensorBoardLog? _tensorBoard;
+    private TensorBoardGuard? _tensorBoard;
     private readonly Dictionary<long, double> _lossAtStep = [];
     private readonly Stopwatch _sinceSave = Stopwatch.StartNew();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -114,6 +115,11 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     public override string PersistenceId { get; }
 
     protected override void OnReplaySuccess() => _journalRecovered = _clock.Elapsed;
+
+    // Akka.Persistence stops this actor after either; the event stream tells the command why, in one line.
+    protected override void OnRecoveryFailure(Exception reason, object? message = null) => JournalFailed.Publish(Context.System, PersistenceId, reason);
+
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr) => JournalFailed.Publish(Context.System, PersistenceId, cause);
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -475,7 +481,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             {
                 _announced = true;
                 // Written here, in step with training, so every step before a kill is on disk before the next starts.
-                _tensorBoard = new TensorBoardLog(_requested.WorkDir, _step);
+                _tensorBoard = new TensorBoardGuard(_requested.WorkDir, _step, Note);
                 _reporter.Tell(new ProgressStarted(new RunStart(_requested.Job, _step, _total, _startedFrom, _skipped),
                     new StartupTimes(_journalRecovered, _clock.Elapsed - _submittedAt)));
                 if (_startedFrom is null && _requested.LoadFrom is not null)
@@ -997,6 +1003,12 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             _metrics.Committed(written.Step, written.StallMilliseconds / 1000, written.WriteMilliseconds / 1000, written.Bytes);
             Record(new CheckpointCommitted(written.Step, written.Name, written.Path, written.WeightsSha256, loss, written.Reason, Now), () => onWritten?.Invoke(written));
         });
+        Command<RankWorkFailed>(failed => failed.Generation == _generation && failed.DiskFull, failed =>
+        {
+            // Every restart would fail the same way: the job ends, its committed checkpoints as they are.
+            StopRanks(Enumerable.Range(0, Ranks));
+            Finish(JobOutcome.Failed, DiskFull.Message(_requested.WorkDir, _store.FindLatestValid().Checkpoint?.Name));
+        });
         Command<RankWorkFailed>(failed => failed.Generation == _generation && failed.Permanent, failed =>
         {
             StopRanks(Enumerable.Range(0, Ranks));
@@ -1011,7 +1023,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             var rank = silent.Count > 0 ? silent.Min() : _waiting.Min();
             Fail(rank, $"rank {rank} did not answer within {_requested.StepTimeout.TotalSeconds:0.#} s during {timedOut.Phase} (hung)");
         });
-        Command<StopJob>(_ => _stopRequested = true);
+        Command<StopJob>(_ => StopRequested());
         Command<Terminated>(terminated => Array.IndexOf(_ranks, terminated.ActorRef) is var rank && rank >= 0 && _phase is "starting" or "training", terminated =>
         {
             var rank = Array.IndexOf(_ranks, terminated.ActorRef);
@@ -1054,6 +1066,29 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     {
         _stepping = false;
         Become(behaviour);
+        if (_stopRequested && _phase is "waiting" or "starting" or "restarting")
+        {
+            StopWithoutSave();
+        }
+    }
+
+    // Ranks that are starting, or waiting to, have no step to save at (and may never reach one: a hung
+    // start): a stop ends the job now, its newest checkpoint as it is.
+    private void StopRequested()
+    {
+        _stopRequested = true;
+        if (_phase is "waiting" or "starting" or "restarting")
+        {
+            StopWithoutSave();
+        }
+    }
+
+    private void StopWithoutSave()
+    {
+        Timers.Cancel(RestartTimer);
+        var latest = _state.LastCheckpoint?.Name;
+        _phase = "stopping";
+        Done(JobOutcome.Stopped, $"stopped before training resumed; no checkpoint saved ({(latest is null ? "none yet" : latest + " is the newest")}), rerun the same command to continue", latest);
     }
 
     private void ArmTimeout(TimeSpan after, string phase)

@@ -73,5 +73,6 @@ public sealed record CheckpointWritten(
 /// <summary>
 /// The rank's work threw; the supervisor decides what that means. <paramref name="Permanent"/> marks errors
 /// that a restart cannot cure (a checkpoint of another model, bad settings): the job is refused instead.
+/// <paramref name="DiskFull"/>: a write found the disk full; restarts would too, so the job fails at once.
 /// </summary>
-public sealed record RankWorkFailed(int Generation, int Rank, long Step, string Reason, bool Permanent = false);
+public sealed record RankWorkFailed(int Generation, int Rank, long Step, string Reason, bool Permanent = false, bool DiskFull = false);

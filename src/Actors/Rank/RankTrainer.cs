@@ -297,7 +297,7 @@ public sealed class RankTrainer : ReceiveActor
             }
             catch (Exception e)
             {
-                answer = new RankWorkFailed(generation, rank, step(), e.Message, IsPermanent(e));
+                answer = new RankWorkFailed(generation, rank, step(), e.Message, IsPermanent(e), Trainer.Runtime.DiskFull.Is(e));
             }
             if (answer is not null)
             {

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Orchestrator.Actors.Job;
 using Orchestrator.Actors.Persistence;
+using Orchestrator.Cli.Console;
 
 namespace Orchestrator.Cli.Commands;
 
@@ -25,9 +26,22 @@ internal static class JournalReader
         {
             throw new UsageException($"no job journal at {file} (run 'orchestrator train --work-dir {workDir} ...' first, or name a cluster's journal with --journal sqlite:FILE)");
         }
-        using var system = OrchestratorSystem.Create("orchestrator-reader", journal);
+        JournalFailureReport.RequireReadable(journal);
+        using var system = OrchestratorSystem.Create("orchestrator-reader", journal, AkkaLogging.ForLocalCommand);
+        var failures = JournalFailureReport.ListenOn(system);
         var reader = system.ActorOf(JobHistoryReader.Props(JobSupervisor.PersistenceIdFor(workDir)));
-        var history = reader.Ask<JobHistory>(ReadHistory.Instance, TimeSpan.FromSeconds(60)).GetAwaiter().GetResult();
+        var answer = reader.Ask<JobHistory>(ReadHistory.Instance, TimeSpan.FromSeconds(60));
+        // A reader whose recovery fails stops; its answer would never come.
+        Task.WaitAny(answer, reader.WatchAsync());
+        if (!answer.IsCompletedSuccessfully)
+        {
+            var failed = failures.Published();
+            system.Terminate().Wait(TimeSpan.FromSeconds(10));
+            throw new JournalFailedException(failed is { Problem: JournalProblem.Damaged }
+                ? JournalFailureReport.ReadingMessage(JournalFailureReport.NameOf(journal), failed.Detail)
+                : $"cannot read {JournalFailureReport.NameOf(journal)} ({failed?.Detail ?? answer.Exception?.GetBaseException().Message ?? "its reader stopped"})");
+        }
+        var history = answer.Result;
         system.Terminate().Wait(TimeSpan.FromSeconds(10));
         if (history.Events.Count == 0)
         {

@@ -91,15 +91,17 @@ internal static class TrainCommand
         {
             DeleteExisting(spec, journal);
         }
+        JournalFailureReport.RequireIntact(journal, spec);
         WorkDirJournalId.Establish(spec.WorkDir, spec.CheckpointDirectory);
 
         using var metrics = MetricsEndpoint.Start(parsed.Int("--metrics-port") ?? config.MetricsPort);
         var observer = new ProgressObserver(quiet: parsed.Has("--quiet"));
-        using var system = OrchestratorSystem.Create("orchestrator", journal);
+        using var system = OrchestratorSystem.Create("orchestrator", journal, AkkaLogging.ForLocalCommand);
+        var journalFailures = JournalFailureReport.ListenOn(system);
         var reporter = system.ActorOf(ConsoleReporter.Props(observer), "console");
         var supervisor = system.ActorOf(JobSupervisor.Props(spec, reporter), "job");
-        using var stop = new StopSignals(() => supervisor.Tell(StopJob.Instance));
-        var finished = AwaitFinish(supervisor);
+        using var stop = new StopSignals(() => supervisor.Tell(StopJob.Instance), deadline: StopDeadline(spec));
+        var finished = AwaitFinish(supervisor, journalFailures, journal, spec);
         system.Terminate().Wait(TimeSpan.FromSeconds(30));
         observer.Finish();
         if (finished.Outcome is JobOutcome.Refused)
@@ -112,20 +114,33 @@ internal static class TrainCommand
             return ExitCodes.Failed;
         }
         System.Console.Out.WriteLine(finished.Message);
-        System.Console.Out.WriteLine($"weights-sha256: {finished.WeightsSha256}");
+        if (!string.IsNullOrEmpty(finished.WeightsSha256))
+        {
+            System.Console.Out.WriteLine($"weights-sha256: {finished.WeightsSha256}");
+        }
         return finished.Outcome == JobOutcome.Stopped ? ExitCodes.Interrupted : ExitCodes.Ok;
     }
 
-    // The supervisor answers when the job ends; if it dies instead (its journal failed), say so.
-    private static JobFinished AwaitFinish(IActorRef supervisor)
+    // The supervisor answers when the job ends; if it dies instead (its journal failed), say why.
+    private static JobFinished AwaitFinish(IActorRef supervisor, JournalFailureReport journalFailures, JournalSettings journal, JobSpec spec)
     {
         var answer = supervisor.Ask<JobFinished>(RunJob.Instance, Timeout.InfiniteTimeSpan);
         var death = supervisor.WatchAsync();
         Task.WaitAny(answer, death);
-        return answer.IsCompletedSuccessfully
-            ? answer.Result
-            : throw new InvalidOperationException("the job supervisor stopped unexpectedly (is the journal reachable and writable?)");
+        if (answer.IsCompletedSuccessfully)
+        {
+            return answer.Result;
+        }
+        var message = journalFailures.Published() is { } failed
+            ? JournalFailureReport.ForTrain(failed, journal, spec)
+            : "the job supervisor stopped unexpectedly (is the journal reachable and writable?)";
+        return new JobFinished(JobOutcome.Failed, 0, null, message);
     }
+
+    // A stop saves at the next step boundary; a job that has not ended well after that is stuck (a hung rank,
+    // a journal that does not answer), and the process ends without a save, its committed checkpoints intact.
+    private static TimeSpan StopDeadline(JobSpec spec) =>
+        TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(30).Ticks, Math.Min(spec.StepTimeout.Ticks * 2, TimeSpan.FromMinutes(10).Ticks)));
 
     private static void DeleteExisting(JobSpec spec, JournalSettings journal)
     {

@@ -1,11 +1,14 @@
 using System.Runtime.InteropServices;
+using Orchestrator.Trainer.Runtime;
 
 namespace Orchestrator.Cli.Console;
 
 /// <summary>
 /// Turns the first Ctrl-C or SIGTERM into a request to stop: for a job, to checkpoint and stop at the next
-/// step boundary; for a watch, to give the terminal back (the job it watches goes on). A second signal is
-/// left to its default action, so a stuck process can still be killed.
+/// step boundary; for a watch, to give the terminal back (the job it watches goes on). A second signal ends
+/// the process at once, and so does the <c>deadline</c> after the first: whatever is stuck (a hung rank, a
+/// journal that does not answer, a read that does not end), a stop always stops. Committed checkpoints are
+/// never touched by either, so a rerun resumes from the newest.
 /// </summary>
 internal sealed class StopSignals : IDisposable
 {
@@ -14,14 +17,18 @@ internal sealed class StopSignals : IDisposable
     private readonly Action? _onStop;
     private readonly bool _announce;
     private readonly string _announcement;
+    private readonly TimeSpan? _deadline;
+    private Timer? _watchdog;
 
     /// <param name="announce">Say what the stop does; false for a watch, which saves nothing.</param>
     /// <param name="announcement">What the stop does, when it is not a job's checkpoint (a node leaves the cluster).</param>
-    public StopSignals(Action? onStop = null, bool announce = true, string? announcement = null)
+    /// <param name="deadline">How long after the first signal the process may take to end before it is ended without a save.</param>
+    public StopSignals(Action? onStop = null, bool announce = true, string? announcement = null, TimeSpan? deadline = null)
     {
         _onStop = onStop;
         _announce = announce;
         _announcement = announcement ?? "saving a checkpoint at the next step boundary, then stopping";
+        _deadline = deadline;
         foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM })
         {
             _registrations.Add(PosixSignalRegistration.Create(signal, OnSignal));
@@ -32,6 +39,7 @@ internal sealed class StopSignals : IDisposable
 
     public void Dispose()
     {
+        _watchdog?.Dispose();
         foreach (var registration in _registrations)
         {
             registration.Dispose();
@@ -41,16 +49,35 @@ internal sealed class StopSignals : IDisposable
 
     private void OnSignal(PosixSignalContext context)
     {
+        context.Cancel = true;
         if (_stop.IsCancellationRequested)
         {
+            ExitNow($"{context.Signal} again: exiting now without a checkpoint (the committed ones are intact)");
             return;
         }
-        context.Cancel = true;
         if (_announce)
         {
-            System.Console.Error.WriteLine($"\n{context.Signal}: {_announcement} (send again to kill)");
+            System.Console.Error.WriteLine($"\n{context.Signal}: {_announcement} (send again to exit at once)");
+        }
+        if (_deadline is { } deadline)
+        {
+            _watchdog = new Timer(_ => ExitNow(
+                $"error: the job did not stop within {deadline.TotalSeconds:0} s of {context.Signal}; exiting without a checkpoint (the committed ones are intact; rerun to resume)"),
+                null, deadline, Timeout.InfiniteTimeSpan);
         }
         _stop.Cancel();
         _onStop?.Invoke();
+    }
+
+    /// <summary>
+    /// Ends the process with exit code 130 (interrupted) without running shutdown handlers: the actor system's
+    /// own shutdown is what may be stuck, and so may threads in native code that Environment.Exit would wait on.
+    /// </summary>
+    private static void ExitNow(string line)
+    {
+        System.Console.Error.WriteLine(line);
+        System.Console.Error.Flush();
+        System.Console.Out.Flush();
+        ImmediateExit.Now(Commands.ExitCodes.Interrupted);
     }
 }

@@ -60,8 +60,14 @@ public sealed class TensorBoardEventFile : IDisposable
 
     public void Dispose()
     {
-        Flush();
-        _file.Dispose();
+        try
+        {
+            Flush();
+        }
+        finally
+        {
+            _file.Dispose(); // closed even when the last flush fails (a full disk)
+        }
     }
 
     private static double Now() => (DateTime.UtcNow - DateTime.UnixEpoch).TotalSeconds;

@@ -16,7 +16,7 @@ public sealed class WireContractTests
     {
         [4] = "e6d4df2e2ea27cf48fef1928760db7886f582e9368bf6405190b6cfbb8b04f73",
         [5] = "c515cfbb57673a33cbe30ce7aa201e5a957b77d0ac6510685a42e166ad788a4b",
-        [6] = "dcd89b3486ed56b71ed3117e0744b5a1ee56b6b9641460a2e6ccc1dbecb49fad",
+        [6] = "2b67f75d0b40e3d0e394dc333d3b64ffbf6924d877772c027fd3bca1fe024d3a",
     };
 
     [Fact]

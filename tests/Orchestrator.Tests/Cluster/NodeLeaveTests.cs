@@ -30,7 +30,7 @@ public sealed class NodeLeaveTests : IDisposable
 
         Assert.Equal(0, a.WaitForExit(TimeSpan.FromMinutes(1)));
         Assert.Contains("SIGTERM: leaving the cluster: the ranks here stop and their jobs go on from their latest checkpoint on the other nodes; " +
-            "a job coordinator here moves to the next oldest node (send again to kill)", a.Text);
+            "a job coordinator here moves to the next oldest node (send again to exit at once)", a.Text);
         Assert.DoesNotContain("saving a checkpoint", a.Text);
         await b.WaitForLineAsync(line => line.Contains("continuing job mlp", StringComparison.Ordinal));
         Assert.Equal(0, follower.WaitForExit(TimeSpan.FromMinutes(2)));
