@@ -5,22 +5,28 @@ using Orchestrator.Soak;
 // Exit 0 only when no resume failed, every finished run matched its reference weights and no committed
 // checkpoint was lost; 1 otherwise; 2 for bad arguments.
 const string Usage = """
-    usage: Orchestrator.Soak [--kills N] [--seed S] [--max-kills-per-episode K] [--configs JOB:R:MODE,...]
+    usage: Orchestrator.Soak [--kills N] [--seed S] [--min-kills-per-episode K] [--max-kills-per-episode K] [--configs JOB:R:MODE,...]
                              [--steps N] [--checkpoint-every N] [--samples N] [--scratch DIR] [--replay JOB:R:MODE:EPISODE_SEED]
       --kills N                  kill -9 to deliver in all (default 60)
       --seed S                   seeds every episode's kill count and moments (default 1)
-      --max-kills-per-episode K  kills before a run is left to finish (default 3)
+      --min-kills-per-episode K  kills before a run is left to finish: at least (default 1)
+      --max-kills-per-episode K  and at most (default 3), drawn for each episode
       --configs LIST             only these configurations, e.g. cnn:2:sync,mlp:1:async (default all 12)
       --steps, --checkpoint-every, --samples   the size of every run (default 60, 5, 512)
       --scratch DIR              where work dirs go; a failed episode's is kept (default a new temp folder)
       --replay JOB:R:MODE:SEED   run the one episode a failure line names
     """;
 
+if (args is ["--help"] or ["-h"])
+{
+    Console.WriteLine(Usage);
+    return 0;
+}
 try
 {
     var options = Parse(args);
     Console.WriteLine($"soak: {options.Kills} kills, seed {options.Seed}, {options.Configurations.Count} configuration(s), " +
-        $"{options.Shape.Steps} steps, a checkpoint every {options.Shape.CheckpointEvery}, up to {options.MaxKillsPerEpisode} kills an episode; scratch {options.Scratch}");
+        $"{options.Shape.Steps} steps, a checkpoint every {options.Shape.CheckpointEvery}, {options.MinKillsPerEpisode} to {options.MaxKillsPerEpisode} kills an episode; scratch {options.Scratch}");
     var result = new SoakEngine(options, line => Console.WriteLine(line)).Run();
     Console.WriteLine();
     Console.WriteLine(result.Table());
@@ -53,7 +59,7 @@ static SoakOptions Parse(string[] args)
         }
         values[args[i]] = args[i + 1];
     }
-    var known = new[] { "--kills", "--seed", "--max-kills-per-episode", "--configs", "--steps", "--checkpoint-every", "--samples", "--scratch", "--replay" };
+    var known = new[] { "--kills", "--seed", "--min-kills-per-episode", "--max-kills-per-episode", "--configs", "--steps", "--checkpoint-every", "--samples", "--scratch", "--replay" };
     if (values.Keys.FirstOrDefault(k => !known.Contains(k)) is { } unknown)
     {
         throw new ArgumentException($"unknown option {unknown}");
@@ -79,9 +85,14 @@ static SoakOptions Parse(string[] args)
     }
     var scratch = values.TryGetValue("--scratch", out var given) ? Path.GetFullPath(given) : Path.Combine(Path.GetTempPath(), $"orchestrator-soak-{Guid.NewGuid():N}");
     Directory.CreateDirectory(scratch);
+    var (minKills, maxKills) = (Int("--min-kills-per-episode", 1, 1), Int("--max-kills-per-episode", 3, 1));
+    if (minKills > maxKills)
+    {
+        throw new ArgumentException($"--min-kills-per-episode {minKills} is more than --max-kills-per-episode {maxKills}");
+    }
     var dll = Path.Combine(AppContext.BaseDirectory, "orchestrator.dll");
     return new SoakOptions(
-        Int("--kills", 60, 1), Int("--seed", 1, 0), Int("--max-kills-per-episode", 3, 1),
+        Int("--kills", 60, 1), Int("--seed", 1, 0), minKills, maxKills,
         new RunShape(Int("--steps", RunShape.Small.Steps, 1), Int("--checkpoint-every", RunShape.Small.CheckpointEvery, 1), Int("--samples", RunShape.Small.Samples, 1)),
         configurations, scratch, dll, replay);
 }

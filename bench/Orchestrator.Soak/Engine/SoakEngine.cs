@@ -67,7 +67,7 @@ public sealed class SoakEngine(SoakOptions options, Action<string> log)
     {
         var reference = _references[configuration.ReferenceKey];
         var random = new Random(episodeSeed);
-        var planned = Math.Min(killBudget, random.Next(1, options.MaxKillsPerEpisode + 1));
+        var planned = Math.Min(killBudget, random.Next(options.MinKillsPerEpisode, options.MaxKillsPerEpisode + 1));
         var dir = Path.Combine(options.Scratch, $"episode-{number}-{configuration.Job}-r{configuration.Ranks}-{configuration.Save.ToString().ToLowerInvariant()}");
         var episode = new Episode(configuration, episodeSeed, dir);
         var clock = Stopwatch.StartNew();
