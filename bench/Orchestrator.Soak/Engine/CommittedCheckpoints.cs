@@ -22,6 +22,11 @@ public static class CommittedCheckpoints
     /// <summary>Each checkpoint <c>checkpoints list</c> names, with whether it verified ("ok") or its problem.</summary>
     public static Listing After(string orchestratorDll, string workDir)
     {
+        if (!Directory.Exists(workDir))
+        {
+            // Killed before train made its work dir: nothing was committed, and list would refuse the path.
+            return new Listing(null, new Dictionary<string, string>());
+        }
         var listed = OrchestratorRun.Run(orchestratorDll, ["checkpoints", "list", workDir]);
         var entries = new Dictionary<string, string>(StringComparer.Ordinal);
         if (listed.ExitCode == 0)
