@@ -61,5 +61,26 @@ public sealed class SoakTests(ITestOutputHelper output) : IDisposable
         Assert.Equal("iter_15", listing.NewestValid);
         var rerun = OrchestratorRun.Run(dll, configuration.TrainArguments(dir, shape));
         Assert.Equal("iter_15", rerun.ResumedFrom);
+        // A kill before train made its work dir leaves nothing committed, and nothing lost.
+        var never = CommittedCheckpoints.After(dll, _temp.Sub("never-made"));
+        Assert.Null(never.Failure);
+        Assert.Empty(never.Entries);
+    }
+
+    [Fact]
+    public void The_sync_configurations_write_every_scheduled_save_on_the_training_thread()
+    {
+        // train has no flag for it: the soak's sync runs set ORCHESTRATOR_SYNC_SAVES. A save written on the
+        // training thread stalls the step loop for its whole write; one written in the background does not.
+        var configuration = new SoakConfiguration("mlp", 1, SaveMode.Sync);
+        var run = OrchestratorRun.Run(Path.Combine(AppContext.BaseDirectory, "orchestrator.dll"),
+            configuration.TrainArguments(_temp.Sub("sync"), new RunShape(Steps: 20, CheckpointEvery: 5, Samples: 512)), configuration.Environment);
+
+        Assert.True(run.ExitCode == 0, run.Tail);
+        var scheduled = System.Text.RegularExpressions.Regex.Matches(run.Error, @"\(schedule\): .* stall ([0-9.]+) ms, write ([0-9.]+) ms");
+        Assert.Equal(3, scheduled.Count);
+        Assert.All(scheduled, save => Assert.True(
+            double.Parse(save.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= double.Parse(save.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture),
+            save.Value));
     }
 }
