@@ -184,7 +184,7 @@ public sealed class RankTrainer : ReceiveActor
     private CheckpointCaptured Save(SaveCheckpoint save)
     {
         var writer = _writer ?? throw new InvalidOperationException($"rank {_spec.Rank} cannot save: only rank 0 writes checkpoints");
-        var stall = writer.Save(inPlace => Worker.Capture(save.Reason, inPlace), save.Blocking);
+        var stall = writer.Save(inPlace => Worker.Capture(save.Reason, inPlace), save.Blocking || SynchronousSaves.Forced);
         return new CheckpointCaptured(save.Generation, save.Step, stall.TotalMilliseconds);
     }
 
