@@ -46,7 +46,7 @@ internal static class StatusCommand
                 ? Cluster.ClusterCommands.Status(Cluster.ClusterOptions.HostPort("--cluster", cluster))
                 : throw new UsageException("status --cluster HOST:PORT takes no other options except --watch");
         }
-        var workDir = Path.GetFullPath(parsed.Value("--work-dir") ?? throw new UsageException("--work-dir is required (orchestrator status --work-dir DIR)"));
+        var workDir = WorkDirCheck.FullPath("--work-dir", parsed.Value("--work-dir") ?? throw new UsageException("--work-dir is required (orchestrator status --work-dir DIR)"));
         var history = JournalReader.Read(workDir, parsed.Value("--journal"));
         var state = history.State;
         var spec = state.Spec!;

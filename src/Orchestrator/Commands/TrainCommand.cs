@@ -41,7 +41,7 @@ internal static class TrainCommand
           --ignore-keys REGEX          never load model weights whose names match; repeatable
           --seed S                     seed for initialisation, data and shuffling (default 1)
           --device cpu|cuda[:N]        where to train (default cpu)
-          --threads N                  torch intra-op threads (saved in checkpoints; default: cores / ranks)
+          --threads N                  torch intra-op threads, 1 to 1024 (saved in checkpoints; default: cores / ranks)
           --batch-size N, --lr X, --samples N, --width N   job settings (the batch is the global batch); a job
                                        of your own reads them as the job arguments batchSize, learningRate,
                                        samples and width
