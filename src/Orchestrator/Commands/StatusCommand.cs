@@ -59,7 +59,7 @@ internal static class StatusCommand
         System.Console.WriteLine(last is null
             ? "checkpoint: none yet"
             : string.Create(CultureInfo.InvariantCulture, $"checkpoint: {last.Name} at step {last.Step}, loss {HistoryCommand.LossOf(last)}, {Age(last.At)} ago"));
-        System.Console.WriteLine($"failures:   {state.Failures}, restarts: {state.Restarts.Length}");
+        System.Console.WriteLine($"failures:   {HistoryCommand.Totals(JobInterruptions.Of(history.Events))}");
         System.Console.WriteLine($"last event: {HistoryCommand.Describe(lastEvent).Trim()} ({Age(lastEvent.At)} ago)");
         if (state.FinalWeightsSha256 is { } digest)
         {
