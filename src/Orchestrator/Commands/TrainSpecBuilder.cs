@@ -85,15 +85,13 @@ internal static class TrainSpecBuilder
     // readonly database", logged, not shown): refused here in one line.
     private static void CheckJournalFile(string? journal, string workDir)
     {
-        var file = journal switch
+        if (journal is null or "sqlite")
         {
-            null or "sqlite" => Path.Combine(workDir, "journal.db"),
-            _ when journal.StartsWith("sqlite:", StringComparison.Ordinal) && journal.Length > "sqlite:".Length => WorkDirCheck.FullPath("--journal", journal["sqlite:".Length..]),
-            _ => null,
-        };
-        if (file is not null)
+            WorkDirCheck.RequireWritableFile(Path.Combine(workDir, "journal.db"), "journal");
+        }
+        else if (journal.StartsWith("sqlite:", StringComparison.Ordinal) && journal.Length > "sqlite:".Length)
         {
-            WorkDirCheck.RequireWritableFile(file, "journal");
+            WorkDirCheck.RequireJournalFile(WorkDirCheck.FullPath("--journal", journal["sqlite:".Length..]));
         }
     }
 

@@ -62,6 +62,27 @@ internal static class WorkDirCheck
         }
     }
 
+    /// <summary>
+    /// A <c>--journal sqlite:FILE</c> outside the work dir: SQLite makes the file but not its folder, and
+    /// writes its -wal and -shm files beside it, so the folder must exist and take new files.
+    /// </summary>
+    public static void RequireJournalFile(string file)
+    {
+        if (Directory.Exists(file))
+        {
+            throw new UsageException($"--journal sqlite:{file} is a folder; name a file in it, e.g. sqlite:{Path.Combine(file, "journal.db")}");
+        }
+        var folder = Path.GetDirectoryName(file)!;
+        if (!Directory.Exists(folder))
+        {
+            throw new UsageException(File.Exists(folder)
+                ? $"--journal sqlite:{file}: {folder} is a file, not a folder; give a path in a folder"
+                : $"--journal sqlite:{file}: folder {folder} does not exist; create it or give another --journal sqlite:FILE");
+        }
+        RequireWritable(folder, folder, "journal folder");
+        RequireWritableFile(file, "journal");
+    }
+
     /// <summary>A file a read-only command reads (the journal) that exists but may not be read is named, not met as a database error.</summary>
     public static void RequireReadableFile(string file, string what)
     {
@@ -123,7 +144,7 @@ internal static class WorkDirCheck
 
     // Creating (and at once deleting) a file is the only test that asks the file system itself: permission
     // bits say nothing of a read-only mount, an immutable folder or a root without CAP_DAC_OVERRIDE.
-    private static void RequireWritable(string folder, string workDir)
+    private static void RequireWritable(string folder, string workDir, string what = "work dir")
     {
         var probe = Path.Combine(folder, $".orchestrator-write-test-{Guid.NewGuid():N}");
         try
@@ -132,11 +153,11 @@ internal static class WorkDirCheck
         }
         catch (UnauthorizedAccessException)
         {
-            throw new UsageException($"work dir {workDir} is not writable ({folder}: permission denied); fix its permissions or give another --work-dir");
+            throw new UsageException($"{what} {workDir} is not writable ({folder}: permission denied); fix its permissions or give another {(what == "work dir" ? "--work-dir" : "--journal")}");
         }
         catch (IOException)
         {
-            throw new UsageException($"work dir {workDir} cannot be written (creating a file in {folder} failed); fix it or give another --work-dir");
+            throw new UsageException($"{what} {workDir} cannot be written (creating a file in {folder} failed); fix it or give another {(what == "work dir" ? "--work-dir" : "--journal")}");
         }
     }
 }
