@@ -81,7 +81,7 @@ internal static class TrainCommand
             throw new UsageException($"unexpected argument '{parsed.Positionals[0]}' (orchestrator train --help)");
         }
         var config = parsed.Value("--config") is { } path ? TrainConfigFile.Read(path) : new TrainConfigFile();
-        var spec = JobSpecValidator.Validate(TrainSpecBuilder.Build(parsed, config));
+        var spec = JobSpecValidator.Validate(TrainSpecBuilder.BuildToRunHere(parsed, config));
         var journal = JournalSettings.Parse(parsed.Value("--journal") ?? config.Journal, spec.WorkDir);
         journal.CheckReachable();
         if (spec.FreshStart && (parsed.Has("--delete-existing") || config.DeleteExisting == true))

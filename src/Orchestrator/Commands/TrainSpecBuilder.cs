@@ -21,12 +21,24 @@ internal static class TrainSpecBuilder
     // The built-in jobs take a narrower range (BuiltInJobRanges); this one holds for any job.
     private const double MaxLearningRate = 1_000;
 
+    /// <summary>
+    /// For <c>train</c>, which runs here: <see cref="Build"/>, and the work dir and SQLite journal checked on
+    /// this machine (a folder it may list and write, a journal it may write) before anything is created.
+    /// <c>submit</c> builds without these: the work dir lives on the cluster's shared file system.
+    /// </summary>
+    public static JobSpec BuildToRunHere(ParsedArguments parsed, TrainConfigFile config)
+    {
+        var spec = Build(parsed, config);
+        WorkDirCheck.ForTraining(spec.WorkDir);
+        CheckJournalFile(parsed.Value("--journal") ?? config.Journal, spec.WorkDir);
+        return spec;
+    }
+
     public static JobSpec Build(ParsedArguments parsed, TrainConfigFile config)
     {
         var job = parsed.Value("--job") ?? config.Job ?? throw new UsageException("--job is required (mlp, cnn or charlm, or a job of your --job-assembly)");
         var assembly = (parsed.Value("--job-assembly") ?? config.JobAssembly) is { } assemblyPath ? JobAssemblyRef.Of(assemblyPath) : null;
-        var workDir = WorkDirCheck.ForTraining(parsed.Value("--work-dir") ?? config.WorkDir ?? throw new UsageException("--work-dir is required"));
-        CheckJournalFile(parsed.Value("--journal") ?? config.Journal, workDir);
+        var workDir = WorkDirCheck.FullPath("--work-dir", parsed.Value("--work-dir") ?? config.WorkDir ?? throw new UsageException("--work-dir is required"));
         var ranks = parsed.Int("--ranks") ?? config.Ranks ?? 1;
         var (cliSteps, cliEpochs) = (OptionRange.Check("--steps", parsed.Long("--steps"), 1, MaxSteps), OptionRange.Check("--epochs", parsed.Long("--epochs"), 1, MaxEpochs));
         var (steps, epochs) = cliSteps is not null || cliEpochs is not null

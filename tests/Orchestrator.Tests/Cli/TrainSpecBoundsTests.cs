@@ -56,7 +56,7 @@ public sealed class TrainSpecBoundsTests : IDisposable
         File.WriteAllText(file, "");
 
         Assert.Equal($"--work-dir {file}/run: {file} is a file, not a folder; give a path under a folder",
-            Assert.Throws<UsageException>(() => TrainSpecBuilder.Build(
+            Assert.Throws<UsageException>(() => TrainSpecBuilder.BuildToRunHere(
                 ParsedArguments.Parse("train", ["--job", "mlp", "--work-dir", file + "/run"], TrainCommand.ValueOptions, TrainCommand.Switches, TrainCommand.Repeatable),
                 new TrainConfigFile())).Message);
     }
