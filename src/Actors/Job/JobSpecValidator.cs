@@ -2,6 +2,7 @@ using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Distributed;
 using Orchestrator.Trainer.Jobs;
 using Orchestrator.Trainer.Jobs.Loading;
+using Orchestrator.Trainer.Training;
 
 namespace Orchestrator.Actors.Job;
 
@@ -27,9 +28,9 @@ public static class JobSpecValidator
         {
             throw new ArgumentException("--keep must be 0 (keep all) or more");
         }
-        if (spec.Threads <= 0)
+        if (spec.Threads is <= 0 or > RunOptionsValidator.MaxThreads)
         {
-            throw new ArgumentException("--threads must be positive");
+            throw new ArgumentException($"--threads {spec.Threads} is out of range: give 1 to {RunOptionsValidator.MaxThreads}");
         }
         if (spec.StepTimeout <= TimeSpan.Zero || spec.Restarts.MaxRestarts < 0 || spec.Restarts.BaseDelay < TimeSpan.Zero)
         {

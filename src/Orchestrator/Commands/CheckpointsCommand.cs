@@ -24,10 +24,15 @@ internal static class CheckpointsCommand
             throw new UsageException("expected 'checkpoints list DIR', 'checkpoints verify DIR|CKPT' or 'checkpoints inspect CKPT'");
         }
         var path = args[1];
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            throw new UsageException($"checkpoints {args[0]}: the path is empty; give a work dir, a checkpoints folder or one checkpoint");
+        }
         if (!Directory.Exists(path))
         {
             throw new UsageException($"{path} is not a directory (give a work dir, a checkpoints folder or one checkpoint)");
         }
+        WorkDirCheck.RequireReadableWorkDir(path);
         return args[0] switch
         {
             "list" => List(StoreFor(path)),

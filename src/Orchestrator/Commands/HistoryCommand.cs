@@ -16,14 +16,36 @@ internal static class HistoryCommand
     public static int Run(IReadOnlyList<string> args)
     {
         var (_, history) = JournalReader.Read("history", args);
-        foreach (var e in history.Events)
+        var interruptions = JobInterruptions.Of(history.Events);
+        var revealed = interruptions.Processes.ToLookup(p => p.RevealedAt);
+        for (var i = 0; i < history.Events.Count; i++)
         {
+            var e = history.Events[i];
+            foreach (var death in revealed[i])
+            {
+                // Not an event (the dead process could not record it): dated by the event that revealed it.
+                System.Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{e.At:yyyy-MM-dd HH:mm:ss.fff}  {Describe(death)}"));
+            }
             System.Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{e.At:yyyy-MM-dd HH:mm:ss.fff}  {Describe(e)}"));
         }
-        var restarts = history.Events.OfType<RestartScheduled>().ToList();
-        System.Console.WriteLine($"{history.Events.Count} events; {history.Events.OfType<RankFailed>().Count()} failure(s), {restarts.Count} restart(s), {restarts.Sum(r => r.StepsRedone)} step(s) redone");
+        System.Console.WriteLine($"{history.Events.Count} events; {Totals(interruptions)}");
         return ExitCodes.Ok;
     }
+
+    /// <summary>
+    /// Failures and recoveries as plot counts them, then by kind: rank failures restarted inside the process,
+    /// and process interruptions (kill -9, a crash) resumed by a rerun.
+    /// </summary>
+    internal static string Totals(JobInterruptions i) =>
+        $"{i.Failures} failure(s), {i.Recoveries} restart(s), {i.StepsRedone} step(s) redone " +
+        $"({i.RankFailures} rank failure(s) with {i.Restarts} restart(s) in the process, " +
+        $"{i.ProcessInterruptionCount} process interruption(s) with {i.Resumes} resume(s) by a rerun)";
+
+    private static string Describe(ProcessInterruption death) =>
+        (death.Killed
+            ? $"interrupted     the process was killed at step {death.Step} (kill-process fault)"
+            : $"interrupted     the process ended without recording it, after step {death.Step - 1} (the last the journal knew of)") +
+        (death.Resume is { } r ? $"; a rerun resumed from {r.FromCheckpoint ?? "the start"} (step {r.FromStep}), {death.StepsRedone} step(s) redone" : "; not resumed yet");
 
     internal static string Describe(JobEvent e) => e switch
     {

@@ -13,7 +13,7 @@ internal static class JournalReader
     public static (string WorkDir, JobHistory History) Read(string command, IReadOnlyList<string> args)
     {
         var parsed = ParsedArguments.Parse(command, args, ValueOptions, new HashSet<string>());
-        var workDir = Path.GetFullPath(parsed.Value("--work-dir") ?? throw new UsageException($"--work-dir is required (orchestrator {command} --work-dir DIR)"));
+        var workDir = WorkDirCheck.FullPath("--work-dir", parsed.Value("--work-dir") ?? throw new UsageException($"--work-dir is required (orchestrator {command} --work-dir DIR)"));
         return (workDir, Read(workDir, parsed.Value("--journal")));
     }
 
@@ -22,9 +22,14 @@ internal static class JournalReader
     {
         var journal = JournalSettings.Parse(journalOption, workDir);
         journal.CheckReachable();
-        if (journal.SqliteFile is { } file && !File.Exists(file))
+        if (journal.SqliteFile is { } file)
         {
-            throw new UsageException($"no job journal at {file} (run 'orchestrator train --work-dir {workDir} ...' first, or name a cluster's journal with --journal sqlite:FILE)");
+            WorkDirCheck.RequireReadableFile(file, "journal");
+        }
+        if (journal.SqliteFile is { } absent && !File.Exists(absent))
+        {
+            WorkDirCheck.RequireReadableWorkDir(Path.GetDirectoryName(absent)!);
+            throw new UsageException($"no job journal at {absent} (run 'orchestrator train --work-dir {workDir} ...' first, or name a cluster's journal with --journal sqlite:FILE)");
         }
         JournalFailureReport.RequireReadable(journal);
         using var system = OrchestratorSystem.Create("orchestrator-reader", journal, AkkaLogging.ForLocalCommand);

@@ -26,12 +26,13 @@ internal static class PlotCommand
         {
             throw new UsageException($"unexpected argument '{parsed.Positionals[0]}' (orchestrator plot --work-dir DIR [--out FILE.png])");
         }
-        var workDir = Path.GetFullPath(parsed.Value("--work-dir") ?? throw new UsageException("--work-dir is required (orchestrator plot --work-dir DIR)"));
+        var workDir = WorkDirCheck.FullPath("--work-dir", parsed.Value("--work-dir") ?? throw new UsageException("--work-dir is required (orchestrator plot --work-dir DIR)"));
+        WorkDirCheck.RequireReadableWorkDir(workDir);
         if (!Directory.Exists(workDir))
         {
             throw new UsageException($"work dir {workDir} does not exist (give the --work-dir of a 'train' run)");
         }
-        var output = Path.GetFullPath(parsed.Value("--out") ?? Path.Combine(workDir, "plot.png"));
+        var output = parsed.Value("--out") is { } outPath ? WorkDirCheck.FullPath("--out", outPath) : Path.Combine(workDir, "plot.png");
         if (!TrainingPlotRenderer.Extensions.Contains(Path.GetExtension(output).ToLowerInvariant()))
         {
             throw new UsageException($"--out {output}: unknown image type '{Path.GetExtension(output)}' (use .png or .svg)");

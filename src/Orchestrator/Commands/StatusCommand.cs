@@ -51,7 +51,7 @@ internal static class StatusCommand
         {
             throw new UsageException("--secret-file goes with --cluster (a work dir's status reads its journal)");
         }
-        var workDir = Path.GetFullPath(parsed.Value("--work-dir") ?? throw new UsageException("--work-dir is required (orchestrator status --work-dir DIR)"));
+        var workDir = WorkDirCheck.FullPath("--work-dir", parsed.Value("--work-dir") ?? throw new UsageException("--work-dir is required (orchestrator status --work-dir DIR)"));
         var history = JournalReader.Read(workDir, parsed.Value("--journal"));
         var state = history.State;
         var spec = state.Spec!;
@@ -64,7 +64,7 @@ internal static class StatusCommand
         System.Console.WriteLine(last is null
             ? "checkpoint: none yet"
             : string.Create(CultureInfo.InvariantCulture, $"checkpoint: {last.Name} at step {last.Step}, loss {HistoryCommand.LossOf(last)}, {Age(last.At)} ago"));
-        System.Console.WriteLine($"failures:   {state.Failures}, restarts: {state.Restarts.Length}");
+        System.Console.WriteLine($"failures:   {HistoryCommand.Totals(JobInterruptions.Of(history.Events))}");
         System.Console.WriteLine($"last event: {HistoryCommand.Describe(lastEvent).Trim()} ({Age(lastEvent.At)} ago)");
         if (state.FinalWeightsSha256 is { } digest)
         {

@@ -19,7 +19,7 @@ internal static class StatusWatchCommand
     public static int Run(ParsedArguments parsed)
     {
         var interval = Interval(parsed);
-        var workDir = parsed.Value("--work-dir") is { } dir ? Path.GetFullPath(dir) : null;
+        var workDir = parsed.Value("--work-dir") is { } dir ? WorkDirCheck.FullPath("--work-dir", dir) : null;
         var cluster = parsed.Value("--cluster");
         using var source = (workDir, cluster) switch
         {

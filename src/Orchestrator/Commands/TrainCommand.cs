@@ -41,7 +41,7 @@ internal static class TrainCommand
           --ignore-keys REGEX          never load model weights whose names match; repeatable
           --seed S                     seed for initialisation, data and shuffling (default 1)
           --device cpu|cuda[:N]        where to train (default cpu)
-          --threads N                  torch intra-op threads (saved in checkpoints; default: cores / ranks)
+          --threads N                  torch intra-op threads, 1 to 1024 (saved in checkpoints; default: cores / ranks)
           --batch-size N, --lr X, --samples N, --width N   job settings (the batch is the global batch); a job
                                        of your own reads them as the job arguments batchSize, learningRate,
                                        samples and width
@@ -81,7 +81,7 @@ internal static class TrainCommand
             throw new UsageException($"unexpected argument '{parsed.Positionals[0]}' (orchestrator train --help)");
         }
         var config = parsed.Value("--config") is { } path ? TrainConfigFile.Read(path) : new TrainConfigFile();
-        var spec = JobSpecValidator.Validate(TrainSpecBuilder.Build(parsed, config));
+        var spec = JobSpecValidator.Validate(TrainSpecBuilder.BuildToRunHere(parsed, config));
         var journal = JournalSettings.Parse(parsed.Value("--journal") ?? config.Journal, spec.WorkDir);
         journal.CheckReachable();
         // Owned before anything in the work dir is touched: a second run or a --delete-existing is refused whole.

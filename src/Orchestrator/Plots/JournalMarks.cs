@@ -1,6 +1,5 @@
 using System.Globalization;
 using Orchestrator.Actors.Job;
-using Orchestrator.Trainer.Distributed;
 
 namespace Orchestrator.Cli.Plots;
 
@@ -13,7 +12,8 @@ namespace Orchestrator.Cli.Plots;
 /// the whole process, which the dead process could not record: it shows as the next process starting ranks
 /// (or extending the job) while the journal still says the previous one was running. The step of such a
 /// death is known when an injected <c>kill-process</c> fault fired; otherwise it is the last step the
-/// journal knew of. A checkpoint step committed twice (recorded again after a rerun) counts once.
+/// journal knew of (see <see cref="JobInterruptions"/>, shared with history and status). A checkpoint step
+/// committed twice (recorded again after a rerun) counts once.
 /// </remarks>
 internal sealed record JournalMarks(
     IReadOnlyList<CheckpointMark> Checkpoints,
@@ -27,58 +27,31 @@ internal sealed record JournalMarks(
         var failures = new List<FailureMark>();
         var resumes = new List<ResumeSpan>();
         var resizes = new List<ResizeMark>();
+        // The process deaths come from the same walk that history and status count, placed at the event
+        // that revealed each (its failure) and at the rerun's start of ranks (its resume).
+        var deaths = JobInterruptions.FindProcessInterruptions(journal);
+        var revealed = deaths.ToLookup(d => d.RevealedAt);
+        var resumedBy = deaths.Where(d => d.ResumedAt is not null).ToLookup(d => d.ResumedAt!.Value);
 
-        var running = false;        // ranks started and no end recorded: the process that started them is alive, or died silently
-        var nextStartIsPlanned = false; // the next RanksStarted follows a restart or resize the journal already explains
-        long lastKnownStep = 0;     // in the current process, for deaths with no fault to say where
-        long? killedAt = null;      // an injected kill-process fault fired at this step in the current process
-        long? diedAt = null;        // a process died at this step; the next RanksStarted is its resume
-
-        void ProcessDied()
+        for (var i = 0; i < journal.Count; i++)
         {
-            var step = killedAt ?? lastKnownStep + 1;
-            failures.Add(killedAt is null
-                ? new FailureMark(step, FailureKind.ProcessEnded, "process ended")
-                : new FailureMark(step, FailureKind.ProcessKilled, "process killed"));
-            diedAt = step;
-            running = false;
-            killedAt = null;
-        }
-
-        foreach (var e in journal)
-        {
-            switch (e)
+            foreach (var death in revealed[i])
             {
-                case JobSubmitted or JobExtended:
-                    if (running)
-                    {
-                        ProcessDied();
-                    }
-                    nextStartIsPlanned = false;
-                    break;
-                case RanksStarted started:
-                    if (running && !nextStartIsPlanned)
-                    {
-                        ProcessDied();
-                    }
-                    if (diedAt is { } died)
-                    {
-                        resumes.Add(new ResumeSpan(started.FromStep, died, Math.Max(0, died - 1 - started.FromStep), started.FromCheckpoint));
-                        diedAt = null;
-                    }
-                    running = true;
-                    nextStartIsPlanned = false;
-                    lastKnownStep = started.FromStep;
-                    break;
+                failures.Add(death.Killed
+                    ? new FailureMark(death.Step, FailureKind.ProcessKilled, "process killed")
+                    : new FailureMark(death.Step, FailureKind.ProcessEnded, "process ended"));
+            }
+            foreach (var death in resumedBy[i])
+            {
+                resumes.Add(new ResumeSpan(death.Resume!.FromStep, death.Step, death.StepsRedone, death.Resume.FromCheckpoint));
+            }
+            switch (journal[i])
+            {
                 case CheckpointCommitted committed:
                     if (checkpoints.All(c => c.Step != committed.Step))
                     {
                         checkpoints.Add(new CheckpointMark(committed.Step, committed.Name, committed.Reason));
                     }
-                    lastKnownStep = Math.Max(lastKnownStep, committed.Step);
-                    break;
-                case FaultFired fired when KillStep(fired.FaultId) is { } step:
-                    killedAt = step;
                     break;
                 case RankFailed failed:
                     failures.Add(new FailureMark(failed.Step, FailureKind.RankFailed, $"rank {failed.Rank} failed"));
@@ -86,15 +59,9 @@ internal sealed record JournalMarks(
                 case RestartScheduled restart:
                     // The failed step is the one after the last step done, which is FromStep + StepsRedone.
                     resumes.Add(new ResumeSpan(restart.FromStep, restart.FromStep + restart.StepsRedone + 1, restart.StepsRedone, restart.FromCheckpoint));
-                    nextStartIsPlanned = true;
                     break;
                 case WorldResized resized:
                     resizes.Add(new ResizeMark(resized.Step, resized.FromRanks, resized.ToRanks));
-                    nextStartIsPlanned = true;
-                    break;
-                case JobCompleted or JobFailed or JobStopped:
-                    running = false;
-                    killedAt = null;
                     break;
             }
         }
@@ -109,17 +76,4 @@ internal sealed record JournalMarks(
         JobStopped s => string.Create(CultureInfo.InvariantCulture, $"stopped at step {s.Step}"),
         _ => "not finished",
     };
-
-    private static long? KillStep(string faultId)
-    {
-        try
-        {
-            var fault = FaultSpec.Parse(faultId);
-            return fault.Kind == FaultKind.KillProcess ? fault.Step : null;
-        }
-        catch (ArgumentException)
-        {
-            return null; // a fault id from another version: not a kill we can place
-        }
-    }
 }

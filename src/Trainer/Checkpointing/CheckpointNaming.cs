@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.RegularExpressions;
 
 namespace Orchestrator.Trainer.Checkpointing;
@@ -12,6 +13,13 @@ public sealed class CheckpointNaming
 {
     public const string IterationTemplate = "iter_{n}";
     public const string EpochTemplate = "epoch_{epoch}_iter_{n}";
+
+    /// <summary>
+    /// The longest folder name a template may make with the largest numbers: a save first writes
+    /// <c>.tmp-NAME-GUID</c> (and a discard renames to <c>.discard-NAME-GUID</c>), 42 bytes more, and the
+    /// file system allows 255; 200 leaves a margin.
+    /// </summary>
+    public const int MaxNameBytes = 200;
 
     private readonly Regex _pattern;
 
@@ -31,11 +39,20 @@ public sealed class CheckpointNaming
     {
         if (!template.Contains("{n}", StringComparison.Ordinal))
         {
-            throw new ArgumentException($"checkpoint name template '{template}' lacks {{n}}, the iteration number");
+            throw new ArgumentException($"checkpoint name template '{Shown(template)}' lacks {{n}}, the iteration number");
         }
-        if (template.IndexOfAny(['/', '\\']) >= 0 || template.StartsWith('.'))
+        if (template.IndexOfAny(['/', '\\']) >= 0 || template.StartsWith('.') || template.Any(char.IsControl))
         {
-            throw new ArgumentException($"checkpoint name template '{template}' must be a plain folder name");
+            throw new ArgumentException($"checkpoint name template '{Shown(template)}' must be a plain folder name (no '/', '\\', control characters or leading '.')");
+        }
+        if (template.Replace("{n}", "", StringComparison.Ordinal).Replace("{epoch}", "", StringComparison.Ordinal).IndexOfAny(['{', '}']) >= 0)
+        {
+            throw new ArgumentException($"checkpoint name template '{Shown(template)}' has a brace that is not {{n}} (the iteration) or {{epoch}}; only those two are filled in");
+        }
+        var longest = Encoding.UTF8.GetByteCount(Fill(template, long.MaxValue, long.MaxValue));
+        if (longest > MaxNameBytes)
+        {
+            throw new ArgumentException($"checkpoint name template '{Shown(template)}' makes names of up to {longest} bytes; keep it to {MaxNameBytes} (the file system's limit is 255, less the save's temporary prefix and suffix)");
         }
         Template = template;
         var regex = Regex.Escape(template)
@@ -46,9 +63,18 @@ public sealed class CheckpointNaming
 
     public string Template { get; }
 
-    public string Format(long iteration, long epoch) => Template
+    public string Format(long iteration, long epoch) => Fill(Template, iteration, epoch);
+
+    private static string Fill(string template, long iteration, long epoch) => template
         .Replace("{n}", iteration.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
         .Replace("{epoch}", epoch.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+
+    // A template goes into one-line messages: control characters shown as '?', a long one cut.
+    private static string Shown(string template)
+    {
+        var plain = new string([.. template.Select(c => char.IsControl(c) ? '?' : c)]);
+        return plain.Length > 60 ? plain[..57] + "..." : plain;
+    }
 
     public bool TryParse(string name, out long iteration)
     {

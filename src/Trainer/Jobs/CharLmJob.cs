@@ -27,10 +27,16 @@ public sealed class CharLmJob : IJobDefinition
     private static readonly string[] Verbs = ["saves", "restores", "averages", "writes", "verifies", "resumes"];
     private static readonly string[] Objects = ["the weights", "every buffer", "the gradients", "its state", "the manifest", "the journal"];
 
+    private const int DefaultSamples = 20_000;
+
+    // charlm: a context window of longs per character, 128 MB at the most.
+    public static readonly BuiltInJobRanges Ranges = new(Name, MaxSamples: 1_000_000, MaxWidth: 4096, ExamplesLost: Context);
+
     public static TrainingJob Create(BuiltInJobOptions options)
     {
+        Ranges.Check(options, DefaultSamples, DefaultBatchSize);
         var device = DeterministicRuntime.ResolveDevice(options.Device);
-        var text = WriteCorpus(options.Seed, options.Samples ?? 20_000);
+        var text = WriteCorpus(options.Seed, options.Samples ?? DefaultSamples);
         var vocabulary = text.Distinct().Order().ToArray();
         var codes = text.Select(c => (long)Array.IndexOf(vocabulary, c)).ToArray();
         var windows = codes.Length - Context;

@@ -23,10 +23,16 @@ public sealed class CnnJob : IJobDefinition
     private const int Side = 16;
     private const int Classes = 4;
 
+    private const int DefaultSamples = 1024;
+
+    // cnn: 256 pixels a sample, 100 MB at the most; a width of 1,024 is 2,048 channels of 16 x 16 activations per image.
+    public static readonly BuiltInJobRanges Ranges = new(Name, MaxSamples: 100_000, MaxWidth: 1024);
+
     public static TrainingJob Create(BuiltInJobOptions options)
     {
+        Ranges.Check(options, DefaultSamples, DefaultBatchSize);
         var device = DeterministicRuntime.ResolveDevice(options.Device);
-        var samples = options.Samples ?? 1024;
+        var samples = options.Samples ?? DefaultSamples;
         var width = options.Width ?? 8;
         using var generator = new Generator(unchecked((ulong)options.Seed) ^ 0x636E6EUL);
         var labels = randint(Classes, [samples], generator: generator, dtype: ScalarType.Int64);

@@ -19,10 +19,16 @@ public sealed class MlpJob : IJobDefinition
     public const int DefaultBatchSize = 64;
     private const int Inputs = 16;
 
+    private const int DefaultSamples = 4096;
+
+    // mlp: 16 inputs a sample, 64 MB at the most; a width of 4,096 is 16 M weights in the hidden layer.
+    public static readonly BuiltInJobRanges Ranges = new(Name, MaxSamples: 1_000_000, MaxWidth: 4096);
+
     public static TrainingJob Create(BuiltInJobOptions options)
     {
+        Ranges.Check(options, DefaultSamples, DefaultBatchSize);
         var device = DeterministicRuntime.ResolveDevice(options.Device);
-        var samples = options.Samples ?? 4096;
+        var samples = options.Samples ?? DefaultSamples;
         var width = options.Width ?? 64;
         using var generator = new Generator(unchecked((ulong)options.Seed) ^ 0x6D6C70UL);
         var x = randn([samples, Inputs], generator: generator);

@@ -45,7 +45,7 @@ public sealed class BadInputTests : IDisposable
 
         var result = Refused(["train", "--config", path]);
 
-        Assert.StartsWith($"error: config file {path} is not valid: ", result.Error);
+        Assert.StartsWith($"error: config file {path} is not valid at line 1: ", result.Error);
         Assert.EndsWith("(it must be a JSON object of train options)", result.Error.Trim());
     }
 

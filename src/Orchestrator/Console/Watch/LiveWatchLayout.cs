@@ -47,7 +47,7 @@ internal static class LiveWatchLayout
         var perRank = job.Ranks > 1 && job.StepsPerSecond is not null ? $" (each of {job.Ranks} ranks: they step together)" : "";
         Row(grid, "rate", new Text(WatchFormat.Rate(job.StepsPerSecond) + perRank));
         Row(grid, "checkpoint", new Text(WatchFormat.Checkpoint(job, now)));
-        var failures = job.Failures is { } n ? $", {n} rank failure(s)" : "";
+        var failures = job.Failures is { } n ? $", {n} failure(s)" : "";
         Row(grid, "restarts", new Markup(job.Restarts > 0 ? $"[yellow]{job.Restarts}[/]{failures}" : $"0{failures}"));
         if (job.RankNodes.Length > 0)
         {

@@ -16,7 +16,7 @@ internal sealed record WatchSnapshot(
 /// <param name="Total">Steps in all; null when the job is given in <paramref name="Epochs"/>.</param>
 /// <param name="Losses">Recent losses, oldest first, for the sparkline; the last one is the current loss.</param>
 /// <param name="StepsPerSecond">The job's rate; its ranks step together, so it is every rank's rate too.</param>
-/// <param name="Failures">Rank failures; null where the source does not say (a cluster reports restarts only).</param>
+/// <param name="Failures">Rank failures and process interruptions (JobInterruptions); null where the source does not say (a cluster reports restarts only).</param>
 /// <param name="RankNodes">Where each rank runs, by rank (cluster node addresses; empty in one process).</param>
 internal sealed record JobSnapshot(
     string Job,

@@ -18,6 +18,7 @@ internal static class WorkDirSnapshots
         var exitCode = JobFollower.ExitCodeFor(word);
         var running = state.Status == JobStatus.Running;
         var started = history.Events.OfType<RanksStarted>().LastOrDefault();
+        var interruptions = JobInterruptions.Of(history.Events); // counted as history, status and plot count them
         var losses = scalars.RecentLosses.Length > 0
             ? scalars.RecentLosses
             : history.Events.OfType<CheckpointCommitted>().Select(c => c.Loss).Where(l => !double.IsNaN(l)).ToArray();
@@ -34,8 +35,8 @@ internal static class WorkDirSnapshots
             StepsPerSecond: running ? scalars.StepsPerSecond : null,
             Checkpoint: state.LastCheckpoint?.Name,
             CheckpointAt: state.LastCheckpoint?.At,
-            Restarts: state.Restarts.Length,
-            Failures: state.Failures,
+            Restarts: interruptions.Recoveries,
+            Failures: interruptions.Failures,
             Ranks: started?.Ranks ?? spec.Ranks,
             RankNodes: started?.Nodes ?? []);
         return new WatchSnapshot(now, workDir, [job], [], ExitCode: exitCode);
