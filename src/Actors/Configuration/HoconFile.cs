@@ -26,9 +26,9 @@ public static class HoconFile
     /// <param name="origin">The file the text came from, for the message.</param>
     public static Config Parse(string text, string origin)
     {
-        if (HoconSyntax.Problem(text) is { } problem)
+        if (HoconSyntax.FirstError(text, HoconReferences.Refused) is var (line, problem))
         {
-            throw new HoconFileException($"config file {origin} is not valid HOCON: {problem}");
+            throw new HoconFileException($"config file {origin} is not valid HOCON at line {line}: {problem}");
         }
         try
         {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using Orchestrator.Actors.Configuration;
 
 namespace Orchestrator.Cli.Commands;
 
@@ -140,7 +141,7 @@ internal sealed record TrainConfigFile
     // environment variables are not read, and say so.
     private static Akka.Configuration.Hocon.HoconRoot ParseHocon(string path, string text, int depth)
     {
-        if (HoconSyntax.FirstError(text) is var (line, problem))
+        if (HoconSyntax.FirstError(text, HoconReferences.Allowed) is var (line, problem))
         {
             throw new UsageException($"config file {path} is not valid HOCON at line {line}: {problem}");
         }

@@ -21,21 +21,21 @@ public sealed class HoconFileTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     [Theory]
-    [InlineData("oops = [", "line 5: '[' is never closed")]
-    [InlineData("oops = {", "line 5: '{' is never closed")]
-    [InlineData("oops = ]", "line 5: ']' closes nothing that is open")]
-    [InlineData("oops = \"open", "line 5: a quoted string is never closed")]
-    [InlineData("include \"other.conf\"", "line 5: include is not supported (put the settings in this file itself)")]
-    [InlineData("include required(file(\"x\"))", "line 5: include is not supported (put the settings in this file itself)")]
-    [InlineData("home = ${HOME}", "line 5: the substitution ${HOME} is not supported in this file (write the value itself)")]
-    [InlineData("home = ${?HOME}", "line 5: the substitution ${?HOME} is not supported in this file (write the value itself)")]
+    [InlineData("oops = [", "5: '[' is never closed")]
+    [InlineData("oops = {", "5: '{' is never closed")]
+    [InlineData("oops = ]", "5: ']' closes nothing that is open")]
+    [InlineData("oops = \"open", "5: a quoted string is not closed on its line")]
+    [InlineData("include \"other.conf\"", "5: include is not supported (put the settings in this file itself)")]
+    [InlineData("include required(file(\"x\"))", "5: include is not supported (put the settings in this file itself)")]
+    [InlineData("home = ${HOME}", "5: the substitution ${HOME} is not supported in this file (write the value itself)")]
+    [InlineData("home = ${?HOME}", "5: the substitution ${?HOME} is not supported in this file (write the value itself)")]
     public void A_file_with_a_mistake_after_its_tls_settings_is_refused_naming_file_and_line(string mistake, string problem)
     {
         var file = Write($"{Tls}\n{mistake}\n");
 
         var refused = Assert.Throws<HoconFileException>(() => HoconFile.Read(file));
 
-        Assert.Equal($"config file {file} is not valid HOCON: {problem}", refused.Message);
+        Assert.Equal($"config file {file} is not valid HOCON at line {problem}", refused.Message);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Orchestrator.Actors.Configuration;
 using Orchestrator.Cli.Commands;
 using Orchestrator.Tests.Support;
 
@@ -92,5 +93,5 @@ public sealed class TrainSpecBoundsTests : IDisposable
 
     [Fact]
     public void Comments_and_strings_may_hold_brackets() =>
-        Assert.Null(HoconSyntax.FirstError("# a [ comment\n// and { another\njob = \"m{l]p\"\nnote = \"\"\"a [\n\"\"\"\nargs { a = [1, 2] }\n"));
+        Assert.Null(HoconSyntax.FirstError("# a [ comment\n// and { another\njob = \"m{l]p\"\nnote = \"\"\"a [\n\"\"\"\nargs { a = [1, 2] }\n", HoconReferences.Allowed));
 }

@@ -26,13 +26,13 @@ public sealed class NodeSecurityTests : IDisposable
             "(the same on every node and client), or --insecure for a cluster nobody else can reach");
 
         var tls = Config("tls.hocon", "akka.remote.dot-netty.tcp.enable-ssl = true\noops = [\n");
-        AssertRefused(Node(port, _cluster.Secret, "--config", tls), $"config file {tls} is not valid HOCON: line 2: '[' is never closed");
+        AssertRefused(Node(port, _cluster.Secret, "--config", tls), $"config file {tls} is not valid HOCON at line 2: '[' is never closed");
         AssertRefused(CliProcess.Run(["status", "--cluster", $"127.0.0.1:{port}"], new Dictionary<string, string> { ["ORCHESTRATOR_CLIENT_CONFIG"] = tls }),
-            $"ORCHESTRATOR_CLIENT_CONFIG: config file {tls} is not valid HOCON: line 2: '[' is never closed");
+            $"ORCHESTRATOR_CLIENT_CONFIG: config file {tls} is not valid HOCON at line 2: '[' is never closed");
         var include = Config("include.hocon", "include \"tls.hocon\"\n");
-        AssertRefused(Node(port, _cluster.Secret, "--config", include), $"config file {include} is not valid HOCON: line 1: include is not supported (put the settings in this file itself)");
+        AssertRefused(Node(port, _cluster.Secret, "--config", include), $"config file {include} is not valid HOCON at line 1: include is not supported (put the settings in this file itself)");
         var home = Config("home.hocon", "akka.remote.dot-netty.tcp.ssl.certificate.path = ${HOME}/node.pfx\n");
-        AssertRefused(Node(port, _cluster.Secret, "--config", home), $"config file {home} is not valid HOCON: line 1: the substitution ${{HOME}} is not supported in this file (write the value itself)");
+        AssertRefused(Node(port, _cluster.Secret, "--config", home), $"config file {home} is not valid HOCON at line 1: the substitution ${{HOME}} is not supported in this file (write the value itself)");
 
         AssertRefused(Node(port, _cluster.Secret, "--hostname", "256.1.1.1"), "--hostname 256.1.1.1 is neither an address nor a name that resolves (", prefixOnly: true);
         using (var taken = new TcpListener(IPAddress.Loopback, port))
