@@ -1,5 +1,6 @@
 using System.Globalization;
 using Orchestrator.Actors.Job;
+using Orchestrator.Trainer.Checkpointing;
 
 namespace Orchestrator.Cli.Commands;
 
@@ -26,7 +27,8 @@ internal static class HistoryCommand
                 // Not an event (the dead process could not record it): dated by the event that revealed it.
                 System.Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{e.At:yyyy-MM-dd HH:mm:ss.fff}  {Describe(death)}"));
             }
-            System.Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{e.At:yyyy-MM-dd HH:mm:ss.fff}  {Describe(e)}"));
+            // Names, arguments and reasons come from users and their files: escaped, so none can forge a line.
+            System.Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{e.At:yyyy-MM-dd HH:mm:ss.fff}  {PrintableText.Escape(Describe(e))}"));
         }
         System.Console.WriteLine($"{history.Events.Count} events; {Totals(interruptions)}");
         return ExitCodes.Ok;
