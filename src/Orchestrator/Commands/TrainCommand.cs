@@ -85,14 +85,15 @@ internal static class TrainCommand
         var journal = JournalSettings.Parse(parsed.Value("--journal") ?? config.Journal, spec.WorkDir);
         journal.CheckReachable();
         // Owned before anything in the work dir is touched: a second run or a --delete-existing is refused whole.
-        using var owner = WorkDirLock.TryAcquire(spec.WorkDir, WorkDirLock.ThisProcess("orchestrator train"))
+        using var owner = JournalFailureReport.NamingFullDisk(spec.WorkDir, spec, () => WorkDirLock.TryAcquire(spec.WorkDir, WorkDirLock.ThisProcess("orchestrator train")))
             ?? throw new UsageException(WorkDirLock.Refusal(spec.WorkDir, "train"));
         if (spec.FreshStart && (parsed.Has("--delete-existing") || config.DeleteExisting == true))
         {
             DeleteExisting(spec, journal);
         }
         JournalFailureReport.RequireIntact(journal, spec);
-        WorkDirJournalId.Establish(spec.WorkDir, spec.CheckpointDirectory);
+        JournalFailureReport.NamingFullDisk(spec.WorkDir, spec, () => WorkDirJournalId.Establish(spec.WorkDir, spec.CheckpointDirectory));
+        JournalFailureReport.RequireWritable(journal, spec);
 
         using var metrics = MetricsEndpoint.Start(parsed.Int("--metrics-port") ?? config.MetricsPort);
         var observer = new ProgressObserver(quiet: parsed.Has("--quiet"));
