@@ -415,6 +415,20 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         return _hub;
     }
 
+    // An exception no handler expected. A restart would replay the journal into a fresh, idle supervisor that
+    // nobody asked to run: the asker (train, or the cluster's coordinator) would wait for an answer that never
+    // comes, and a cluster job would keep its work dir for nothing. So the job ends: the asker hears why in one
+    // line, and this supervisor stops instead of coming back. Its ranks stop with it, as on any stop (a save in
+    // flight is abandoned, never a committed checkpoint, and the next start removes it), and the journal holds
+    // exactly the events it committed, so a rerun resumes from the newest checkpoint.
+    protected override void PreRestart(Exception reason, object message)
+    {
+        _requester?.Tell(SupervisorFailure.Finished(_requested, _store, _step, reason));
+        _requester = null;
+        Context.Stop(Self);
+        base.PreRestart(reason, message);
+    }
+
     protected override void PostStop()
     {
         _hub?.Dispose();

@@ -64,7 +64,8 @@ public sealed partial class WorkDirLock : IDisposable
         {
             var errno = Marshal.GetLastPInvokeError();
             _ = Close(descriptor);
-            throw new IOException($"cannot write the owner into {path} (errno {errno})");
+            // The errno as HResult, as .NET's own IOExceptions carry it on Unix: a full disk is then named as one (DiskFull).
+            throw new IOException($"cannot write the owner into {path} (errno {errno})", errno);
         }
         return new WorkDirLock(descriptor, null);
     }

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Orchestrator.Actors.Job;
 using Orchestrator.Actors.Persistence;
 using Orchestrator.Trainer.Checkpointing;
+using Orchestrator.Trainer.Runtime;
 
 namespace Orchestrator.Cli.Commands;
 
@@ -47,6 +48,31 @@ internal sealed class JournalFailureReport
             throw new JournalFailedException(JournalIntegrity.DamagedMessage(NameOf(journal), damage, NewestCheckpoint(spec)));
         }
     }
+
+    /// <summary>
+    /// For <c>train</c>, before the actor system starts: the first writes into the work dir (the owner's lock,
+    /// the journal's id) and into the journal (its tables, on a first run). A full disk under any of them is
+    /// named in one line, with the folder that is full, instead of an IOException or a recovery that times out.
+    /// </summary>
+    public static T NamingFullDisk<T>(string folder, JobSpec spec, Func<T> write)
+    {
+        try
+        {
+            return write();
+        }
+        catch (Exception e) when (JournalFailed.From("", e).Problem == JournalProblem.DiskFull)
+        {
+            throw new JournalFailedException(DiskFull.Message(folder, NewestCheckpoint(spec)));
+        }
+    }
+
+    /// <summary>For <c>train</c>: a first run's journal is created and written now, so a full disk under it is named at once.</summary>
+    public static void RequireWritable(JournalSettings journal, JobSpec spec) =>
+        NamingFullDisk(Path.GetDirectoryName(journal.SqliteFile) ?? spec.WorkDir, spec, () =>
+        {
+            JournalWriteProbe.WriteFirst(journal);
+            return true;
+        });
 
     /// <summary>For the commands that read a journal (history, status, plot).</summary>
     public static void RequireReadable(JournalSettings journal)

@@ -82,17 +82,19 @@ internal static class TrainCommand
         }
         var config = parsed.Value("--config") is { } path ? TrainConfigFile.Read(path) : new TrainConfigFile();
         var spec = JobSpecValidator.Validate(TrainSpecBuilder.BuildToRunHere(parsed, config));
+        var stopDeadline = StopDeadline.For(spec, Environment.GetEnvironmentVariable(StopDeadline.Variable));
         var journal = JournalSettings.Parse(parsed.Value("--journal") ?? config.Journal, spec.WorkDir);
         journal.CheckReachable();
         // Owned before anything in the work dir is touched: a second run or a --delete-existing is refused whole.
-        using var owner = WorkDirLock.TryAcquire(spec.WorkDir, WorkDirLock.ThisProcess("orchestrator train"))
+        using var owner = JournalFailureReport.NamingFullDisk(spec.WorkDir, spec, () => WorkDirLock.TryAcquire(spec.WorkDir, WorkDirLock.ThisProcess("orchestrator train")))
             ?? throw new UsageException(WorkDirLock.Refusal(spec.WorkDir, "train"));
         if (spec.FreshStart && (parsed.Has("--delete-existing") || config.DeleteExisting == true))
         {
             DeleteExisting(spec, journal);
         }
         JournalFailureReport.RequireIntact(journal, spec);
-        WorkDirJournalId.Establish(spec.WorkDir, spec.CheckpointDirectory);
+        JournalFailureReport.NamingFullDisk(spec.WorkDir, spec, () => WorkDirJournalId.Establish(spec.WorkDir, spec.CheckpointDirectory));
+        JournalFailureReport.RequireWritable(journal, spec);
 
         using var metrics = MetricsEndpoint.Start(parsed.Int("--metrics-port") ?? config.MetricsPort);
         var observer = new ProgressObserver(quiet: parsed.Has("--quiet"));
@@ -100,7 +102,7 @@ internal static class TrainCommand
         var journalFailures = JournalFailureReport.ListenOn(system);
         var reporter = system.ActorOf(ConsoleReporter.Props(observer), "console");
         var supervisor = system.ActorOf(JobSupervisor.Props(spec, reporter), "job");
-        using var stop = new StopSignals(() => supervisor.Tell(StopJob.Instance), deadline: StopDeadline(spec));
+        using var stop = new StopSignals(() => supervisor.Tell(StopJob.Instance), deadline: stopDeadline);
         var finished = AwaitFinish(supervisor, journalFailures, journal, spec);
         system.Terminate().Wait(TimeSpan.FromSeconds(30));
         observer.Finish();
@@ -136,11 +138,6 @@ internal static class TrainCommand
             : "the job supervisor stopped unexpectedly (is the journal reachable and writable?)";
         return new JobFinished(JobOutcome.Failed, 0, null, message);
     }
-
-    // A stop saves at the next step boundary; a job that has not ended well after that is stuck (a hung rank,
-    // a journal that does not answer), and the process ends without a save, its committed checkpoints intact.
-    private static TimeSpan StopDeadline(JobSpec spec) =>
-        TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(30).Ticks, Math.Min(spec.StepTimeout.Ticks * 2, TimeSpan.FromMinutes(10).Ticks)));
 
     private static void DeleteExisting(JobSpec spec, JournalSettings journal)
     {

@@ -1,3 +1,5 @@
+using Orchestrator.Trainer.Checkpointing;
+
 namespace Orchestrator.Cli.Commands;
 
 /// <summary>
@@ -79,8 +81,28 @@ internal static class WorkDirCheck
                 ? $"--journal sqlite:{file}: {folder} is a file, not a folder; give a path in a folder"
                 : $"--journal sqlite:{file}: folder {folder} does not exist; create it or give another --journal sqlite:FILE");
         }
+        RequireRegularFile(file, "journal");
         RequireWritable(folder, folder, "journal folder");
         RequireWritableFile(file, "journal");
+    }
+
+    /// <summary>
+    /// A journal path that names a device, a FIFO or a socket (<c>sqlite:/dev/null</c>) would reach SQLite and
+    /// fail deep in the journal (or block on the FIFO): refused here. A symbolic link is judged by what it
+    /// finally names; a missing file is fine (SQLite creates it).
+    /// </summary>
+    private static void RequireRegularFile(string file, string what)
+    {
+        var target = new FileInfo(file).LinkTarget is null ? file : File.ResolveLinkTarget(file, returnFinalTarget: true)!.FullName;
+        if (!Path.Exists(target) || Directory.Exists(target))
+        {
+            return; // missing: created by SQLite; a folder: named by the callers' own checks
+        }
+        using var regular = CheckpointFileGuard.TryOpenRegular(target, out _, out var refusal);
+        if (regular is null && refusal is not null)
+        {
+            throw new UsageException($"{what} {file} {refusal}; give a file's path (e.g. --journal sqlite:DIR/journal.db)");
+        }
     }
 
     /// <summary>A file a read-only command reads (the journal) that exists but may not be read is named, not met as a database error.</summary>
@@ -111,6 +133,7 @@ internal static class WorkDirCheck
         {
             return;
         }
+        RequireRegularFile(file, what);
         try
         {
             using var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);

@@ -12,7 +12,7 @@ namespace Orchestrator.Trainer.Checkpointing;
 /// and a FIFO is opened without waiting for a writer). Its real size is checked against the declared size
 /// before any byte is read. Refusals name the checkpoint and the entry, never anything about a file outside.
 /// </summary>
-internal static partial class CheckpointFileGuard
+public static partial class CheckpointFileGuard
 {
     // NAME_MAX on Linux: a longer name cannot be a file of this folder.
     private const int MaxNameBytes = 255;

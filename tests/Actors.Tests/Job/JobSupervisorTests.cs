@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Akka.Actor;
+using Orchestrator.Actors.Cluster;
 using Orchestrator.Actors.Job;
 using Orchestrator.Actors.Tests.Support;
 using Orchestrator.Trainer.Checkpointing;
@@ -191,6 +192,34 @@ public sealed class JobSupervisorTests() : JobTestKit(new TempDirectory())
         Assert.Equal(JobOutcome.Stopped, stopped.Outcome);
         Assert.True(stopped.Step >= 50, $"stopped at {stopped.Step}");
         Assert.True(Directory.Exists(Path.Combine(spec.CheckpointDirectory, $"iter_{stopped.Step}")));
+        Assert.Equal(clean.WeightsSha256, resumed.WeightsSha256);
+    }
+
+    [Fact]
+    public async Task A_supervisor_failure_no_handler_expects_ends_the_job_in_one_line_and_a_rerun_resumes_identically()
+    {
+        var clean = await RunAsync(Spec("clean", steps: 200));
+        var spec = Spec("failing", steps: 200);
+        var reporter = CreateTestProbe();
+        var supervisor = Sys.ActorOf(JobSupervisor.Props(spec, reporter.Ref));
+        Watch(supervisor);
+        supervisor.Tell(RunJob.Instance, TestActor);
+        await reporter.FishForMessageAsync(m => m is ProgressSaved { Save.Name: "iter_20" }, JobLimit);
+        // A folder where the cluster's shared-directory probe writes its file: the probe, run when a member
+        // joins, throws an IOException that no handler of the supervisor expects.
+        var obstruction = Directory.CreateDirectory(Path.Combine(spec.CheckpointDirectory, SharedDirectory.ProbeFileName + ".tmp"));
+        supervisor.Tell(new MembersChanged([new NodeInfo("akka.tcp://orchestrator@127.0.0.1:1", ["cpu"])], []));
+
+        var failed = await ExpectMsgAsync<JobFinished>(TimeSpan.FromSeconds(10));
+        await ExpectTerminatedAsync(supervisor, TimeSpan.FromSeconds(10));
+        obstruction.Delete();
+        var resumed = await RunAsync(spec);
+
+        Assert.Equal(JobOutcome.Failed, failed.Outcome);
+        Assert.Matches(@"^the job's supervisor failed at step \d+ \((IOException|UnauthorizedAccessException): [^\n]*\); the committed checkpoints are intact: rerun to resume from iter_\d+$", failed.Message);
+        var store = new CheckpointStore(spec.CheckpointDirectory, new CheckpointNaming());
+        Assert.True(store.Verify(Path.Combine(spec.CheckpointDirectory, "iter_20")).IsValid);
+        Assert.Equal(JobOutcome.Completed, resumed.Outcome);
         Assert.Equal(clean.WeightsSha256, resumed.WeightsSha256);
     }
 

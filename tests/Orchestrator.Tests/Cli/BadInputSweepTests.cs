@@ -53,6 +53,7 @@ public sealed class BadInputSweepTests : IDisposable
         ["work dir under a file"] = (["train", "--job", "mlp", "--work-dir", "{file}/run"], "is a file, not a folder; give a path under a folder"),
         ["empty resume path"] = (Train("--resume", ""), "--resume is empty; give a path"),
         ["empty load-from path"] = (Train("--load-from", ""), "--load-from is empty; give a path"),
+        ["journal that is a device"] = (Train("--journal", "sqlite:/dev/null"), "journal /dev/null is a character device, not a regular file (refused); give a file's path"),
         ["journal in a missing folder"] = (Train("--journal", "sqlite:{work}-missing/journal.db"), "does not exist; create it or give another --journal sqlite:FILE"),
         ["config that is a folder"] = (["train", "--config", "{work}-parent", "--work-dir", "{work}"], "is a folder; give the config file's path"),
         ["config including a missing file"] = (["train", "--config", "{conf:include-missing.conf}"], "includes 'missing.conf', but"),

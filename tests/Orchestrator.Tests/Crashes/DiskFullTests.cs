@@ -103,6 +103,40 @@ public sealed class DiskFullTests : IDisposable
         Assert.Equal(straight.WeightsSha256, rerun.WeightsSha256);
     }
 
+    [Fact]
+    public void A_first_run_whose_journal_is_on_a_full_disk_exits_1_in_one_line_within_seconds()
+    {
+        var journalDisk = Mount(_temp.Sub("journal-disk"), kilobytes: 64);
+        journalDisk.Fill();
+
+        var clock = Stopwatch.StartNew();
+        var run = CliProcess.Run(CliProcess.Train("mlp", _temp.Sub("job"), Steps, more: ["--journal", $"sqlite:{Path.Combine(journalDisk.Path, "journal.db")}"]));
+        var took = clock.Elapsed;
+
+        Assert.True(run.ExitCode == 1, run.ToString());
+        Assert.Equal([$"error: no space left on {journalDisk.Path} (no checkpoint was committed yet; free space and rerun)"], ErrorLines(run));
+        AssertNoStack(run);
+        // Without the up-front write the journal's table creation times out after 30 s; the start-up is a few.
+        Assert.True(took < TimeSpan.FromSeconds(15), $"took {took}");
+    }
+
+    [Fact]
+    public void A_fresh_work_dir_on_a_full_disk_exits_1_in_one_line_within_seconds()
+    {
+        var disk = Mount(_temp.Sub("disk"), kilobytes: 64);
+        disk.Fill();
+        var dir = Path.Combine(disk.Path, "job");
+
+        var clock = Stopwatch.StartNew();
+        var run = CliProcess.Run(CliProcess.Train("mlp", dir, Steps));
+        var took = clock.Elapsed;
+
+        Assert.True(run.ExitCode == 1, run.ToString());
+        Assert.Equal([$"error: no space left on {dir} (no checkpoint was committed yet; free space and rerun)"], ErrorLines(run));
+        AssertNoStack(run);
+        Assert.True(took < TimeSpan.FromSeconds(15), $"took {took}");
+    }
+
     private TmpfsMount Mount(string path, int kilobytes)
     {
         var mount = new TmpfsMount(path, kilobytes);

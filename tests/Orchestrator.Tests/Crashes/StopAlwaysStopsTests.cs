@@ -5,7 +5,8 @@ namespace Orchestrator.Tests.Crashes;
 
 /// <summary>
 /// SIGTERM ends the process within a bound in every phase: while a hung rank is being restarted, during
-/// start-up, and at once when sent a second time to a job that cannot reach a step boundary.
+/// start-up, at once when sent a second time to a job that cannot reach a step boundary, and at the stop
+/// deadline when sent once to such a job.
 /// </summary>
 public sealed class StopAlwaysStopsTests : IDisposable
 {
@@ -63,6 +64,48 @@ public sealed class StopAlwaysStopsTests : IDisposable
         Assert.Contains("SIGTERM again: exiting now without a checkpoint (the committed ones are intact)", stopped.Error);
         Assert.True(took < TimeSpan.FromSeconds(5), $"took {took}");
         Assert.Equal(0, CliProcess.Run(["checkpoints", "verify", Path.Combine(dir, "checkpoints", "iter_10")]).ExitCode);
+    }
+
+    [Fact]
+    public async Task The_stop_deadline_ends_a_job_stuck_in_a_hung_step_with_130_and_a_rerun_resumes_identically()
+    {
+        const int Steps = 40;
+        const int DeadlineSeconds = 5;
+        var straight = CliProcess.Run(CliProcess.Train("mlp", _temp.Sub("straight"), Steps));
+        var dir = _temp.Sub("stuck");
+        // The rank hangs at step 15 and would be declared hung only after 120 s, so the stop cannot reach a step
+        // boundary; the operator's deadline (as for a container killed 10 s after its SIGTERM) is shorter.
+        var operatorDeadline = new Dictionary<string, string> { ["ORCHESTRATOR_STOP_DEADLINE"] = DeadlineSeconds.ToString() };
+        using var running = CliProcess.Start(CliProcess.Train("mlp", dir, Steps, more: ["--inject-fault", "hang@step=15", "--step-timeout", "120"]), operatorDeadline);
+        await running.WaitForLineAsync(line => line.StartsWith("checkpoint iter_10 ", StringComparison.Ordinal));
+        await WaitForFaultInJournal(dir, "hang@step=15");
+
+        var (stopped, took) = Terminate(running);
+
+        Assert.True(stopped.ExitCode == 130, stopped.ToString());
+        Assert.Equal(
+            [$"error: the job did not stop within {DeadlineSeconds} s of SIGTERM; exiting without a checkpoint (the committed ones are intact; rerun to resume)"],
+            stopped.Error.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("error:", StringComparison.Ordinal)));
+        Assert.DoesNotContain("Exception", stopped.Error);
+        // Armed by the signal, so never sooner; the process then ends at once, whatever is stuck.
+        Assert.True(took >= TimeSpan.FromSeconds(DeadlineSeconds) && took < TimeSpan.FromSeconds(DeadlineSeconds + 7), $"took {took}");
+        Assert.Equal(0, CliProcess.Run(["checkpoints", "verify", Path.Combine(dir, "checkpoints", "iter_10")]).ExitCode);
+        var rerun = CliProcess.Run(CliProcess.Train("mlp", dir, Steps));
+        Assert.True(rerun.ExitCode == 0, rerun.ToString());
+        Assert.Contains("resumed from iter_10", rerun.Error);
+        Assert.Equal(straight.WeightsSha256, rerun.WeightsSha256);
+    }
+
+    [Fact]
+    public void A_stop_deadline_out_of_range_is_refused_in_one_line_with_2()
+    {
+        var dir = _temp.Sub("refused");
+
+        var refused = CliProcess.Run(CliProcess.Train("mlp", dir, 20), new Dictionary<string, string> { ["ORCHESTRATOR_STOP_DEADLINE"] = "0" });
+
+        Assert.True(refused.ExitCode == 2, refused.ToString());
+        Assert.Equal("error: ORCHESTRATOR_STOP_DEADLINE=0 is out of range: give a number of seconds from 1 to 3600, or unset it for the default (twice --step-timeout, at least 30 s)", refused.Error.Trim());
+        Assert.False(Directory.Exists(dir));
     }
 
     // The hang fires right after its event is journaled; history reads the journal beside the running job.
