@@ -14,9 +14,9 @@ public static class WireProtocol
     /// names its assembly (path and SHA-256) and arguments; the directory check carries the assembly; a step
     /// end says when the job asked for a checkpoint. 6: a status query proves the cluster secret (and is
     /// answered with a refusal without it); a status says whether the cluster runs without a secret; a rank's
-    /// failure says when the disk was full.
+    /// failure says when the disk was full. 7: a rank's failure names the checkpoint it refused to start from.
     /// </summary>
-    public const int Version = 6;
+    public const int Version = 7;
 
     /// <summary>The setting under which a node's answer to the coordinator's challenge carries it (so did protocol 3's).</summary>
     public const string SettingKey = "orchestrator.cluster.protocol";

@@ -30,6 +30,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     private readonly JobSpec _requested;
     private readonly IActorRef _reporter;
     private readonly CheckpointStore _store;
+    private readonly ResumeCandidates _candidates;
     private readonly IReadOnlyList<FaultSpec> _faults;
     private readonly JobMetrics _metrics;
     private TensorBoardGuard? _tensorBoard;
@@ -98,6 +99,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         _world = requested.Ranks;
         _sizing = new WorldSizing(requested.MinRanks ?? requested.Ranks, requested.MaxRanks ?? requested.Ranks, requested.BatchToDivide());
         _store = new CheckpointStore(requested.CheckpointDirectory, new CheckpointNaming(requested.NameTemplate));
+        _candidates = new ResumeCandidates(_store, requested.ResumePath);
         _faults = requested.Faults.Select(FaultSpec.Parse).ToList();
         _metrics = new JobMetrics(requested.Job);
         PersistenceId = PersistenceIdFor(requested.WorkDir);
@@ -214,7 +216,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         }
         else
         {
-            var (latest, skipped) = _store.FindLatestValid();
+            var (latest, skipped) = _candidates.Latest();
             foreach (var line in skipped)
             {
                 Note($"skipping invalid checkpoint: {line}");
@@ -905,7 +907,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
 
     private void DecideRestart(int rank, string reason)
     {
-        var latest = _store.FindLatestValid().Checkpoint;
+        var latest = _candidates.Latest().Checkpoint;
         var delay = _requested.Restarts.NextDelay(_state.Restarts, Now);
         if (delay is null)
         {
@@ -953,6 +955,17 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             }
         });
         Common();
+    }
+
+    /// <summary>A rank refused the checkpoint this supervisor chose: start every rank again from an older one.</summary>
+    private void StartFromOlder(RankWorkFailed failed)
+    {
+        var (lines, next) = _candidates.Refuse(failed.RefusedCheckpoint!, failed.Reason);
+        lines.ToList().ForEach(Note);
+        StopRanks(Enumerable.Range(0, Ranks));
+        _generation++;
+        _startedFrom = next?.Path;
+        StartAll(new StartRank(0, _startedFrom, _startedFrom is null ? _requested.LoadFrom : null, _requested.SkipOptimizerState, _requested.SkipSchedulerState));
     }
 
     // ---- Done -------------------------------------------------------------------------------------------
@@ -1007,8 +1020,9 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         {
             // Every restart would fail the same way: the job ends, its committed checkpoints as they are.
             StopRanks(Enumerable.Range(0, Ranks));
-            Finish(JobOutcome.Failed, DiskFull.Message(_requested.WorkDir, _store.FindLatestValid().Checkpoint?.Name));
+            Finish(JobOutcome.Failed, DiskFull.Message(_requested.WorkDir, _candidates.Latest().Checkpoint?.Name));
         });
+        Command<RankWorkFailed>(failed => failed.Generation == _generation && failed.RefusedCheckpoint is { } path && _candidates.ChoseItself(path), StartFromOlder);
         Command<RankWorkFailed>(failed => failed.Generation == _generation && failed.Permanent, failed =>
         {
             StopRanks(Enumerable.Range(0, Ranks));

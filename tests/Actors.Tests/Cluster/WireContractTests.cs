@@ -17,6 +17,7 @@ public sealed class WireContractTests
         [4] = "e6d4df2e2ea27cf48fef1928760db7886f582e9368bf6405190b6cfbb8b04f73",
         [5] = "c515cfbb57673a33cbe30ce7aa201e5a957b77d0ac6510685a42e166ad788a4b",
         [6] = "2b67f75d0b40e3d0e394dc333d3b64ffbf6924d877772c027fd3bca1fe024d3a",
+        [7] = "cfd8ae1dec3d013b09e122d33b9cb6f8486c9765bcc67f9a8c8f67fd477912e3",
     };
 
     [Fact]
