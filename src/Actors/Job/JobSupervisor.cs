@@ -206,8 +206,13 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         LoadedCheckpoint? committedBeforeTheEnd = null;
         if (_requested.ResumePath is not null)
         {
-            var check = _store.Verify(_requested.ResumePath);
-            resumeFrom = check.IsValid ? Path.GetFullPath(_requested.ResumePath) : throw new CorruptCheckpointException(check.Problem!);
+            var named = _store.LoadInfo(_requested.ResumePath);
+            if (JobIdentity.CheckpointProblem(named, _requested) is { } problem)
+            {
+                Finish(JobOutcome.Refused, problem); // before anything is recorded, so the right command still runs
+                return;
+            }
+            resumeFrom = named.Path;
         }
         else if (_requested.FreshStart && _store.List().Count > 0)
         {
