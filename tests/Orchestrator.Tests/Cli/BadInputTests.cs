@@ -83,8 +83,9 @@ public sealed class BadInputTests : IDisposable
         var dir = _temp.Sub("run");
         Assert.Equal(0, CliProcess.Run(CliProcess.Train("mlp", dir, 10)).ExitCode);
 
-        AssertRefused(CliProcess.Train("cnn", _temp.Sub("other"), 20, more: ["--resume", Path.Combine(dir, "checkpoints", "iter_10")]),
-            "error: checkpoint iter_10 is of job 'mlp', not 'cnn'; use a work dir of this job or --load-from for weights only");
+        var named = Path.Combine(dir, "checkpoints", "iter_10");
+        AssertRefused(CliProcess.Train("cnn", _temp.Sub("other"), 20, more: ["--resume", named]),
+            $"error: checkpoint {named} is of job 'mlp', not 'cnn'; give --resume a checkpoint of job 'cnn', or --load-from for weights only");
     }
 
     [Fact]
