@@ -15,7 +15,7 @@ public sealed class ResumeCandidates(CheckpointStore store, string? namedByUser)
 
     /// <summary>Whether <paramref name="checkpointPath"/> was chosen here rather than named by the user, so an older one may replace it.</summary>
     public bool ChoseItself(string checkpointPath) =>
-        namedByUser is null || Path.GetFullPath(namedByUser) != Path.GetFullPath(checkpointPath);
+        namedByUser is null || FullPath(namedByUser) != FullPath(checkpointPath);
 
     /// <summary>The newest checkpoint that verifies and was not refused, and one line per newer one that did not verify.</summary>
     public (LoadedCheckpoint? Checkpoint, IReadOnlyList<string> Skipped) Latest() => store.FindLatestValid(_refused);
@@ -33,4 +33,6 @@ public sealed class ResumeCandidates(CheckpointStore store, string? namedByUser)
         lines.Add(next is null ? $"{reason}; no older valid checkpoint, starting fresh" : $"{reason}; resuming from {next.Name} instead");
         return (lines, next);
     }
+
+    private static string FullPath(string path) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
 }
