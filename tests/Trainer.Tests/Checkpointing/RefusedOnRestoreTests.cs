@@ -65,6 +65,30 @@ public sealed class RefusedOnRestoreTests : IDisposable
     }
 
     [Fact]
+    public void A_sealed_optimizer_state_cut_short_is_refused_as_corrupt_and_skipped()
+    {
+        var dir = _temp.Sub("run");
+        Runs.Execute(Runs.Options(dir, steps: 20));
+        var cut = Path.Combine(dir, "checkpoints", "iter_20");
+        var blob = Path.Combine(cut, "optimizer.bin");
+        var shorter = File.ReadAllBytes(blob)[..^3];
+        File.WriteAllBytes(blob, shorter);
+        using (var checksum = FileChecksum.Xxh128())
+        {
+            checksum.Append(shorter);
+            Reseal(cut, "optimizer.bin", shorter.Length, checksum.Finish());
+        }
+        var observer = new RecordingObserver();
+
+        var result = TrainingRun.Execute(Runs.Job(), Runs.Options(dir, steps: 30), observer);
+
+        Assert.EndsWith("iter_10", result.ResumedFrom);
+        Assert.Matches(@"^iter_20: optimizer\.bin does not hold a whole optimizer state \(.+; crafted or corrupt, refused\); resuming from iter_10 instead$",
+            Assert.Single(observer.Notes, n => n.Contains("iter_20", StringComparison.Ordinal)));
+        Assert.Equal(Runs.Execute(Runs.Options(_temp.Sub("straight"), steps: 30)).WeightsSha256, result.WeightsSha256);
+    }
+
+    [Fact]
     public void A_sparse_optimizer_blob_beyond_what_the_model_allows_is_refused_before_it_is_read()
     {
         var dir = _temp.Sub("run");
