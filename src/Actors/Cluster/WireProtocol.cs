@@ -14,7 +14,8 @@ public static class WireProtocol
     /// names its assembly (path and SHA-256) and arguments; the directory check carries the assembly; a step
     /// end says when the job asked for a checkpoint. 6: a status query proves the cluster secret (and is
     /// answered with a refusal without it); a status says whether the cluster runs without a secret; a rank's
-    /// failure says when the disk was full.
+    /// failure says when the disk was full, and names the checkpoint it refused to start from; the status
+    /// carries the job's interruptions.
     /// </summary>
     public const int Version = 6;
 

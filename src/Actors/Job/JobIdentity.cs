@@ -23,10 +23,12 @@ public static class JobIdentity
     /// <summary>
     /// The work dir's newest checkpoint is of another job: refused before the submission is recorded (the rank
     /// would refuse it too, but only after a journal of a new work dir had recorded the wrong job for good).
+    /// The same holds for a checkpoint named by <c>--resume PATH</c>.
     /// </summary>
     public static string? CheckpointProblem(LoadedCheckpoint checkpoint, JobSpec requested) =>
-        checkpoint.Info.Job == requested.Job
-            ? null
+        checkpoint.Info.Job == requested.Job ? null
+        : requested.ResumePath is { } named
+            ? $"checkpoint {PrintableText.Escape(named)} is of job '{checkpoint.Info.Job}', not '{requested.Job}'; give --resume a checkpoint of job '{requested.Job}', or --load-from for weights only"
             : $"checkpoint {checkpoint.Name} in {requested.WorkDir} is of job '{checkpoint.Info.Job}', not '{requested.Job}'; use a work dir of this job or --load-from for weights only";
 
     /// <summary>The user gave a checkpoint to continue from with other code: the change is to be recorded.</summary>

@@ -30,6 +30,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     private readonly JobSpec _requested;
     private readonly IActorRef _reporter;
     private readonly CheckpointStore _store;
+    private readonly ResumeCandidates _candidates;
     private readonly IReadOnlyList<FaultSpec> _faults;
     private readonly JobMetrics _metrics;
     private TensorBoardGuard? _tensorBoard;
@@ -98,6 +99,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         _world = requested.Ranks;
         _sizing = new WorldSizing(requested.MinRanks ?? requested.Ranks, requested.MaxRanks ?? requested.Ranks, requested.BatchToDivide());
         _store = new CheckpointStore(requested.CheckpointDirectory, new CheckpointNaming(requested.NameTemplate));
+        _candidates = new ResumeCandidates(_store, requested.ResumePath);
         _faults = requested.Faults.Select(FaultSpec.Parse).ToList();
         _metrics = new JobMetrics(requested.Job);
         PersistenceId = PersistenceIdFor(requested.WorkDir);
@@ -204,8 +206,13 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         LoadedCheckpoint? committedBeforeTheEnd = null;
         if (_requested.ResumePath is not null)
         {
-            var check = _store.Verify(_requested.ResumePath);
-            resumeFrom = check.IsValid ? Path.GetFullPath(_requested.ResumePath) : throw new CorruptCheckpointException(check.Problem!);
+            var named = _store.LoadInfo(_requested.ResumePath);
+            if (JobIdentity.CheckpointProblem(named, _requested) is { } problem)
+            {
+                Finish(JobOutcome.Refused, problem); // before anything is recorded, so the right command still runs
+                return;
+            }
+            resumeFrom = named.Path;
         }
         else if (_requested.FreshStart && _store.List().Count > 0)
         {
@@ -214,7 +221,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         }
         else
         {
-            var (latest, skipped) = _store.FindLatestValid();
+            var (latest, skipped) = _candidates.Latest();
             foreach (var line in skipped)
             {
                 Note($"skipping invalid checkpoint: {line}");
@@ -919,7 +926,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
 
     private void DecideRestart(int rank, string reason)
     {
-        var latest = _store.FindLatestValid().Checkpoint;
+        var latest = _candidates.Latest().Checkpoint;
         var delay = _requested.Restarts.NextDelay(_state.Restarts, Now);
         if (delay is null)
         {
@@ -967,6 +974,17 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             }
         });
         Common();
+    }
+
+    /// <summary>A rank refused the checkpoint this supervisor chose: start every rank again from an older one.</summary>
+    private void StartFromOlder(RankWorkFailed failed)
+    {
+        var (lines, next) = _candidates.Refuse(failed.RefusedCheckpoint!, failed.Reason);
+        lines.ToList().ForEach(Note);
+        StopRanks(Enumerable.Range(0, Ranks));
+        _generation++;
+        _startedFrom = next?.Path;
+        StartAll(new StartRank(0, _startedFrom, _startedFrom is null ? _requested.LoadFrom : null, _requested.SkipOptimizerState, _requested.SkipSchedulerState));
     }
 
     // ---- Done -------------------------------------------------------------------------------------------
@@ -1021,8 +1039,9 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         {
             // Every restart would fail the same way: the job ends, its committed checkpoints as they are.
             StopRanks(Enumerable.Range(0, Ranks));
-            Finish(JobOutcome.Failed, DiskFull.Message(_requested.WorkDir, _store.FindLatestValid().Checkpoint?.Name));
+            Finish(JobOutcome.Failed, DiskFull.Message(_requested.WorkDir, _candidates.Latest().Checkpoint?.Name));
         });
+        Command<RankWorkFailed>(failed => failed.Generation == _generation && failed.RefusedCheckpoint is { } path && _candidates.ChoseItself(path), StartFromOlder);
         Command<RankWorkFailed>(failed => failed.Generation == _generation && failed.Permanent, failed =>
         {
             StopRanks(Enumerable.Range(0, Ranks));

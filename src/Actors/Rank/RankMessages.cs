@@ -74,5 +74,7 @@ public sealed record CheckpointWritten(
 /// The rank's work threw; the supervisor decides what that means. <paramref name="Permanent"/> marks errors
 /// that a restart cannot cure (a checkpoint of another model, bad settings): the job is refused instead.
 /// <paramref name="DiskFull"/>: a write found the disk full; restarts would too, so the job fails at once.
+/// <paramref name="RefusedCheckpoint"/>: the path of the checkpoint the rank was told to start from and found
+/// corrupt (it verified, but its restore refused it); the supervisor may start from an older one instead.
 /// </summary>
-public sealed record RankWorkFailed(int Generation, int Rank, long Step, string Reason, bool Permanent = false, bool DiskFull = false);
+public sealed record RankWorkFailed(int Generation, int Rank, long Step, string Reason, bool Permanent = false, bool DiskFull = false, string? RefusedCheckpoint = null);

@@ -70,8 +70,15 @@ public sealed class RankTrainer : ReceiveActor
             Volatile.Write(ref _resumedFrom, start.ResumeFrom is null ? null : Path.GetFileName(start.ResumeFrom));
             if (start.ResumeFrom is not null)
             {
-                var checkpoint = _store.Load(start.ResumeFrom);
-                notes.AddRange(_worker.Resume(checkpoint, start.SkipOptimizerState, start.SkipSchedulerState).Describe(checkpoint.Name));
+                try
+                {
+                    var checkpoint = _store.Load(start.ResumeFrom);
+                    notes.AddRange(_worker.Resume(checkpoint, start.SkipOptimizerState, start.SkipSchedulerState).Describe(checkpoint.Name));
+                }
+                catch (CorruptCheckpointException e)
+                {
+                    throw new StartCheckpointRefusedException(start.ResumeFrom, e);
+                }
             }
             else if (start.LoadWeightsFrom is not null)
             {
@@ -297,7 +304,7 @@ public sealed class RankTrainer : ReceiveActor
             }
             catch (Exception e)
             {
-                answer = new RankWorkFailed(generation, rank, step(), e.Message, IsPermanent(e), Trainer.Runtime.DiskFull.Is(e));
+                answer = new RankWorkFailed(generation, rank, step(), e.Message, IsPermanent(e), Trainer.Runtime.DiskFull.Is(e), (e as StartCheckpointRefusedException)?.Checkpoint);
             }
             if (answer is not null)
             {
@@ -307,5 +314,11 @@ public sealed class RankTrainer : ReceiveActor
     }
 
     private static bool IsPermanent(Exception e) =>
-        e is CheckpointMismatchException or CorruptCheckpointException or ArgumentException or NotSupportedException;
+        e is CheckpointMismatchException or CorruptCheckpointException or StartCheckpointRefusedException or ArgumentException or NotSupportedException;
+
+    /// <summary>The checkpoint a start was to resume from is corrupt (its message is the checkpoint's own).</summary>
+    private sealed class StartCheckpointRefusedException(string checkpoint, CorruptCheckpointException inner) : Exception(inner.Message, inner)
+    {
+        public string Checkpoint { get; } = checkpoint;
+    }
 }

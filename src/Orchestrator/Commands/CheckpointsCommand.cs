@@ -48,6 +48,16 @@ internal static class CheckpointsCommand
         return new CheckpointStore(Directory.Exists(nested) ? nested : path, CheckpointNaming.AnyNumbered);
     }
 
+    /// <summary>Why <c>inspect</c> refuses a folder that is no checkpoint, with the command that would help.</summary>
+    private static string NotACheckpoint(string path)
+    {
+        var nested = Directory.Exists(Path.Combine(path, "checkpoints"));
+        var newest = StoreFor(path).List().FirstOrDefault()?.Name;
+        var example = Shown(Path.Combine(path, nested ? "checkpoints" : "", newest ?? "iter_N"));
+        var what = nested ? "a work dir" : newest is not null ? "a checkpoints folder" : "no checkpoint (it has no MANIFEST.json)";
+        return $"checkpoints inspect: {Shown(path)} is {what}, not one checkpoint; see its checkpoints with 'checkpoints list {Shown(path)}' and inspect one, e.g. 'checkpoints inspect {example}'";
+    }
+
     private static bool IsSingleCheckpoint(string path) =>
         File.Exists(Path.Combine(path, CheckpointFormat.ManifestFile))
         || File.Exists(Path.Combine(path, CheckpointFormat.MetadataFile))
@@ -96,6 +106,10 @@ internal static class CheckpointsCommand
 
     private static int Inspect(string path)
     {
+        if (!IsSingleCheckpoint(path))
+        {
+            throw new UsageException(NotACheckpoint(path));
+        }
         var store = StoreFor(Path.GetDirectoryName(Path.GetFullPath(path))!);
         LoadedCheckpoint checkpoint;
         try

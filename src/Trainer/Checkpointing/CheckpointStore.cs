@@ -159,19 +159,22 @@ public sealed class CheckpointStore
 
     public LoadedCheckpoint Load(string checkpointPath) => ReadVerified(checkpointPath, loadContents: true);
 
-    /// <summary>The newest checkpoint that verifies, and one line for each newer one that did not.</summary>
-    public (LoadedCheckpoint? Checkpoint, IReadOnlyList<string> Skipped) LoadLatestValid() => Latest(loadContents: true);
+    /// <summary>The newest checkpoint that verifies, and one line for each newer one that did not; <paramref name="refused"/> names checkpoints already refused (and reported) that are passed over.</summary>
+    public (LoadedCheckpoint? Checkpoint, IReadOnlyList<string> Skipped) LoadLatestValid(IReadOnlySet<string>? refused = null) => Latest(loadContents: true, refused);
 
     /// <summary>
     /// Like <see cref="LoadLatestValid"/>, every file verified, but only the info is kept (no tensors): for
     /// choosing where to restart when the ranks will load the checkpoint themselves.
     /// </summary>
-    public (LoadedCheckpoint? Checkpoint, IReadOnlyList<string> Skipped) FindLatestValid() => Latest(loadContents: false);
+    public (LoadedCheckpoint? Checkpoint, IReadOnlyList<string> Skipped) FindLatestValid(IReadOnlySet<string>? refused = null) => Latest(loadContents: false, refused);
 
-    private (LoadedCheckpoint? Checkpoint, IReadOnlyList<string> Skipped) Latest(bool loadContents)
+    /// <summary>One checkpoint verified, its info kept (no tensors); throws <see cref="CorruptCheckpointException"/> when it does not verify.</summary>
+    public LoadedCheckpoint LoadInfo(string checkpointPath) => ReadVerified(checkpointPath, loadContents: false);
+
+    private (LoadedCheckpoint? Checkpoint, IReadOnlyList<string> Skipped) Latest(bool loadContents, IReadOnlySet<string>? refused)
     {
         var skipped = new List<string>();
-        foreach (var entry in List())
+        foreach (var entry in List().Where(e => refused?.Contains(e.Name) != true))
         {
             try
             {
@@ -251,6 +254,7 @@ public sealed class CheckpointStore
         ordered.ForEach(f => CheckpointFileGuard.OpenEntry(name, checkpointPath, f.Key, f.Value.Bytes).Dispose());
         var (info, entries) = manifest.HoldsMetadata ? (manifest.Info!, manifest.Components!) : ReadMetadataFile(checkpointPath, name, manifest);
         SealedCounters.Require(name, manifest, info);
+        OptimizerBlobBound.Require(name, manifest, entries);
         var tensorFiles = new Dictionary<string, List<KeyValuePair<string, HostTensor>>>(StringComparer.Ordinal);
         var blobFiles = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         var wantedTensors = entries.Values.Select(c => c.TensorFile).OfType<string>().ToHashSet(StringComparer.Ordinal);

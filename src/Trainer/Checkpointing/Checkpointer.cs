@@ -74,7 +74,8 @@ public sealed class Checkpointer
         var restored = new List<string>();
         var notes = new List<string>();
         var missing = new List<string>();
-        foreach (var (name, component) in _components)
+        // What may refuse its state goes first: a refusal then leaves every component as it was.
+        foreach (var (name, component) in _components.OrderBy(c => c.Value is IRefusedOnRestore ? 0 : 1))
         {
             if (only is not null && !only.Contains(name))
             {

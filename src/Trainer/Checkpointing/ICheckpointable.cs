@@ -27,3 +27,14 @@ public interface IDeferredCheckpointable : ICheckpointable
     /// </summary>
     Func<ComponentState> Capture(SnapshotBuffers buffers);
 }
+
+/// <summary>
+/// A checkpointable whose saved state can be found corrupt only when <see cref="ICheckpointable.Restore"/>
+/// parses it (the optimizer's blob, in TorchSharp's own format), which then throws
+/// <see cref="CorruptCheckpointException"/>. The <see cref="Checkpointer"/> restores such components before
+/// the others, and a refusal leaves the component's state as it was: a refused checkpoint changes nothing, so
+/// the caller can resume from an older one or start fresh.
+/// </summary>
+public interface IRefusedOnRestore : ICheckpointable
+{
+}

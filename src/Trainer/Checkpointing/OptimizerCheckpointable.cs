@@ -11,7 +11,7 @@ namespace Orchestrator.Trainer.Checkpointing;
 /// A TorchSharp optimizer's full state (Adam's step counts and both moments included), kept in TorchSharp's
 /// own state-dict format so it stays exact across versions of this program.
 /// </summary>
-public sealed class OptimizerCheckpointable(optim.Optimizer optimizer, Device device) : IDeferredCheckpointable
+public sealed class OptimizerCheckpointable(optim.Optimizer optimizer, Device device) : IDeferredCheckpointable, IRefusedOnRestore
 {
     private int _blobLength;
 
@@ -88,15 +88,36 @@ public sealed class OptimizerCheckpointable(optim.Optimizer optimizer, Device de
             throw new InvalidDataException("checkpoint has no optimizer state");
         }
         var helper = AsHelper();
-        using var reader = new BinaryReader(new MemoryStream(state.Blob));
-        helper.load_state_dict(reader);
-        // Bytes past the state are nothing this program wrote: a sealed blob padded by someone else.
-        if (reader.BaseStream.Position != state.Blob.Length)
+        // A refusal must leave the optimizer as it was, so that an older checkpoint (or a fresh start) can
+        // follow: a copy of its present state is kept to be put back (the restore's peak memory grows by it).
+        var before = Capture().Blob!;
+        var problem = Load(helper, state.Blob);
+        if (problem is not null)
         {
-            throw new CorruptCheckpointException($"holds {state.Blob.Length - reader.BaseStream.Position} bytes past the end of the optimizer's state (crafted or corrupt, refused)");
+            Load(helper, before);
+            helper.to(device);
+            throw new CorruptCheckpointException(problem);
         }
         helper.to(device);
         return [];
+    }
+
+    /// <summary>Loads <paramref name="blob"/>; returns why it is refused, or null when the whole blob was the optimizer's state.</summary>
+    private static string? Load(OptimizerHelper helper, byte[] blob)
+    {
+        using var reader = new BinaryReader(new MemoryStream(blob));
+        try
+        {
+            helper.load_state_dict(reader);
+        }
+        catch (Exception e) when (e is EndOfStreamException or InvalidDataException)
+        {
+            return $"does not hold a whole optimizer state ({e.Message}; crafted or corrupt, refused)";
+        }
+        // Bytes past the state are nothing this program wrote: a sealed blob padded by someone else.
+        return reader.BaseStream.Position == blob.Length
+            ? null
+            : $"holds {blob.Length - reader.BaseStream.Position} bytes past the end of the optimizer's state (crafted or corrupt, refused)";
     }
 
     // Room for every parameter three times over (Adam's two moments and more): growing by doubling would

@@ -206,22 +206,7 @@ public sealed class TrainingRun
                 ResumeFrom(_store.Load(_options.ResumePath!));
                 return [];
             case ResumeMode.Auto:
-                var (latest, skipped) = _store.LoadLatestValid();
-                foreach (var line in skipped)
-                {
-                    _observer.Note($"skipping invalid checkpoint: {line}");
-                }
-                if (latest is not null)
-                {
-                    if (_options.LoadFrom is not null)
-                    {
-                        _observer.Note($"--load-from ignored: resuming from {latest.Name} in the work dir");
-                    }
-                    ResumeFrom(latest);
-                    return skipped;
-                }
-                LoadWeightsOnlyIfAsked();
-                return skipped;
+                return ResumeFromLatestValid();
             default:
                 if (_store.List().Count > 0)
                 {
@@ -233,6 +218,55 @@ public sealed class TrainingRun
                 }
                 LoadWeightsOnlyIfAsked();
                 return [];
+        }
+    }
+
+    /// <summary>
+    /// Resumes from the newest checkpoint that verifies and restores; one that verifies but is refused when
+    /// restored (an optimizer blob padded and resealed) is skipped like a corrupt one, in one line, and the
+    /// next older one is tried. A refused restore leaves the state as it was, so a fresh start can follow.
+    /// </summary>
+    private IReadOnlyList<string> ResumeFromLatestValid()
+    {
+        var refused = new HashSet<string>(StringComparer.Ordinal);
+        var skippedAll = new List<string>();
+        string? refusal = null;
+        while (true)
+        {
+            var (latest, skipped) = _store.LoadLatestValid(refused);
+            foreach (var line in skipped)
+            {
+                _observer.Note($"skipping invalid checkpoint: {line}");
+            }
+            skippedAll.AddRange(skipped);
+            if (latest is null)
+            {
+                if (refusal is not null)
+                {
+                    _observer.Note($"{refusal}; no older valid checkpoint, starting fresh");
+                }
+                LoadWeightsOnlyIfAsked();
+                return skippedAll;
+            }
+            if (refusal is not null)
+            {
+                _observer.Note($"{refusal}; resuming from {latest.Name} instead");
+            }
+            try
+            {
+                ResumeFrom(latest);
+                if (_options.LoadFrom is not null)
+                {
+                    _observer.Note($"--load-from ignored: resuming from {latest.Name} in the work dir");
+                }
+                return skippedAll;
+            }
+            catch (CorruptCheckpointException e)
+            {
+                refusal = e.Message;
+                refused.Add(latest.Name);
+                skippedAll.Add(e.Message);
+            }
         }
     }
 

@@ -16,7 +16,7 @@ public sealed class WireContractTests
     {
         [4] = "e6d4df2e2ea27cf48fef1928760db7886f582e9368bf6405190b6cfbb8b04f73",
         [5] = "c515cfbb57673a33cbe30ce7aa201e5a957b77d0ac6510685a42e166ad788a4b",
-        [6] = "0719642fb3ab053ade493b1baec95e81b02d1ac0cf0b35f586dda4e73d6a11c0",
+        [6] = "656e68416f07189b8bed2d06d48a6d9d1a8662f4e4c5430b2cab9dc994acf7b4",
     };
 
     [Fact]

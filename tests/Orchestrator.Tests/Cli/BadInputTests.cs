@@ -10,6 +10,16 @@ public sealed class BadInputTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     [Fact]
+    public void Inspect_given_a_work_dir_points_to_list_and_to_one_checkpoint()
+    {
+        var dir = _temp.Sub("run");
+        Assert.Equal(0, CliProcess.Run(CliProcess.Train("mlp", dir, 20)).ExitCode);
+
+        AssertRefused(["checkpoints", "inspect", dir],
+            $"error: checkpoints inspect: {dir} is a work dir, not one checkpoint; see its checkpoints with 'checkpoints list {dir}' and inspect one, e.g. 'checkpoints inspect {Path.Combine(dir, "checkpoints", "iter_20")}'");
+    }
+
+    [Fact]
     public void Unknown_job() =>
         AssertRefused(["train", "--job", "gpt", "--work-dir", _temp.Path], "error: unknown job 'gpt' (built in: mlp, cnn, charlm; for a job of your own give --job-assembly PATH.dll)");
 
@@ -73,8 +83,9 @@ public sealed class BadInputTests : IDisposable
         var dir = _temp.Sub("run");
         Assert.Equal(0, CliProcess.Run(CliProcess.Train("mlp", dir, 10)).ExitCode);
 
-        AssertRefused(CliProcess.Train("cnn", _temp.Sub("other"), 20, more: ["--resume", Path.Combine(dir, "checkpoints", "iter_10")]),
-            "error: checkpoint iter_10 is of job 'mlp', not 'cnn'; use a work dir of this job or --load-from for weights only");
+        var named = Path.Combine(dir, "checkpoints", "iter_10");
+        AssertRefused(CliProcess.Train("cnn", _temp.Sub("other"), 20, more: ["--resume", named]),
+            $"error: checkpoint {named} is of job 'mlp', not 'cnn'; give --resume a checkpoint of job 'cnn', or --load-from for weights only");
     }
 
     [Fact]

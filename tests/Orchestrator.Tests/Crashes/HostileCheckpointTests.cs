@@ -54,6 +54,54 @@ public sealed class HostileCheckpointTests : IDisposable
     }
 
     [Fact]
+    public void Resume_auto_falls_back_from_a_padded_optimizer_state_and_resume_path_refuses_it()
+    {
+        var straight = CliProcess.Run(CliProcess.Train("mlp", _temp.Sub("straight"), 40));
+        var dir = _temp.Sub("padded");
+        CliProcess.Run(CliProcess.Train("mlp", dir, 30));
+        var newest = Path.Combine(dir, "checkpoints", "iter_30");
+        ResealWith(newest, "optimizer.bin", "optimizer.bin", [.. File.ReadAllBytes(Path.Combine(newest, "optimizer.bin")), .. new byte[1000]]);
+        const string Refusal = "iter_30: optimizer.bin holds 1000 bytes past the end of the optimizer's state (crafted or corrupt, refused)";
+
+        var named = CliProcess.Run(CliProcess.Train("mlp", _temp.Sub("other"), 40, 10, "--resume", newest));
+        var resumed = CliProcess.Run(CliProcess.Train("mlp", dir, 40));
+
+        Assert.True(named.ExitCode == 2, named.ToString());
+        Assert.Equal($"error: {Refusal}", Assert.Single(named.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Equal($"{Refusal}; resuming from iter_20 instead", Assert.Single(resumed.Error.Split('\n'), l => l.Contains("iter_30:", StringComparison.Ordinal)));
+        Assert.Contains("resumed from iter_20 at step 20", resumed.Error, StringComparison.Ordinal);
+        Assert.Equal(straight.WeightsSha256, resumed.WeightsSha256);
+    }
+
+    [Fact]
+    public void A_sparse_multi_gigabyte_optimizer_state_is_refused_at_once_and_the_run_starts_fresh()
+    {
+        var straight = CliProcess.Run(CliProcess.Train("mlp", _temp.Sub("straight"), 20));
+        var dir = _temp.Sub("sparse");
+        CliProcess.Run(CliProcess.Train("mlp", dir, 10));
+        var only = Path.Combine(dir, "checkpoints", "iter_10");
+        const long Padded = 3L << 30; // sparse: the disk holds almost none of it
+        using (var blob = new FileStream(Path.Combine(only, "optimizer.bin"), FileMode.Open, FileAccess.Write))
+        {
+            blob.SetLength(Padded);
+        }
+        // The size is sealed as it is; the hash is not recomputed, since the bound refuses before any byte is
+        // hashed (without it, 3 GiB would be read, then refused for the hash, slowly).
+        Reseal(only, "optimizer.bin", "optimizer.bin", new ManifestEntry(Padded, ManifestOf(only).Files["optimizer.bin"].Xxh128));
+
+        var clock = Stopwatch.StartNew();
+        var resumed = CliProcess.Run(CliProcess.Train("mlp", dir, 20));
+        var took = clock.Elapsed;
+
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Matches(@"skipping invalid checkpoint: iter_10: optimizer\.bin declares 3221225472 bytes, more than an optimizer's state for this model can take \(at most \d+: 8 x the model's \d+ bytes \+ 1048576\); crafted or corrupt, refused\n", resumed.Error);
+        Assert.DoesNotContain("resumed from", resumed.Error, StringComparison.Ordinal);
+        Assert.Equal(straight.WeightsSha256, resumed.WeightsSha256);
+        Assert.True(took < TimeSpan.FromSeconds(60), $"the refused run took {took}");
+    }
+
+    [Fact]
     public void A_tensor_name_holding_a_newline_and_escapes_cannot_forge_a_line_of_inspect()
     {
         var dir = _temp.Sub("forged");
@@ -88,10 +136,17 @@ public sealed class HostileCheckpointTests : IDisposable
         {
             File.WriteAllBytes(Path.Combine(checkpoint, entry), bytes);
         }
+        Reseal(checkpoint, file, entry, new ManifestEntry(bytes.Length, Convert.ToHexStringLower(XxHash128.Hash(bytes))));
+    }
+
+    private static CheckpointManifest ManifestOf(string checkpoint) => CheckpointManifest.Parse(File.ReadAllBytes(Path.Combine(checkpoint, "MANIFEST.json")));
+
+    private static void Reseal(string checkpoint, string file, string entry, ManifestEntry sealedAs)
+    {
         var manifestPath = Path.Combine(checkpoint, "MANIFEST.json");
-        var manifest = CheckpointManifest.Parse(File.ReadAllBytes(manifestPath));
+        var manifest = ManifestOf(checkpoint);
         var files = manifest.Files.Where(f => f.Key != file).ToDictionary(f => f.Key, f => f.Value);
-        files[entry] = new ManifestEntry(bytes.Length, Convert.ToHexStringLower(XxHash128.Hash(bytes)));
+        files[entry] = sealedAs;
         var components = manifest.Components!.ToDictionary(
             c => c.Key,
             c => c.Value with { BlobFile = c.Value.BlobFile == file ? entry : c.Value.BlobFile, TensorFile = c.Value.TensorFile == file ? entry : c.Value.TensorFile });

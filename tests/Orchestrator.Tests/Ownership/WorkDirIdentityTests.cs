@@ -66,6 +66,25 @@ public sealed class WorkDirIdentityTests : IDisposable
     }
 
     [Fact]
+    public void A_submit_refused_for_another_jobs_checkpoint_named_by_resume_path_records_nothing_and_the_right_command_then_runs()
+    {
+        var mlp = _temp.Sub("mlp");
+        Assert.Equal(0, CliProcess.Run(CliProcess.Train("mlp", mlp, 10)).ExitCode);
+        var dir = _temp.Sub("cnn");
+        var named = Path.Combine(mlp, "checkpoints", "iter_10");
+
+        var wrong = CliProcess.Run(CliProcess.Train("cnn", dir, 20, 10, "--resume", named));
+        var history = CliProcess.Run(["history", "--work-dir", dir]);
+        var right = CliProcess.Run(CliProcess.Train("cnn", dir, 20));
+
+        Assert.True(wrong.ExitCode == 2, wrong.ToString());
+        Assert.Equal($"error: checkpoint {named} is of job 'mlp', not 'cnn'; give --resume a checkpoint of job 'cnn', or --load-from for weights only",
+            Assert.Single(wrong.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        Assert.DoesNotContain("submitted", history.Output);
+        Assert.True(right.ExitCode == 0, right.ToString());
+    }
+
+    [Fact]
     public void A_work_dir_whose_path_holds_a_connection_string_keeps_its_journal_inside()
     {
         var dir = _temp.Sub("x;Data Source=") + _temp.Sub("y");

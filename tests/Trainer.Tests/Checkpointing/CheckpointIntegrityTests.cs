@@ -197,15 +197,20 @@ public sealed class CheckpointIntegrityTests : IDisposable
         Assert.Equal(result.WeightsSha256, _store.Commit(undigested).WeightsSha256); // already present
     }
 
+    // The model gets a parameter of 400 KB, so that 3.5 MB of optimizer state is within what it could have
+    // (OptimizerBlobBound: 8 x the model's bytes + 1 MiB); more would be refused before it is read.
     private static CheckpointSnapshot WithLargeOptimizerState(CheckpointSnapshot snapshot)
     {
         var blob = new byte[3_500_000];
         new Random(3).NextBytes(blob);
+        var model = snapshot.Components["model"];
+        var large = new HostTensor(TorchSharp.torch.ScalarType.Float32, [100_000], new byte[400_000]);
         var components = new Dictionary<string, ComponentState>(snapshot.Components, StringComparer.Ordinal)
         {
+            ["model"] = model with { Tensors = [.. model.Tensors, KeyValuePair.Create("fc.large", large)] },
             ["optimizer"] = snapshot.Components["optimizer"] with { Blob = blob },
         };
-        return snapshot with { Components = components };
+        return (snapshot with { Components = components, Info = snapshot.Info with { WeightsSha256 = "" } }).WithWeightsDigest();
     }
 
     // A generator's state: a component's few tensors, which a format 3 manifest holds itself.
