@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
+using Orchestrator.Trainer.Checkpointing;
 
 namespace Orchestrator.Actors.Persistence;
 
@@ -72,7 +73,7 @@ public static partial class WorkDirJournalId
             stream.Flush(flushToDisk: true);
         }
         File.Move(temporary, path, overwrite: true);
-        DirectorySync.Sync(directory);
+        DurableFiles.SyncDirectory(directory);
     }
 
     [GeneratedRegex("^job-[0-9a-f]{16}$")]

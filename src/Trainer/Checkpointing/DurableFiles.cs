@@ -15,12 +15,13 @@ namespace Orchestrator.Trainer.Checkpointing;
 /// committed. Timed here for a 1 MB checkpoint of five files: 4.5 ms with parallel fsyncs, 1.9 ms this way,
 /// against 1.5 ms for one file written and fsynced.
 /// </remarks>
-internal static partial class DurableFiles
+public static partial class DurableFiles
 {
     private const int ReadOnlyFlags = 0x0; // O_RDONLY: fsync needs no write access on Linux
     private const int ReadOnlyDirectoryFlags = 0x0 | 0x10000; // O_RDONLY | O_DIRECTORY (Linux)
     private const uint SyncFileRangeWrite = 0x2; // SYNC_FILE_RANGE_WRITE: start writeback, do not wait
 
+    /// <summary>fsyncs a directory, so a file created or renamed in it stays there after a power loss (Linux; a no-op elsewhere).</summary>
     public static void SyncDirectory(string directory)
     {
         if (!OperatingSystem.IsLinux())
