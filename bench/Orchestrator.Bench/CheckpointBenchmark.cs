@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime;
+using Orchestrator.Actors.Protocol;
 using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Jobs;
 using Orchestrator.Trainer.Runtime;

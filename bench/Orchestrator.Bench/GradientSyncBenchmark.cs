@@ -6,8 +6,7 @@ using System.Security.Cryptography.X509Certificates;
 using Akka.Actor;
 using Akka.Configuration;
 using Orchestrator.Actors.Cluster;
-using Orchestrator.Actors.Job;
-using Orchestrator.Actors.Rank;
+using Orchestrator.Actors.Gradients;
 
 namespace Orchestrator.Bench;
 

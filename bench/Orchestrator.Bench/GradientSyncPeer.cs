@@ -1,6 +1,6 @@
 using Akka.Actor;
-using Orchestrator.Actors.Cluster;
-using Orchestrator.Actors.Rank;
+using Orchestrator.Actors.Gradients;
+using Orchestrator.Actors.Protocol;
 
 namespace Orchestrator.Bench;
 

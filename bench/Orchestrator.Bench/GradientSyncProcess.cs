@@ -2,7 +2,7 @@ using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Configuration;
 using Orchestrator.Actors.Cluster;
-using Orchestrator.Actors.Rank;
+using Orchestrator.Actors.Gradients;
 
 namespace Orchestrator.Bench;
 

@@ -1,6 +1,7 @@
 using Akka.Actor;
+using Orchestrator.Actors.Gradients;
 using Orchestrator.Actors.Job;
-using Orchestrator.Actors.Rank;
+using Orchestrator.Actors.Protocol;
 
 namespace Orchestrator.Bench;
 

@@ -17,7 +17,7 @@ public static class WireProtocol
     /// failure says when the disk was full, and names the checkpoint it refused to start from; the status
     /// carries the job's interruptions.
     /// </summary>
-    public const int Version = 6;
+    public const int Version = 7;
 
     /// <summary>The setting under which a node's answer to the coordinator's challenge carries it (so did protocol 3's).</summary>
     public const string SettingKey = "orchestrator.cluster.protocol";

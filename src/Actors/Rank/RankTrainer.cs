@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Akka.Actor;
-using Orchestrator.Actors.Cluster;
+using Orchestrator.Actors.Gradients;
+using Orchestrator.Actors.Protocol;
 using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Distributed;
 

@@ -2,8 +2,8 @@ using System.Text;
 using Orchestrator.Trainer.Data;
 using Orchestrator.Trainer.Runtime;
 using Orchestrator.Trainer.Training;
-using TorchSharp.Modules;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Orchestrator.Trainer.Jobs;

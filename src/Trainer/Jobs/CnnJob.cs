@@ -1,8 +1,8 @@
 using Orchestrator.Trainer.Data;
 using Orchestrator.Trainer.Runtime;
 using Orchestrator.Trainer.Training;
-using TorchSharp.Modules;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Orchestrator.Trainer.Jobs;

@@ -3,8 +3,9 @@ using System.Net.Sockets;
 using System.Reflection;
 using System.Text;
 using Orchestrator.Actors.Cluster;
+using Orchestrator.Actors.Gradients;
 using Orchestrator.Actors.Job;
-using Orchestrator.Actors.Rank;
+using Orchestrator.Actors.Protocol;
 using Orchestrator.Trainer.Distributed;
 
 namespace Orchestrator.Actors.Tests.Cluster;

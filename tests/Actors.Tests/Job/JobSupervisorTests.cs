@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Akka.Actor;
 using Orchestrator.Actors.Cluster;
 using Orchestrator.Actors.Job;
+using Orchestrator.Actors.Protocol;
 using Orchestrator.Actors.Tests.Support;
 using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Distributed;

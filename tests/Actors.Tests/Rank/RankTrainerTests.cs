@@ -1,5 +1,7 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
+using Orchestrator.Actors.Gradients;
+using Orchestrator.Actors.Protocol;
 using Orchestrator.Actors.Rank;
 using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Distributed;

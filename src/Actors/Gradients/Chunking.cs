@@ -1,4 +1,4 @@
-namespace Orchestrator.Actors.Rank;
+namespace Orchestrator.Actors.Gradients;
 
 /// <summary>
 /// How flattened tensors are cut for messages: into chunks of at most 256 Ki floats (1 MiB), as equal as

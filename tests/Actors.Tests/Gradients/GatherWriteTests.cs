@@ -1,6 +1,6 @@
-using Orchestrator.Actors.Rank;
+using Orchestrator.Actors.Gradients;
 
-namespace Orchestrator.Actors.Tests.Rank;
+namespace Orchestrator.Actors.Tests.Gradients;
 
 /// <summary>A gathered write the socket took only part of goes on from the first byte it did not take.</summary>
 public sealed class GatherWriteTests

@@ -3,7 +3,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Akka.Configuration;
 
-namespace Orchestrator.Actors.Cluster;
+namespace Orchestrator.Actors.Gradients;
 
 /// <summary>
 /// TLS for the gradient links of a cluster that runs Akka.Remote over TLS, with the same certificate and the

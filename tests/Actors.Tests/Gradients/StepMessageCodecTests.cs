@@ -1,7 +1,8 @@
-using Orchestrator.Actors.Rank;
+using Orchestrator.Actors.Gradients;
+using Orchestrator.Actors.Protocol;
 using Orchestrator.Trainer.Distributed;
 
-namespace Orchestrator.Actors.Tests.Rank;
+namespace Orchestrator.Actors.Tests.Gradients;
 
 /// <summary>The step start and step end as gradient-link headers: every field back as it was, corrupt headers refused by name.</summary>
 public sealed class StepMessageCodecTests

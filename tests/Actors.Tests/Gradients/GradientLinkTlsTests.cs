@@ -5,11 +5,10 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Akka.Configuration;
 using Akka.TestKit.Xunit2;
-using Orchestrator.Actors.Cluster;
-using Orchestrator.Actors.Job;
-using Orchestrator.Actors.Rank;
+using Orchestrator.Actors.Gradients;
+using Orchestrator.Actors.Protocol;
 
-namespace Orchestrator.Actors.Tests.Cluster;
+namespace Orchestrator.Actors.Tests.Gradients;
 
 /// <summary>
 /// The gradient link of a TLS cluster, over a real socket on 127.0.0.1, with a self-signed certificate

@@ -1,9 +1,9 @@
 using System.Net.Sockets;
 using System.Text;
 using Akka.Actor;
-using Orchestrator.Actors.Cluster;
+using Orchestrator.Actors.Protocol;
 
-namespace Orchestrator.Actors.Rank;
+namespace Orchestrator.Actors.Gradients;
 
 /// <summary>
 /// Where a remote rank sends its gradients: the supervisor's hub, the hub's token and this rank actor's link

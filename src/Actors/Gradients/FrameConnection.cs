@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Runtime.Serialization;
 
-namespace Orchestrator.Actors.Rank;
+namespace Orchestrator.Actors.Gradients;
 
 /// <summary>One frame: a kind, a few header bytes and the floats, which go to and from the socket in place.</summary>
 internal sealed record Frame(byte Kind, byte[] Header, ArraySegment<float> Values);

@@ -1,9 +1,11 @@
 using System.Runtime.InteropServices;
 using Akka.Actor;
 using Orchestrator.Actors.Cluster;
-using Orchestrator.Actors.Rank;
+using Orchestrator.Actors.Gradients;
+using Orchestrator.Actors.Protocol;
+using Orchestrator.Actors.Tests.Cluster;
 
-namespace Orchestrator.Actors.Tests.Cluster;
+namespace Orchestrator.Actors.Tests.Gradients;
 
 public sealed class FloatArrayMessageSerializerTests(ClusterConfiguredSystem node) : IClassFixture<ClusterConfiguredSystem>
 {

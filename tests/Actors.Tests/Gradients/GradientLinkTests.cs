@@ -1,10 +1,10 @@
 using System.Net.Sockets;
 using Akka.TestKit.Xunit2;
-using Orchestrator.Actors.Job;
-using Orchestrator.Actors.Rank;
+using Orchestrator.Actors.Gradients;
+using Orchestrator.Actors.Protocol;
 using Orchestrator.Trainer.Distributed;
 
-namespace Orchestrator.Actors.Tests.Cluster;
+namespace Orchestrator.Actors.Tests.Gradients;
 
 /// <summary>The gradient link between a remote rank and its supervisor's hub, over a real socket on 127.0.0.1.</summary>
 public sealed class GradientLinkTests : TestKit

@@ -1,10 +1,11 @@
 using System.Buffers.Binary;
 using System.Runtime.Serialization;
 using Akka.Actor;
-using Orchestrator.Actors.Cluster;
-using Orchestrator.Actors.Rank;
+using Orchestrator.Actors.Gradients;
+using Orchestrator.Actors.Protocol;
+using Orchestrator.Actors.Tests.Cluster;
 
-namespace Orchestrator.Actors.Tests.Cluster;
+namespace Orchestrator.Actors.Tests.Gradients;
 
 /// <summary>Bytes that are not what the serializer wrote: one clear SerializationException, never a huge allocation.</summary>
 public sealed class FloatArrayMessageCorruptionTests(ClusterConfiguredSystem node) : IClassFixture<ClusterConfiguredSystem>

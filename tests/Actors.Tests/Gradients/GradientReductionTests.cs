@@ -1,7 +1,7 @@
-using Orchestrator.Actors.Job;
-using Orchestrator.Actors.Rank;
+using Orchestrator.Actors.Gradients;
+using Orchestrator.Actors.Protocol;
 
-namespace Orchestrator.Actors.Tests.Job;
+namespace Orchestrator.Actors.Tests.Gradients;
 
 public sealed class GradientReductionTests
 {

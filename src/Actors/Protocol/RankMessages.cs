@@ -1,6 +1,6 @@
 using Orchestrator.Trainer.Distributed;
 
-namespace Orchestrator.Actors.Rank;
+namespace Orchestrator.Actors.Protocol;
 
 // Messages between the job supervisor and its rank trainers. Every one carries the generation (which
 // incarnation of the ranks it belongs to) so answers from ranks replaced after a failure are ignored.
@@ -24,18 +24,7 @@ public sealed record ComputeGradients(int Generation, long Step, FaultKind? Faul
     public long LastStep => Math.Max(Step, Through);
 }
 
-/// <summary>
-/// A slice of one rank's flattened gradients (large tensors travel in chunks). Within a process the slice
-/// is a view of the rank's gradient array, not a copy: that array is not written again before the rank's
-/// next step, which starts only once every chunk of this one is averaged.
-/// </summary>
-public sealed record GradientChunk(int Generation, int Rank, long Step, int Index, int Count, int TotalLength, ArraySegment<float> Values, double Loss, long Samples);
 
-/// <summary>
-/// A slice of the averaged gradients, the same for every rank. Within a process it is a view of the
-/// supervisor's averaged array, which is not written again before the next step.
-/// </summary>
-public sealed record AveragedChunk(int Generation, long Step, int Index, int Count, int TotalLength, ArraySegment<float> Values, long GlobalSamples);
 
 /// <summary>
 /// A step this rank has applied. <paramref name="Seconds"/> is the step's own duration, measured by a rank

@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
-using Orchestrator.Actors.Rank;
+using Orchestrator.Actors.Gradients;
 
-namespace Orchestrator.Actors.Tests.Rank;
+namespace Orchestrator.Actors.Tests.Gradients;
 
 /// <summary>
 /// Frames over a real socket on 127.0.0.1: small floats leave in their head's write, large ones straight from

@@ -1,4 +1,4 @@
-namespace Orchestrator.Actors.Rank;
+namespace Orchestrator.Actors.Gradients;
 
 /// <summary>
 /// The array a gradient link reads one step's chunks into, each at its own place, so the receiver gets the

@@ -1,6 +1,7 @@
+using Orchestrator.Actors.Protocol;
 using Orchestrator.Trainer.Distributed;
 
-namespace Orchestrator.Actors.Rank;
+namespace Orchestrator.Actors.Gradients;
 
 /// <summary>
 /// The two messages that start and end a remote rank's step (<see cref="ComputeGradients"/> and

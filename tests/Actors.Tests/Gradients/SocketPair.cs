@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Orchestrator.Actors.Tests.Rank;
+namespace Orchestrator.Actors.Tests.Gradients;
 
 /// <summary>Both ends of one TCP connection on 127.0.0.1.</summary>
 internal sealed class SocketPair(TcpClient client, TcpClient accepted) : IDisposable

@@ -2,9 +2,9 @@ using System.Runtime.InteropServices;
 using System.Runtime.Serialization;
 using Akka.Actor;
 using Akka.Serialization;
-using Orchestrator.Actors.Rank;
+using Orchestrator.Actors.Protocol;
 
-namespace Orchestrator.Actors.Cluster;
+namespace Orchestrator.Actors.Gradients;
 
 /// <summary>
 /// Puts the messages that carry tensors (gradient chunks, averaged chunks, BatchNorm buffers) on the wire

@@ -1,6 +1,6 @@
-using Orchestrator.Actors.Rank;
+using Orchestrator.Actors.Gradients;
 
-namespace Orchestrator.Actors.Tests.Rank;
+namespace Orchestrator.Actors.Tests.Gradients;
 
 public sealed class ChunkingTests
 {

@@ -4,10 +4,9 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using Akka.Actor;
-using Orchestrator.Actors.Cluster;
-using Orchestrator.Actors.Rank;
+using Orchestrator.Actors.Protocol;
 
-namespace Orchestrator.Actors.Job;
+namespace Orchestrator.Actors.Gradients;
 
 /// <summary>
 /// The supervisor's end of the gradient links of its remote ranks: a TCP listener that takes each rank's

@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace Orchestrator.Actors.Rank;
+namespace Orchestrator.Actors.Gradients;
 
 /// <summary>
 /// Frames laid out for one gathered write (<see cref="GatherWrite"/>): each frame's prefix, header and small

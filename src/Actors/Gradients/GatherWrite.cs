@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
-namespace Orchestrator.Actors.Rank;
+namespace Orchestrator.Actors.Gradients;
 
 /// <summary>One piece of a gathered write: <paramref name="Length"/> bytes at <paramref name="Base"/>, pinned by the caller.</summary>
 [StructLayout(LayoutKind.Sequential)]

@@ -1,7 +1,7 @@
-using Orchestrator.Actors.Rank;
+using Orchestrator.Actors.Protocol;
 using Orchestrator.Trainer.Distributed;
 
-namespace Orchestrator.Actors.Job;
+namespace Orchestrator.Actors.Gradients;
 
 /// <summary>
 /// Collects one step's gradient chunks from every rank and averages each chunk as soon as all ranks have
