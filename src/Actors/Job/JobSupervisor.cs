@@ -6,7 +6,6 @@ using Orchestrator.Actors.Gradients;
 using Orchestrator.Actors.Metrics;
 using Orchestrator.Actors.Persistence;
 using Orchestrator.Actors.Protocol;
-using Orchestrator.Actors.Rank;
 using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Distributed;
 using Orchestrator.Trainer.Jobs;
@@ -76,6 +75,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     private double _lastLoss = double.NaN;
     private long _lastCapturedStep = -1;
     private readonly RankPlacement _placement;
+    private readonly RankProps _rankProps;
     private readonly WorldSizing _sizing;
     private int _world;
     private RankSlot[] _placedOn = [];
@@ -93,9 +93,10 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
     private static readonly TimeSpan DirectoryCheckWait = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan RunAheadWindow = TimeSpan.FromMilliseconds(50);
 
-    public JobSupervisor(JobSpec requested, IActorRef reporter, RankPlacement? placement = null)
+    public JobSupervisor(JobSpec requested, IActorRef reporter, RankPlacement? placement = null, RankProps? rankProps = null)
     {
         _requested = requested;
+        _rankProps = rankProps ?? RankPropsDefaults.Trainer;
         _reporter = reporter;
         _placement = placement ?? RankPlacement.Local;
         _world = requested.Ranks;
@@ -127,8 +128,8 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(JobSpec spec, IActorRef reporter, RankPlacement? placement = null) =>
-        Akka.Actor.Props.Create(() => new JobSupervisor(spec, reporter, placement));
+    public static Props Props(JobSpec spec, IActorRef reporter, RankPlacement? placement = null, RankProps? rankProps = null) =>
+        Akka.Actor.Props.Create(() => new JobSupervisor(spec, reporter, placement, rankProps));
 
     /// <summary>
     /// One journal stream per work dir, so several jobs can share one PostgreSQL database; named by the id
@@ -463,7 +464,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             var deploy = _placement.DeployFor(slot);
             var link = deploy.Scope is RemoteScope && GradientLinks() is { } hub ? hub.AddressFor(name) : null;
             _linkIds[rank] = link?.LinkId;
-            _ranks[rank] = Context.ActorOf(RankTrainer.Props(spec, Self, link).WithDeploy(deploy), name);
+            _ranks[rank] = Context.ActorOf(_rankProps(spec, Self, link).WithDeploy(deploy), name);
             // A rank on another node ends when that node dies: the watch turns that into a rank failure.
             Context.Watch(_ranks[rank]);
             _ranks[rank].Tell(start with { Generation = _generation });
@@ -776,7 +777,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         _reporter.Tell(new ProgressStep(report));
         _metrics.Stepped(report);
         _tensorBoard?.Stepped(report);
-        FaultPoints.ReachStep(_step);
+        KillPoints.ReachStep(_step);
     }
 
     // ---- Checkpointing: barrier, buffer sync, rank 0 saves --------------------------------------------

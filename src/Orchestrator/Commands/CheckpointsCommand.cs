@@ -68,17 +68,17 @@ internal static class CheckpointsCommand
         var entries = store.List();
         if (entries.Count == 0)
         {
-            System.Console.WriteLine($"no checkpoints in {store.Directory}");
+            Console.WriteLine($"no checkpoints in {store.Directory}");
             return ExitCodes.Ok;
         }
         var latest = store.LatestPointer;
-        System.Console.WriteLine($"{"name",-28} {"step",8} {"size",10}  {"status"}");
+        Console.WriteLine($"{"name",-28} {"step",8} {"size",10}  {"status"}");
         foreach (var entry in entries)
         {
             var result = store.Verify(entry.Path);
             var size = entry.RegularFileBytes();
             var marker = entry.Name == latest ? " (latest)" : "";
-            System.Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{Shown(entry.Name),-28} {entry.Iteration,8} {size / 1024.0,7:0.0} KiB  {(result.IsValid ? "ok" : "BAD: " + Shown(result.Problem))}{marker}"));
         }
         return ExitCodes.Ok;
@@ -90,17 +90,17 @@ internal static class CheckpointsCommand
         IReadOnlyList<string> targets = IsSingleCheckpoint(path) ? [Path.GetFullPath(path)] : store.List().Select(e => e.Path).ToList();
         if (targets.Count == 0)
         {
-            System.Console.WriteLine($"no checkpoints in {store.Directory}");
+            Console.WriteLine($"no checkpoints in {store.Directory}");
             return ExitCodes.Ok;
         }
         var bad = 0;
         foreach (var target in targets)
         {
             var result = store.Verify(target);
-            System.Console.WriteLine(result.IsValid ? $"ok   {Shown(result.Name)} (sizes and {result.Checksum} hashes match)" : $"BAD  {Shown(result.Problem)}");
+            Console.WriteLine(result.IsValid ? $"ok   {Shown(result.Name)} (sizes and {result.Checksum} hashes match)" : $"BAD  {Shown(result.Problem)}");
             bad += result.IsValid ? 0 : 1;
         }
-        System.Console.WriteLine($"{targets.Count - bad} ok, {bad} bad");
+        Console.WriteLine($"{targets.Count - bad} ok, {bad} bad");
         return bad == 0 ? ExitCodes.Ok : ExitCodes.Failed;
     }
 
@@ -119,41 +119,41 @@ internal static class CheckpointsCommand
         catch (CorruptCheckpointException e)
         {
             // A checkpoint that does not verify is bad input to inspect, refused like any other.
-            System.Console.Error.WriteLine($"error: {Shown(e.Message)}");
+            Console.Error.WriteLine($"error: {Shown(e.Message)}");
             return ExitCodes.BadInput;
         }
         var info = checkpoint.Info;
-        System.Console.WriteLine($"checkpoint: {Shown(checkpoint.Name)}");
-        System.Console.WriteLine($"job: {Shown(info.Job)}");
+        Console.WriteLine($"checkpoint: {Shown(checkpoint.Name)}");
+        Console.WriteLine($"job: {Shown(info.Job)}");
         if (info.JobAssembly is { } assembly)
         {
-            System.Console.WriteLine($"job assembly: {Shown(assembly.Path)}");
-            System.Console.WriteLine($"job assembly sha256: {Shown(assembly.Sha256)}");
+            Console.WriteLine($"job assembly: {Shown(assembly.Path)}");
+            Console.WriteLine($"job assembly sha256: {Shown(assembly.Sha256)}");
         }
         if (info.JobArgs is { Count: > 0 } jobArgs)
         {
-            System.Console.WriteLine($"job args: {Shown(string.Join(" ", jobArgs.Select(a => $"{a.Key}={a.Value}")))}");
+            Console.WriteLine($"job args: {Shown(string.Join(" ", jobArgs.Select(a => $"{a.Key}={a.Value}")))}");
         }
-        System.Console.WriteLine($"step: {info.Iteration}  epoch: {info.Epoch}  samples: {info.SamplesSeen}");
-        System.Console.WriteLine($"reason: {Shown(info.Reason)}  created: {info.CreatedUtc:u}  torch threads: {info.TorchThreads}");
-        System.Console.WriteLine($"components: {Shown(string.Join(", ", checkpoint.Components.Keys.Order(StringComparer.Ordinal)))}");
+        Console.WriteLine($"step: {info.Iteration}  epoch: {info.Epoch}  samples: {info.SamplesSeen}");
+        Console.WriteLine($"reason: {Shown(info.Reason)}  created: {info.CreatedUtc:u}  torch threads: {info.TorchThreads}");
+        Console.WriteLine($"components: {Shown(string.Join(", ", checkpoint.Components.Keys.Order(StringComparer.Ordinal)))}");
         foreach (var (name, state) in checkpoint.Components.OrderBy(c => c.Key, StringComparer.Ordinal))
         {
             foreach (var (tensorName, tensor) in state.Tensors)
             {
-                System.Console.WriteLine($"  {Shown(name)}/{Shown(tensorName)} {tensor.DType} {tensor.ShapeText}");
+                Console.WriteLine($"  {Shown(name)}/{Shown(tensorName)} {tensor.DType} {tensor.ShapeText}");
             }
             if (state.Blob is not null)
             {
-                System.Console.WriteLine($"  {Shown(name)} (opaque state, {state.Blob.Length} bytes)");
+                Console.WriteLine($"  {Shown(name)} (opaque state, {state.Blob.Length} bytes)");
             }
             if (state.Metadata is not null)
             {
-                System.Console.WriteLine($"  {Shown(name)}: {Shown(state.Metadata.ToJsonString())}");
+                Console.WriteLine($"  {Shown(name)}: {Shown(state.Metadata.ToJsonString())}");
             }
         }
         var digest = checkpoint.Components.TryGetValue(ModelCheckpointable.ComponentName, out var model) ? WeightsDigest.Of(model.Tensors) : "none";
-        System.Console.WriteLine($"weights-sha256: {digest}");
+        Console.WriteLine($"weights-sha256: {digest}");
         return ExitCodes.Ok;
     }
 

@@ -25,12 +25,12 @@ internal static class HistoryCommand
             foreach (var death in revealed[i])
             {
                 // Not an event (the dead process could not record it): dated by the event that revealed it.
-                System.Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{e.At:yyyy-MM-dd HH:mm:ss.fff}  {Describe(death)}"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{e.At:yyyy-MM-dd HH:mm:ss.fff}  {Describe(death)}"));
             }
             // Names, arguments and reasons come from users and their files: escaped, so none can forge a line.
-            System.Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{e.At:yyyy-MM-dd HH:mm:ss.fff}  {PrintableText.Escape(Describe(e))}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{e.At:yyyy-MM-dd HH:mm:ss.fff}  {PrintableText.Escape(Describe(e))}"));
         }
-        System.Console.WriteLine($"{history.Events.Count} events; {Totals(interruptions)}");
+        Console.WriteLine($"{history.Events.Count} events; {Totals(interruptions)}");
         return ExitCodes.Ok;
     }
 

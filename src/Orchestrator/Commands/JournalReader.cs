@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Orchestrator.Actors.Job;
 using Orchestrator.Actors.Persistence;
-using Orchestrator.Cli.Console;
+using Orchestrator.Cli.Terminal;
 
 namespace Orchestrator.Cli.Commands;
 

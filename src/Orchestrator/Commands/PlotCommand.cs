@@ -55,7 +55,7 @@ internal static class PlotCommand
         }
         var plot = TrainingPlot.Build(history.Events, loss, TensorBoardSeries.Read(workDir, TensorBoardSeries.StepsPerSecond));
         TrainingPlotRenderer.Save(plot, font, output);
-        System.Console.WriteLine(plot.Summary(output));
+        Console.WriteLine(plot.Summary(output));
         return ExitCodes.Ok;
     }
 }

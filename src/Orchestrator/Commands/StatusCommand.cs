@@ -57,18 +57,18 @@ internal static class StatusCommand
         var spec = state.Spec!;
         var last = state.LastCheckpoint;
         var lastEvent = history.Events[^1];
-        System.Console.WriteLine($"job:        {spec.Job} in {workDir}");
-        System.Console.WriteLine($"state:      {state.Status.ToString().ToLowerInvariant()}{(state.FailureReason is { } reason ? $" ({reason})" : "")}");
-        System.Console.WriteLine($"step:       {state.Step} of {(spec.Steps is { } steps ? steps.ToString(CultureInfo.InvariantCulture) : $"{spec.Epochs} epochs")}");
-        System.Console.WriteLine($"ranks:      {spec.Ranks}");
-        System.Console.WriteLine(last is null
+        Console.WriteLine($"job:        {spec.Job} in {workDir}");
+        Console.WriteLine($"state:      {state.Status.ToString().ToLowerInvariant()}{(state.FailureReason is { } reason ? $" ({reason})" : "")}");
+        Console.WriteLine($"step:       {state.Step} of {(spec.Steps is { } steps ? steps.ToString(CultureInfo.InvariantCulture) : $"{spec.Epochs} epochs")}");
+        Console.WriteLine($"ranks:      {spec.Ranks}");
+        Console.WriteLine(last is null
             ? "checkpoint: none yet"
             : string.Create(CultureInfo.InvariantCulture, $"checkpoint: {last.Name} at step {last.Step}, loss {HistoryCommand.LossOf(last)}, {Age(last.At)} ago"));
-        System.Console.WriteLine($"failures:   {HistoryCommand.Totals(JobInterruptions.Of(history.Events))}");
-        System.Console.WriteLine($"last event: {HistoryCommand.Describe(lastEvent).Trim()} ({Age(lastEvent.At)} ago)");
+        Console.WriteLine($"failures:   {HistoryCommand.Totals(JobInterruptions.Of(history.Events))}");
+        Console.WriteLine($"last event: {HistoryCommand.Describe(lastEvent).Trim()} ({Age(lastEvent.At)} ago)");
         if (state.FinalWeightsSha256 is { } digest)
         {
-            System.Console.WriteLine($"weights-sha256: {digest}");
+            Console.WriteLine($"weights-sha256: {digest}");
         }
         return ExitCodes.Ok;
     }

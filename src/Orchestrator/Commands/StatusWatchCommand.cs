@@ -1,7 +1,7 @@
 using System.Globalization;
 using Orchestrator.Actors.Persistence;
-using Orchestrator.Cli.Console;
-using Orchestrator.Cli.Console.Watch;
+using Orchestrator.Cli.Terminal;
+using Orchestrator.Cli.Terminal.Watch;
 
 namespace Orchestrator.Cli.Commands;
 
@@ -32,7 +32,7 @@ internal static class StatusWatchCommand
         using var interrupt = new StopSignals(announce: false);
         return WatchLoop.TerminalCanRedraw
             ? WatchLoop.Live(source, interval, interrupt.Token)
-            : WatchLoop.Plain(source, interval, System.Console.Out, interrupt.Token);
+            : WatchLoop.Plain(source, interval, Console.Out, interrupt.Token);
     }
 
     private static IWatchSource WorkDir(string workDir, string? journalText)

@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Orchestrator.Actors.Job;
 using Orchestrator.Actors.Persistence;
-using Orchestrator.Cli.Console;
+using Orchestrator.Cli.Terminal;
 using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Jobs;
 
@@ -112,13 +112,13 @@ internal static class TrainCommand
         }
         if (finished.Outcome is JobOutcome.Failed)
         {
-            System.Console.Error.WriteLine($"error: {finished.Message}");
+            Console.Error.WriteLine($"error: {finished.Message}");
             return ExitCodes.Failed;
         }
-        System.Console.Out.WriteLine(finished.Message);
+        Console.Out.WriteLine(finished.Message);
         if (!string.IsNullOrEmpty(finished.WeightsSha256))
         {
-            System.Console.Out.WriteLine($"weights-sha256: {finished.WeightsSha256}");
+            Console.Out.WriteLine($"weights-sha256: {finished.WeightsSha256}");
         }
         return finished.Outcome == JobOutcome.Stopped ? ExitCodes.Interrupted : ExitCodes.Ok;
     }
@@ -150,6 +150,6 @@ internal static class TrainCommand
             }
         }
         WorkDirJournalId.Delete(spec.WorkDir);
-        System.Console.Error.WriteLine($"deleted {deleted} existing checkpoint(s) (--delete-existing)");
+        Console.Error.WriteLine($"deleted {deleted} existing checkpoint(s) (--delete-existing)");
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Orchestrator.Trainer.Runtime;
 using Orchestrator.Trainer.Tensors;
 
 namespace Orchestrator.Trainer.Checkpointing;
@@ -112,13 +113,13 @@ public sealed class CheckpointStore
             {
                 tensorFile = CheckpointFormat.TensorFileFor(component);
                 files[tensorFile] = HashingFileWriter.Write(Path.Combine(temporary, tensorFile), s => TensorFile.Write(s, state.Tensors));
-                FaultPoints.Reach($"save:wrote-{tensorFile}");
+                KillPoints.Reach($"save:wrote-{tensorFile}");
             }
             if (state.Blob is not null)
             {
                 blobFile = CheckpointFormat.BlobFileFor(component);
                 files[blobFile] = HashingFileWriter.Write(Path.Combine(temporary, blobFile), s => s.Write(state.Blob));
-                FaultPoints.Reach($"save:wrote-{blobFile}");
+                KillPoints.Reach($"save:wrote-{blobFile}");
             }
             components[component] = new ComponentEntry(tensorFile, blobFile, state.Metadata, inlineTensors);
         }
@@ -126,20 +127,20 @@ public sealed class CheckpointStore
         var manifest = new CheckpointManifest(null, CheckpointFormat.FormatName, name, snapshot.Info.Iteration, files, info, components);
         var manifestBytes = ManifestSeal.Sealed(manifest);
         DurableFiles.WriteNewFile(Path.Combine(temporary, CheckpointFormat.ManifestFile), manifestBytes);
-        FaultPoints.Reach("save:wrote-manifest");
+        KillPoints.Reach("save:wrote-manifest");
         var pointer = Path.Combine(Directory, $"{TemporaryPrefix}{LatestPointerFile}-{Guid.NewGuid():N}");
         DurableFiles.WriteNewFile(pointer, System.Text.Encoding.UTF8.GetBytes(name + "\n"));
         // Nothing reads a temporary folder, so the order in which its files reach the disk does not matter,
         // only that all of them (and the folder's entries) have before the rename below.
         var written = files.Keys.Append(CheckpointFormat.ManifestFile).Select(f => Path.Combine(temporary, f)).Append(pointer).ToList();
         DurableFiles.SyncAll(written, temporary);
-        FaultPoints.Reach("save:synced");
+        KillPoints.Reach("save:synced");
         System.IO.Directory.Move(temporary, final);
-        FaultPoints.Reach("save:renamed");
+        KillPoints.Reach("save:renamed");
         DurableFiles.SyncDirectory(Directory);
-        FaultPoints.Reach("save:committed");
+        KillPoints.Reach("save:committed");
         File.Move(pointer, Path.Combine(Directory, LatestPointerFile), overwrite: true);
-        FaultPoints.Reach("save:pointer-moved");
+        KillPoints.Reach("save:pointer-moved");
         return new CommitResult(name, final, files.Values.Sum(f => f.Bytes) + manifestBytes.Length, AlreadyPresent: false, info.WeightsSha256);
     }
 

@@ -15,7 +15,7 @@ public interface ICheckpointable
 /// <summary>
 /// A checkpointable with large state that only an optimizer step or a restore changes (parameters, optimizer
 /// moments), so that its copy can run on a background thread during the next forward and backward pass.
-/// The <see cref="Checkpointer"/> makes every optimizer step, restore and disposal wait for that copy.
+/// The <see cref="CheckpointComponents"/> makes every optimizer step, restore and disposal wait for that copy.
 /// </summary>
 public interface IDeferredCheckpointable : ICheckpointable
 {
@@ -31,7 +31,7 @@ public interface IDeferredCheckpointable : ICheckpointable
 /// <summary>
 /// A checkpointable whose saved state can be found corrupt only when <see cref="ICheckpointable.Restore"/>
 /// parses it (the optimizer's blob, in TorchSharp's own format), which then throws
-/// <see cref="CorruptCheckpointException"/>. The <see cref="Checkpointer"/> restores such components before
+/// <see cref="CorruptCheckpointException"/>. The <see cref="CheckpointComponents"/> restores such components before
 /// the others, and a refusal leaves the component's state as it was: a refused checkpoint changes nothing, so
 /// the caller can resume from an older one or start fresh.
 /// </summary>

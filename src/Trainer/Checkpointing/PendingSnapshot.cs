@@ -8,7 +8,7 @@ namespace Orchestrator.Trainer.Checkpointing;
 /// a background thread while training goes on with the next forward and backward pass, which only read
 /// them. The writer takes each component as soon as its copy is done (<see cref="Component"/>); anything
 /// that changes those tensors (an optimizer step, a restore, freeing the model) first waits at the fence
-/// (<see cref="Checkpointer.WaitForCapture"/>), and that wait is part of the save's stall
+/// (<see cref="CheckpointComponents.WaitForCapture"/>), and that wait is part of the save's stall
 /// (<see cref="FenceWait"/>). A snapshot captured in place copies nothing: the writer reads the live
 /// tensors, so its fence stays closed until it is released after its write.
 /// </summary>

@@ -119,7 +119,7 @@ public sealed class TrainingRun
                 var epochEnded = _state.ApplyStep(samples);
                 mutating = false;
                 var counters = _state.Counters;
-                FaultPoints.ReachStep(counters.Iteration);
+                KillPoints.ReachStep(counters.Iteration);
                 _observer.Stepped(new StepReport(counters.Iteration, total, counters.Epoch, loss, rate, meter.Tick(), samples));
                 Drain(writer);
                 if (counters.Iteration < total && _options.Schedule.IsDue(counters.Iteration, epochEnded, counters.Epoch, lastSave.Elapsed))

@@ -14,7 +14,7 @@ namespace Orchestrator.Trainer.Training;
 /// </summary>
 public sealed class TrainingState
 {
-    private readonly Checkpointer _checkpointer = new();
+    private readonly CheckpointComponents _components = new();
     private readonly LearningRateScheduler _scheduler;
     private readonly TorchLearningRateScheduler? _torchScheduler;
     private readonly List<Tensor> _parameters;
@@ -34,26 +34,26 @@ public sealed class TrainingState
         _parameters = job.Model.parameters().Select(p => (Tensor)p).ToList();
         _scheduler = new LearningRateScheduler(job.Optimizer, job.LearningRate);
         Cursor = DataCursor.Start(shuffleSeed);
-        _checkpointer.Add(ModelCheckpointable.ComponentName, new ModelCheckpointable(job.Model, modelLoad));
-        _checkpointer.Add(ComponentNames.Optimizer, new OptimizerCheckpointable(job.Optimizer, job.Device));
+        _components.Add(ModelCheckpointable.ComponentName, new ModelCheckpointable(job.Model, modelLoad));
+        _components.Add(ComponentNames.Optimizer, new OptimizerCheckpointable(job.Optimizer, job.Device));
         if (job.Scheduler is { } factory)
         {
             // Built after the optimizer's state exists and before any restore; a restore rebuilds it.
             var torchScheduler = new TorchLearningRateScheduler(job.Optimizer, factory);
             _torchScheduler = torchScheduler;
-            _checkpointer.Add(ComponentNames.Scheduler, new JsonCheckpointable<TorchLearningRateScheduler.State>(torchScheduler.Capture, torchScheduler.Restore));
+            _components.Add(ComponentNames.Scheduler, new JsonCheckpointable<TorchLearningRateScheduler.State>(torchScheduler.Capture, torchScheduler.Restore));
         }
         else
         {
-            _checkpointer.Add(ComponentNames.Scheduler, new JsonCheckpointable<LearningRateScheduler.State>(
+            _components.Add(ComponentNames.Scheduler, new JsonCheckpointable<LearningRateScheduler.State>(
                 () => new(_scheduler.StepsTaken, _scheduler.Schedule.ToString()), s => _scheduler.StepsTaken = s.StepsTaken));
         }
-        _checkpointer.Add(ComponentNames.Rng, new RngCheckpointable());
-        _checkpointer.Add(ComponentNames.Data, new JsonCheckpointable<DataCursor>(() => Cursor, c => Cursor = c));
-        _checkpointer.Add(ComponentNames.Counters, new JsonCheckpointable<TrainingCounters>(() => Counters, c => Counters = c));
+        _components.Add(ComponentNames.Rng, new RngCheckpointable());
+        _components.Add(ComponentNames.Data, new JsonCheckpointable<DataCursor>(() => Cursor, c => Cursor = c));
+        _components.Add(ComponentNames.Counters, new JsonCheckpointable<TrainingCounters>(() => Counters, c => Counters = c));
         foreach (var (name, component) in job.ExtraCheckpointables)
         {
-            _checkpointer.Add(name, component);
+            _components.Add(name, component);
         }
     }
 
@@ -122,7 +122,7 @@ public sealed class TrainingState
     /// </summary>
     public bool ApplyStep(long samples)
     {
-        _checkpointer.WaitForCapture(); // the step changes parameters and moments that a snapshot may still be copying
+        _components.WaitForCapture(); // the step changes parameters and moments that a snapshot may still be copying
         if (Job.ClipGradientNorm is { } maxNorm)
         {
             LastGradientNorm = GradientClipping.ClipByGlobalNorm(_parameters, maxNorm);
@@ -150,7 +150,7 @@ public sealed class TrainingState
     public PendingSnapshot Capture(string reason, int threads, bool inPlace = false)
     {
         Job.BeforeSave?.Invoke(Counters);
-        return _checkpointer.Capture(
+        return _components.Capture(
             new CheckpointInfo(Job.Name, Counters.Iteration, Counters.Epoch, Counters.SamplesSeen, "", reason, DateTimeOffset.UtcNow, threads) { JobAssembly = JobAssembly, JobArgs = JobArgs }, inPlace);
     }
 
@@ -161,7 +161,7 @@ public sealed class TrainingState
     public IReadOnlyDictionary<string, string>? JobArgs { get; init; }
 
     /// <summary>Waits for the background copy of the last capture; call before disposing the job.</summary>
-    public TimeSpan WaitForCapture() => _checkpointer.WaitForCapture();
+    public TimeSpan WaitForCapture() => _components.WaitForCapture();
 
     /// <summary>Restores everything for a resume, leaving out optimizer or scheduler state when asked.</summary>
     public RestoreReport Resume(LoadedCheckpoint checkpoint, bool skipOptimizer = false, bool skipScheduler = false)
@@ -170,7 +170,7 @@ public sealed class TrainingState
         {
             throw new CheckpointMismatchException($"checkpoint {checkpoint.Name} is of job '{checkpoint.Info.Job}', not '{Job.Name}'; use a work dir of this job or --load-from for weights only");
         }
-        var only = _checkpointer.ComponentNames.ToHashSet(StringComparer.Ordinal);
+        var only = _components.ComponentNames.ToHashSet(StringComparer.Ordinal);
         if (skipOptimizer)
         {
             only.Remove(ComponentNames.Optimizer);
@@ -179,7 +179,7 @@ public sealed class TrainingState
         {
             only.Remove(ComponentNames.Scheduler);
         }
-        var report = _checkpointer.Restore(checkpoint, only);
+        var report = _components.Restore(checkpoint, only);
         if (skipScheduler && !skipOptimizer)
         {
             // The restored optimizer options hold the rate the old schedule reached; a TorchSharp scheduler
@@ -191,7 +191,7 @@ public sealed class TrainingState
 
     /// <summary>Restores the model's weights only (fine-tuning).</summary>
     public RestoreReport LoadWeights(LoadedCheckpoint checkpoint) =>
-        AfterLoad(_checkpointer.Restore(checkpoint, new HashSet<string>(StringComparer.Ordinal) { ModelCheckpointable.ComponentName }));
+        AfterLoad(_components.Restore(checkpoint, new HashSet<string>(StringComparer.Ordinal) { ModelCheckpointable.ComponentName }));
 
     private RestoreReport AfterLoad(RestoreReport report)
     {

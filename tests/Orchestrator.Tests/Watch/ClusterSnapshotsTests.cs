@@ -1,6 +1,6 @@
 using Orchestrator.Actors.Cluster;
 using Orchestrator.Actors.Job;
-using Orchestrator.Cli.Console.Watch;
+using Orchestrator.Cli.Terminal.Watch;
 using Spectre.Console;
 
 namespace Orchestrator.Tests.Watch;

@@ -1,4 +1,4 @@
-using Orchestrator.Cli.Console.Watch;
+using Orchestrator.Cli.Terminal.Watch;
 
 namespace Orchestrator.Tests.Watch;
 

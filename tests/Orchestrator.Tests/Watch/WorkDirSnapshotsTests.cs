@@ -1,5 +1,5 @@
 using Orchestrator.Actors.Job;
-using Orchestrator.Cli.Console.Watch;
+using Orchestrator.Cli.Terminal.Watch;
 
 namespace Orchestrator.Tests.Watch;
 

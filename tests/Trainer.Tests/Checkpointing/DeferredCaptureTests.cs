@@ -98,7 +98,7 @@ public sealed class DeferredCaptureTests : IDisposable
     public async Task The_writer_writes_the_components_already_copied_while_a_later_one_is_still_being_copied()
     {
         using var job = Runs.Job()();
-        var checkpointer = new Checkpointer();
+        var checkpointer = new CheckpointComponents();
         checkpointer.Add(ModelCheckpointable.ComponentName, new ModelCheckpointable(job.Model, ModelLoadOptions.Default));
         checkpointer.Add(ComponentNames.Optimizer, new OptimizerCheckpointable(job.Optimizer, CPU));
         checkpointer.Add("tail", _gate); // copied last
@@ -181,9 +181,9 @@ public sealed class DeferredCaptureTests : IDisposable
         Assert.NotEqual(before, WeightsDigest.Of(job.Model));
     }
 
-    private Checkpointer GatedFirst(TrainingJob job)
+    private CheckpointComponents GatedFirst(TrainingJob job)
     {
-        var checkpointer = new Checkpointer();
+        var checkpointer = new CheckpointComponents();
         checkpointer.Add("gate", _gate);
         checkpointer.Add(ModelCheckpointable.ComponentName, new ModelCheckpointable(job.Model, ModelLoadOptions.Default));
         checkpointer.Add(ComponentNames.Optimizer, new OptimizerCheckpointable(job.Optimizer, CPU));

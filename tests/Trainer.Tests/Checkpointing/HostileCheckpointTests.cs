@@ -142,7 +142,7 @@ public sealed class HostileCheckpointTests : IDisposable
             loss.backward();
         }
         optimizer.step();
-        var checkpointer = new Checkpointer();
+        var checkpointer = new CheckpointComponents();
         checkpointer.Add("optimizer", new OptimizerCheckpointable(optimizer, CPU));
         var path = _store.Commit(checkpointer.Capture(new CheckpointInfo("t", 10, 0, 0, "", "forced", DateTimeOffset.UnixEpoch, 1)).Complete()).Path;
         checkpointer.Restore(_store.Load(path)); // as written, it restores

@@ -24,21 +24,21 @@ internal static class ClusterCommands
         var status = client.Status(TimeSpan.FromSeconds(15));
         if (WireProtocol.ClusterProblem(status.Protocol) is { } problem)
         {
-            System.Console.Error.WriteLine($"warning: {problem}");
+            Console.Error.WriteLine($"warning: {problem}");
         }
         if (status.Insecure)
         {
-            System.Console.Out.WriteLine(ClusterOptions.InsecureCluster);
+            Console.Out.WriteLine(ClusterOptions.InsecureCluster);
         }
-        System.Console.Out.WriteLine($"nodes ({status.Nodes.Length}):");
+        Console.Out.WriteLine($"nodes ({status.Nodes.Length}):");
         foreach (var node in status.Nodes)
         {
-            System.Console.Out.WriteLine($"  {JobFollower.Short(node.Address),-22} {node.Status,-12} {string.Join(",", node.Devices)}{(node.Problem is { } p ? $"  ({p})" : "")}");
+            Console.Out.WriteLine($"  {JobFollower.Short(node.Address),-22} {node.Status,-12} {string.Join(",", node.Devices)}{(node.Problem is { } p ? $"  ({p})" : "")}");
         }
-        System.Console.Out.WriteLine($"jobs ({status.Jobs.Length}):");
+        Console.Out.WriteLine($"jobs ({status.Jobs.Length}):");
         foreach (var job in status.Jobs)
         {
-            System.Console.Out.WriteLine($"  {job.WorkDir}: {JobFollower.Describe(job)}");
+            Console.Out.WriteLine($"  {job.WorkDir}: {JobFollower.Describe(job)}");
         }
         return ExitCodes.Ok;
     }
@@ -65,7 +65,7 @@ internal static class ClusterCommands
         {
             throw new UsageException(answer.Message);
         }
-        System.Console.Out.WriteLine(answer.Message);
+        Console.Out.WriteLine(answer.Message);
         return ExitCodes.Ok;
     }
 

@@ -79,7 +79,7 @@ internal static class ClusterOptions
         }
         if (insecure)
         {
-            System.Console.Error.WriteLine($"warning: {InsecureCluster}");
+            Console.Error.WriteLine($"warning: {InsecureCluster}");
         }
         return credentials;
     }

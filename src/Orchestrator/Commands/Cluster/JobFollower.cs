@@ -87,5 +87,5 @@ internal static class JobFollower
         _ => null,
     };
 
-    private static void Line(string text) => System.Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:HH:mm:ss.fff} {text}"));
+    private static void Line(string text) => Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:HH:mm:ss.fff} {text}"));
 }

@@ -3,7 +3,7 @@ using Akka.Cluster.Tools.Singleton;
 using Orchestrator.Actors.Cluster;
 using Orchestrator.Actors.Metrics;
 using Orchestrator.Actors.Persistence;
-using Orchestrator.Cli.Console;
+using Orchestrator.Cli.Terminal;
 
 namespace Orchestrator.Cli.Commands.Cluster;
 
@@ -66,13 +66,13 @@ internal static class NodeCommand
         system.ActorOf(ClusterSingletonManager.Props(
             ClusterCoordinator.Props(reporter, credentials), PoisonPill.Instance, ClusterSingletonManagerSettings.Create(system)), "coordinator");
         system.ActorOf(ClusterSingletonProxy.Props("/user/coordinator", ClusterSingletonProxySettings.Create(system)), ClusterClient.ProxyName);
-        System.Console.Out.WriteLine($"node {settings.Hostname}:{settings.Port} offering {string.Join(",", settings.Devices)}; seeds {string.Join(",", settings.Seeds)}");
+        Console.Out.WriteLine($"node {settings.Hostname}:{settings.Port} offering {string.Join(",", settings.Devices)}; seeds {string.Join(",", settings.Seeds)}");
         WarnIfNotJoined(system, settings.Seeds);
         using var stop = new StopSignals(() => Akka.Cluster.Cluster.Get(system).Leave(Akka.Cluster.Cluster.Get(system).SelfAddress), announcement: LeavingAnnouncement);
         system.WhenTerminated.Wait();
         if (UnexpectedStop(system) is { } why)
         {
-            System.Console.Error.WriteLine($"error: the node stopped: {why}");
+            Console.Error.WriteLine($"error: the node stopped: {why}");
             return ExitCodes.Failed;
         }
         return outcome.Refusal is null ? ExitCodes.Ok : ExitCodes.BadInput;
@@ -101,7 +101,7 @@ internal static class NodeCommand
             {
                 if (!up.Task.IsCompleted && !system.WhenTerminated.IsCompleted)
                 {
-                    System.Console.Error.WriteLine(
+                    Console.Error.WriteLine(
                         $"warning: not in the cluster after {JoinWarningAfter.TotalSeconds:0} s: no seed of {string.Join(",", seeds)} has let this node join " +
                         "(is a seed running there? every node needs the same --config: a node with TLS, akka.remote.dot-netty.tcp.enable-ssl, and one without cannot talk at all)");
                 }

@@ -59,7 +59,7 @@ internal static class SubmitCommand
         {
             throw new UsageException(answer.Message);
         }
-        System.Console.Out.WriteLine(answer.Message);
+        Console.Out.WriteLine(answer.Message);
         return parsed.Has("--wait") ? JobFollower.Follow(client, spec.WorkDir) : ExitCodes.Ok;
     }
 }

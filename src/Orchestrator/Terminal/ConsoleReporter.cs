@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Orchestrator.Actors.Job;
 
-namespace Orchestrator.Cli.Console;
+namespace Orchestrator.Cli.Terminal;
 
 /// <summary>Receives the supervisor's progress messages and shows them through the console observer.</summary>
 internal sealed class ConsoleReporter : ReceiveActor

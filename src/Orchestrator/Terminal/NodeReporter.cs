@@ -3,7 +3,7 @@ using System.Globalization;
 using Akka.Actor;
 using Orchestrator.Actors.Job;
 
-namespace Orchestrator.Cli.Console;
+namespace Orchestrator.Cli.Terminal;
 
 /// <summary>
 /// A node's console: one timestamped line per event that matters (nodes joining and leaving, jobs starting,
@@ -34,5 +34,5 @@ internal sealed class NodeReporter : ReceiveActor
 
     public static Props Props() => Akka.Actor.Props.Create(() => new NodeReporter());
 
-    private static void Line(string text) => System.Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:HH:mm:ss.fff} {text}"));
+    private static void Line(string text) => Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:HH:mm:ss.fff} {text}"));
 }

@@ -2,7 +2,7 @@ using Orchestrator.Actors.Cluster;
 using Orchestrator.Actors.Job;
 using Orchestrator.Cli.Commands.Cluster;
 
-namespace Orchestrator.Cli.Console.Watch;
+namespace Orchestrator.Cli.Terminal.Watch;
 
 /// <summary>
 /// A cluster as the watch shows it, from the coordinator's <see cref="ClusterStatus"/>: its nodes with their

@@ -2,7 +2,7 @@ using System.Net;
 using Orchestrator.Cli.Commands;
 using Prometheus;
 
-namespace Orchestrator.Cli.Console;
+namespace Orchestrator.Cli.Terminal;
 
 /// <summary>
 /// Serves the process's Prometheus metrics while a command runs, when a port is given: on 127.0.0.1 for
@@ -33,7 +33,7 @@ internal sealed class MetricsEndpoint : IDisposable
         {
             throw new UsageException($"cannot serve metrics on {hostname}:{port} ({e.Message}); choose another --metrics-port");
         }
-        System.Console.Error.WriteLine($"metrics: http://{hostname}:{port}/metrics");
+        Console.Error.WriteLine($"metrics: http://{hostname}:{port}/metrics");
         return new MetricsEndpoint(server);
     }
 

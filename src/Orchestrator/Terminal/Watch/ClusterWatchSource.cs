@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Orchestrator.Actors.Cluster;
 using Orchestrator.Cli.Commands.Cluster;
 
-namespace Orchestrator.Cli.Console.Watch;
+namespace Orchestrator.Cli.Terminal.Watch;
 
 /// <summary>
 /// Snapshots of a cluster, asked from its coordinator on every poll through one client connection. A cluster

@@ -1,4 +1,4 @@
-namespace Orchestrator.Cli.Console.Watch;
+namespace Orchestrator.Cli.Terminal.Watch;
 
 /// <summary>A series drawn as one line of block characters, lowest value ▁, highest █ (the loss in the live view).</summary>
 internal static class Sparkline

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Orchestrator.Cli.Console.Watch;
+namespace Orchestrator.Cli.Terminal.Watch;
 
 /// <summary>
 /// The watch for a log or CI (output redirected): one line whenever something worth a line changed (state,

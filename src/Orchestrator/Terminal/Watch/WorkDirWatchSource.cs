@@ -2,7 +2,7 @@ using Akka.Actor;
 using Orchestrator.Actors.Job;
 using Orchestrator.Actors.Persistence;
 
-namespace Orchestrator.Cli.Console.Watch;
+namespace Orchestrator.Cli.Terminal.Watch;
 
 /// <summary>
 /// Snapshots of a job in a work dir, from its journal and TensorBoard files. One reader actor system lives

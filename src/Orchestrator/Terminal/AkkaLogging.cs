@@ -1,6 +1,6 @@
 using Akka.Configuration;
 
-namespace Orchestrator.Cli.Console;
+namespace Orchestrator.Cli.Terminal;
 
 /// <summary>
 /// Akka's own log for the local commands (train, history, status, plot): off, since each failure they can

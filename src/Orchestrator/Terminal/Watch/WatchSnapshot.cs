@@ -1,4 +1,4 @@
-namespace Orchestrator.Cli.Console.Watch;
+namespace Orchestrator.Cli.Terminal.Watch;
 
 /// <summary>
 /// What <c>status --watch</c> shows at one moment: built by a snapshot source (a work dir's journal and

@@ -1,4 +1,4 @@
-namespace Orchestrator.Cli.Console.Watch;
+namespace Orchestrator.Cli.Terminal.Watch;
 
 /// <summary>
 /// What a cluster job's successive statuses add up to: the coordinator reports the current step and loss

@@ -1,6 +1,6 @@
 using Orchestrator.Trainer.Metrics;
 
-namespace Orchestrator.Cli.Console.Watch;
+namespace Orchestrator.Cli.Terminal.Watch;
 
 /// <summary>What the watch takes from the TensorBoard files: the newest step, recent losses and the step rate.</summary>
 internal sealed record TensorBoardScalars(long? LastStep, double[] RecentLosses, double? StepsPerSecond)

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Orchestrator.Cli.Commands;
 using Spectre.Console;
 
-namespace Orchestrator.Cli.Console.Watch;
+namespace Orchestrator.Cli.Terminal.Watch;
 
 /// <summary>
 /// Polls a source every interval and shows each snapshot, until the watched job reaches a final state (exit
@@ -12,7 +12,7 @@ internal static class WatchLoop
 {
     /// <summary>The live view needs a terminal that takes cursor movement; anything else (a file, a pipe, CI) gets lines.</summary>
     public static bool TerminalCanRedraw =>
-        !System.Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities is { Ansi: true, Interactive: true };
+        !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities is { Ansi: true, Interactive: true };
 
     public static int Plain(IWatchSource source, TimeSpan interval, TextWriter output, CancellationToken stop)
     {

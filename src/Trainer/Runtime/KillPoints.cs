@@ -1,13 +1,13 @@
 using System.Diagnostics;
 
-namespace Orchestrator.Trainer.Checkpointing;
+namespace Orchestrator.Trainer.Runtime;
 
 /// <summary>
 /// Named points in training and saving where tests kill the process for real (SIGKILL, no cleanup runs).
 /// Armed only by the environment variable <c>ORCHESTRATOR_KILL_AT</c>, e.g. <c>step:120</c> or
 /// <c>save:renamed#2</c> (the second time the point is reached). Unset, every call returns at once.
 /// </summary>
-public static class FaultPoints
+public static class KillPoints
 {
     public const string EnvironmentVariable = "ORCHESTRATOR_KILL_AT";
 

@@ -1,7 +1,7 @@
 using Orchestrator.Actors.Job;
 using Orchestrator.Cli.Commands.Cluster;
 
-namespace Orchestrator.Cli.Console.Watch;
+namespace Orchestrator.Cli.Terminal.Watch;
 
 /// <summary>
 /// A work dir's job as the watch shows it: state, checkpoint, restarts and the end from the journal; the

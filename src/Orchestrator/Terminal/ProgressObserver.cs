@@ -4,7 +4,7 @@ using Orchestrator.Actors.Job;
 using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Training;
 
-namespace Orchestrator.Cli.Console;
+namespace Orchestrator.Cli.Terminal;
 
 /// <summary>
 /// Shows training progress on stderr: a bar redrawn in place on a terminal, or a plain line every 5% when
@@ -13,7 +13,7 @@ namespace Orchestrator.Cli.Console;
 internal sealed class ProgressObserver(bool quiet) : ITrainingObserver
 {
     private const int BarWidth = 24;
-    private readonly bool _interactive = !System.Console.IsErrorRedirected;
+    private readonly bool _interactive = !Console.IsErrorRedirected;
     private readonly Stopwatch _sinceDraw = Stopwatch.StartNew();
     private string _lastCheckpoint = "none";
     private long _lineEvery = 1;
@@ -57,14 +57,14 @@ internal sealed class ProgressObserver(bool quiet) : ITrainingObserver
             if (_sinceDraw.ElapsedMilliseconds >= 100 || step.Iteration == step.TotalIterations)
             {
                 var filled = (int)(BarWidth * step.Iteration / Math.Max(1, step.TotalIterations));
-                System.Console.Error.Write($"\r[{new string('#', filled)}{new string('.', BarWidth - filled)}] {text}\u001b[K");
+                Console.Error.Write($"\r[{new string('#', filled)}{new string('.', BarWidth - filled)}] {text}\u001b[K");
                 _barShown = true;
                 _sinceDraw.Restart();
             }
         }
         else if (step.Iteration % _lineEvery == 0 || step.Iteration == step.TotalIterations)
         {
-            System.Console.Error.WriteLine(text);
+            Console.Error.WriteLine(text);
         }
     }
 
@@ -86,7 +86,7 @@ internal sealed class ProgressObserver(bool quiet) : ITrainingObserver
     {
         if (_barShown)
         {
-            System.Console.Error.WriteLine();
+            Console.Error.WriteLine();
             _barShown = false;
         }
     }
@@ -94,6 +94,6 @@ internal sealed class ProgressObserver(bool quiet) : ITrainingObserver
     private void Line(string text)
     {
         Finish();
-        System.Console.Error.WriteLine(text);
+        Console.Error.WriteLine(text);
     }
 }

@@ -3,7 +3,7 @@ using Orchestrator.Trainer.Tests.Support;
 
 namespace Orchestrator.Trainer.Tests.Checkpointing;
 
-public sealed class CheckpointerTests : IDisposable
+public sealed class CheckpointComponentsTests : IDisposable
 {
     private readonly TempDirectory _temp = new();
 
@@ -14,7 +14,7 @@ public sealed class CheckpointerTests : IDisposable
     {
         var notes = new List<string> { "warmup done" };
         var counter = 41;
-        var checkpointer = new Checkpointer();
+        var checkpointer = new CheckpointComponents();
         checkpointer.Add("notes", new JsonCheckpointable<List<string>>(() => notes, v => notes = v));
         checkpointer.Add("counter", new JsonCheckpointable<int>(() => counter, v => counter = v));
         var store = new CheckpointStore(_temp.Path, new CheckpointNaming());
@@ -34,11 +34,11 @@ public sealed class CheckpointerTests : IDisposable
     [Fact]
     public void A_component_absent_from_the_checkpoint_is_reported_missing()
     {
-        var first = new Checkpointer();
+        var first = new CheckpointComponents();
         first.Add("a", new JsonCheckpointable<int>(() => 1, _ => { }));
         var store = new CheckpointStore(_temp.Path, new CheckpointNaming());
         store.Commit(first.Capture(new CheckpointInfo("t", 1, 0, 0, "", "forced", DateTimeOffset.UnixEpoch, 1)).Complete());
-        var second = new Checkpointer();
+        var second = new CheckpointComponents();
         second.Add("a", new JsonCheckpointable<int>(() => 1, _ => { }));
         second.Add("b", new JsonCheckpointable<int>(() => 2, _ => { }));
 
@@ -52,12 +52,12 @@ public sealed class CheckpointerTests : IDisposable
     [InlineData("a.b")]
     [InlineData("x/y")]
     public void Bad_component_names_are_refused(string name) =>
-        Assert.Throws<ArgumentException>(() => new Checkpointer().Add(name, new JsonCheckpointable<int>(() => 0, _ => { })));
+        Assert.Throws<ArgumentException>(() => new CheckpointComponents().Add(name, new JsonCheckpointable<int>(() => 0, _ => { })));
 
     [Fact]
     public void The_same_name_cannot_be_added_twice()
     {
-        var checkpointer = new Checkpointer();
+        var checkpointer = new CheckpointComponents();
         checkpointer.Add("x", new JsonCheckpointable<int>(() => 0, _ => { }));
 
         Assert.Throws<ArgumentException>(() => checkpointer.Add("x", new JsonCheckpointable<int>(() => 0, _ => { })));

@@ -12,7 +12,7 @@ namespace Orchestrator.Trainer.Checkpointing;
 /// restore and disposal of the model or optimizer calls <see cref="WaitForCapture"/> first (restores here do).
 /// Used from the training thread only.
 /// </remarks>
-public sealed class Checkpointer
+public sealed class CheckpointComponents
 {
     private readonly Dictionary<string, ICheckpointable> _components = new(StringComparer.Ordinal);
     private readonly HostBufferPool _buffers = new();

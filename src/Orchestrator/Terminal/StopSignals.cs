@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Orchestrator.Trainer.Runtime;
 
-namespace Orchestrator.Cli.Console;
+namespace Orchestrator.Cli.Terminal;
 
 /// <summary>
 /// Turns the first Ctrl-C or SIGTERM into a request to stop: for a job, to checkpoint and stop at the next
@@ -57,7 +57,7 @@ internal sealed class StopSignals : IDisposable
         }
         if (_announce)
         {
-            System.Console.Error.WriteLine($"\n{context.Signal}: {_announcement} (send again to exit at once)");
+            Console.Error.WriteLine($"\n{context.Signal}: {_announcement} (send again to exit at once)");
         }
         if (_deadline is { } deadline)
         {
@@ -75,9 +75,9 @@ internal sealed class StopSignals : IDisposable
     /// </summary>
     private static void ExitNow(string line)
     {
-        System.Console.Error.WriteLine(line);
-        System.Console.Error.Flush();
-        System.Console.Out.Flush();
+        Console.Error.WriteLine(line);
+        Console.Error.Flush();
+        Console.Out.Flush();
         ImmediateExit.Now(Commands.ExitCodes.Interrupted);
     }
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Orchestrator.Cli.Console.Watch;
+namespace Orchestrator.Cli.Terminal.Watch;
 
 /// <summary>The few numbers both watch views print, formatted the same way in each.</summary>
 internal static class WatchFormat
