@@ -1,5 +1,6 @@
 using System.Globalization;
 using Orchestrator.Actors.Job;
+using Orchestrator.Actors.Job.Restart;
 using Orchestrator.Trainer.Checkpointing;
 
 namespace Orchestrator.Cli.Commands;
@@ -63,7 +64,7 @@ internal static class HistoryCommand
         FaultFired f => $"fault injected  {f.FaultId}",
         RankFailed f => $"rank failed     rank {f.Rank} at step {f.Step}: {f.Reason}",
         RestartScheduled r => string.Create(CultureInfo.InvariantCulture,
-            $"restart         {(r.Mode == "all" ? "all ranks" : $"rank {r.FailedRank} only")} from {r.FromCheckpoint ?? "the start"} (step {r.FromStep}), {r.StepsRedone} step(s) redone, after {r.DelayMilliseconds:0} ms"),
+            $"restart         {(RestartModes.Parse(r.Mode) == RestartMode.All ? "all ranks" : $"rank {r.FailedRank} only")} from {r.FromCheckpoint ?? "the start"} (step {r.FromStep}), {r.StepsRedone} step(s) redone, after {r.DelayMilliseconds:0} ms"),
         JobCompleted c => $"completed       at step {c.Step}, weights {Short(c.WeightsSha256)}",
         JobFailed f => $"failed          {f.Reason}",
         JobStopped s => $"stopped         at step {s.Step}, checkpoint {s.Checkpoint ?? "none"}",
