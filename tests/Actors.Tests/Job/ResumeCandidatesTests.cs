@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Orchestrator.Actors.Job;
+using Orchestrator.Actors.Job.Checkpoints;
 using Orchestrator.Trainer.Checkpointing;
 
 namespace Orchestrator.Actors.Tests.Job;
