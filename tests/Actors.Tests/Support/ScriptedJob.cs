@@ -90,6 +90,12 @@ public sealed class ScriptedJob
             return [];
         }
         await ComputeAsync(step);
+        return await FinishStepAsync(step, epochEnded);
+    }
+
+    /// <summary>The rest of a step every rank was told to compute: gradients in, averages back, step ends.</summary>
+    public async Task<float[]> FinishStepAsync(long step, bool epochEnded = false)
+    {
         for (var rank = 0; rank < World; rank++)
         {
             SendGradients(rank, step);
