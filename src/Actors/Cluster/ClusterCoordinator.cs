@@ -5,6 +5,7 @@ using Akka.Event;
 using Akka.Persistence;
 using Orchestrator.Actors.Job;
 using Orchestrator.Actors.Persistence;
+using Orchestrator.Actors.Protocol;
 
 namespace Orchestrator.Actors.Cluster;
 

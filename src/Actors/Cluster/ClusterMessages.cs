@@ -1,13 +1,9 @@
 using Orchestrator.Actors.Job;
-using Orchestrator.Trainer.Jobs.Loading;
 
 namespace Orchestrator.Actors.Cluster;
 
 // Messages between nodes, the coordinator (a cluster singleton) and command-line clients. Plain data only:
 // every one of them crosses the network.
-
-/// <summary>A node that proved the cluster secret and the shared settings, with the devices it offers.</summary>
-public sealed record NodeInfo(string Address, string[] Devices);
 
 /// <summary>From the coordinator to a node that just came up: prove you belong.</summary>
 public sealed record Challenge(string Nonce);
@@ -17,23 +13,6 @@ public sealed record ChallengeAnswer(string Proof, string[] SettingKeys, string[
 
 /// <summary>The cluster will not have this node (it is downed right after).</summary>
 public sealed record NodeRefused(string Reason);
-
-/// <summary>
-/// From a job to a node: can you read the probe file the job wrote in its checkpoint directory, and load the
-/// job's assembly (<paramref name="JobAssembly"/>, null for a built-in job) with the hash it was submitted with?
-/// </summary>
-public sealed record CheckDirectory(string Directory, string ProbeFile, string Token, JobAssemblyRef? JobAssembly = null);
-
-public sealed record DirectoryChecked(string Node, string Directory, string? Problem);
-
-/// <summary>A job will not place ranks on this node, and why (the node prints it).</summary>
-public sealed record NodeDeclined(string Job, string Reason);
-
-/// <summary>
-/// From the coordinator to its jobs: the nodes that may hold ranks now (verified, reachable, not draining),
-/// and the nodes being drained (still up, but their ranks must move off at a checkpoint).
-/// </summary>
-public sealed record MembersChanged(NodeInfo[] Nodes, string[] Draining);
 
 /// <summary>
 /// Submit (or resubmit, to continue) a job; <paramref name="Proof"/> is HMAC-SHA256(secret, work dir).

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster;
+using Orchestrator.Actors.Protocol;
 
 namespace Orchestrator.Actors.Cluster;
 
@@ -10,7 +11,7 @@ namespace Orchestrator.Actors.Cluster;
 /// </summary>
 public sealed class NodeAgent : ReceiveActor
 {
-    public const string Name = "node";
+    public const string Name = CheckDirectory.NodeAgentName;
 
     public NodeAgent(string[] devices, ClusterCredentials credentials, NodeOutcome outcome)
     {

@@ -1,27 +1,15 @@
+using Orchestrator.Actors.Protocol;
 using Orchestrator.Trainer.Jobs.Loading;
 
 namespace Orchestrator.Actors.Cluster;
 
 /// <summary>
-/// The check that a node sees the same checkpoint directory as the job: the job writes a probe file with a
-/// fresh token, every node must read that token back. A node with its own empty folder at the same path (a
-/// volume not mounted) fails it, which is the point.
+/// The node's side of the check that it sees the same checkpoint directory as the job: the job writes a probe
+/// file with a fresh token (Job/Placement/DirectoryProbe), every node must read that token back. A node with
+/// its own empty folder at the same path (a volume not mounted) fails it, which is the point.
 /// </summary>
 public static class SharedDirectory
 {
-    public const string ProbeFileName = ".orchestrator-probe";
-
-    public static (string Path, string Token) WriteProbe(string directory)
-    {
-        Directory.CreateDirectory(directory);
-        var token = ClusterCredentials.NewNonce();
-        var path = Path.Combine(directory, ProbeFileName);
-        var temp = path + ".tmp";
-        File.WriteAllText(temp, token);
-        File.Move(temp, path, overwrite: true);
-        return (path, token);
-    }
-
     public static string? Problem(CheckDirectory check) => DirectoryProblem(check) ?? JobAssemblyProblem(check.JobAssembly);
 
     // A node that cannot load the job's code (not on the shared volume, or another build there) gets no ranks.

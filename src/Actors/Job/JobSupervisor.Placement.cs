@@ -1,5 +1,5 @@
 using Akka.Actor;
-using Orchestrator.Actors.Cluster;
+using Orchestrator.Actors.Job.Placement;
 using Orchestrator.Actors.Protocol;
 
 namespace Orchestrator.Actors.Job;
@@ -8,18 +8,11 @@ namespace Orchestrator.Actors.Job;
 // change of the cluster's members means for ranks that run.
 public sealed partial class JobSupervisor
 {
-    private static readonly TimeSpan DirectoryCheckWait = TimeSpan.FromSeconds(5);
-
     private readonly RankPlacement _placement;
+    private readonly ClusterMembership _members;
     private readonly WorldSizing _sizing;
     private int _world;
     private RankSlot[] _placedOn = [];
-    private NodeInfo[] _nodes = [];
-    private string[] _draining = [];
-    // Each node's answer to whether it sees the checkpoint directory (null: it does).
-    private readonly Dictionary<string, string?> _directoryChecks = [];
-    private (string Path, string Token)? _probe;
-    private TimeSpan _checksDeadline;
     private bool _resizePending;
     // Why the job waits for ranks, or why it failed (status --cluster shows it).
     private string? _why;
@@ -27,11 +20,10 @@ public sealed partial class JobSupervisor
     private void StartAll(StartRank start)
     {
         // Nodes still answering the directory check may add ranks: wait a moment rather than start small and grow.
-        var pending = _nodes.Count(n => !_directoryChecks.ContainsKey(n.Address));
-        if (_placement.IsCluster && pending > 0 && _clock.Elapsed < _checksDeadline)
+        if (_placement.IsCluster && _members.PendingChecks > 0 && _clock.Elapsed < _members.ChecksDeadline)
         {
             _ranks.Clear();
-            Timers.StartSingleTimer(PhaseTimer, new RetryPlacement(_generation), _checksDeadline - _clock.Elapsed);
+            Timers.StartSingleTimer(PhaseTimer, new RetryPlacement(_generation), _members.ChecksDeadline - _clock.Elapsed);
             Enter(SupervisorPhase.WaitingForRanks, () => WaitingForRanks(start));
             return;
         }
@@ -55,11 +47,10 @@ public sealed partial class JobSupervisor
         StartRanks(Enumerable.Range(0, _world).ToList(), start, reloadOthersFrom: null);
     }
 
-    private bool HoldsDrainingNode => _placedOn.Any(slot => _draining.Contains(slot.Node));
+    private bool HoldsDrainingNode => _placedOn.Any(slot => _members.IsDraining(slot.Node));
 
     private List<RankSlot> UsableSlots() => _placement.IsCluster
-        ? _nodes.Where(n => _directoryChecks.TryGetValue(n.Address, out var problem) && problem is null)
-            .SelectMany(n => n.Devices.Select(device => new RankSlot(n.Address, device))).ToList()
+        ? _members.UsableSlots()
         : Enumerable.Repeat(new RankSlot(null, _requested.JobOptions.Device), _requested.Ranks).ToList();
 
     /// <summary>Whether a failed rank can come back where it was, in a world of the same size (always, in one process).</summary>
@@ -68,28 +59,19 @@ public sealed partial class JobSupervisor
 
     private void Membership(MembersChanged changed)
     {
-        _nodes = changed.Nodes;
-        _draining = changed.Draining;
-        foreach (var gone in _directoryChecks.Keys.Where(node => _nodes.All(n => n.Address != node)).ToList())
+        foreach (var (node, check) in _members.Changed(changed, _clock.Elapsed))
         {
-            _directoryChecks.Remove(gone); // checked again if it comes back
-        }
-        foreach (var node in _nodes.Where(n => !_directoryChecks.ContainsKey(n.Address)))
-        {
-            _checksDeadline = _clock.Elapsed + DirectoryCheckWait;
-            _probe ??= SharedDirectory.WriteProbe(_requested.CheckpointDirectory);
-            Context.ActorSelection($"{node.Address}/user/{NodeAgent.Name}").Tell(new CheckDirectory(_requested.CheckpointDirectory, _probe.Value.Path, _probe.Value.Token, _requested.JobAssembly));
+            Context.ActorSelection($"{node}/user/{CheckDirectory.NodeAgentName}").Tell(check);
         }
         ReactToPlacement();
     }
 
     private void DirectoryResult(DirectoryChecked result)
     {
-        if (_nodes.All(n => n.Address != result.Node))
+        if (!_members.Checked(result))
         {
             return;
         }
-        _directoryChecks[result.Node] = result.Problem;
         if (result.Problem is not null)
         {
             Note($"node {result.Node} cannot take ranks: {result.Problem}");
@@ -109,11 +91,11 @@ public sealed partial class JobSupervisor
         for (var rank = 0; rank < _placedOn.Length; rank++)
         {
             var node = _placedOn[rank].Node;
-            if (_draining.Contains(node))
+            if (_members.IsDraining(node))
             {
                 _resizePending = true;
             }
-            else if (_nodes.All(n => n.Address != node))
+            else if (!_members.IsMember(node))
             {
                 Fail(rank, $"node {node} holding rank {rank} is unreachable or left the cluster");
                 return;

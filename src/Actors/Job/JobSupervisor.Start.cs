@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Persistence;
-using Orchestrator.Actors.Cluster;
 using Orchestrator.Actors.Job.Checkpoints;
 using Orchestrator.Actors.Job.Steps;
 using Orchestrator.Actors.Protocol;

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Akka.Actor;
 using Orchestrator.Actors.Cluster;
 using Orchestrator.Actors.Job;
+using Orchestrator.Actors.Job.Placement;
 using Orchestrator.Actors.Protocol;
 using Orchestrator.Actors.Tests.Support;
 using Orchestrator.Trainer.Checkpointing;
@@ -208,7 +209,7 @@ public sealed class JobSupervisorTests() : JobTestKit(new TempDirectory())
         await reporter.FishForMessageAsync(m => m is ProgressSaved { Save.Name: "iter_20" }, JobLimit);
         // A folder where the cluster's shared-directory probe writes its file: the probe, run when a member
         // joins, throws an IOException that no handler of the supervisor expects.
-        var obstruction = Directory.CreateDirectory(Path.Combine(spec.CheckpointDirectory, SharedDirectory.ProbeFileName + ".tmp"));
+        var obstruction = Directory.CreateDirectory(Path.Combine(spec.CheckpointDirectory, DirectoryProbe.FileName + ".tmp"));
         supervisor.Tell(new MembersChanged([new NodeInfo("akka.tcp://orchestrator@127.0.0.1:1", ["cpu"])], []));
 
         var failed = await ExpectMsgAsync<JobFinished>(TimeSpan.FromSeconds(10));
