@@ -120,17 +120,17 @@ public static class CheckpointExport
     /// <summary>data.pkl first (metadata only), then each tensor's bytes as <c>data/N</c>, then the version records.</summary>
     private static void WritePyTorch(ExportFile file, IReadOnlyList<KeyValuePair<string, HostTensor>> weights, PyTorchOptimizerLayout? optimizer)
     {
-        var storages = new List<PickleTensor>();
-        PickleTensor Storage(HostTensor tensor)
+        var storages = new List<PyTensor>();
+        PyTensor Storage(HostTensor tensor)
         {
-            var pickled = new PickleTensor(storages.Count.ToString(CultureInfo.InvariantCulture), tensor);
+            var pickled = new PyTensor(storages.Count.ToString(CultureInfo.InvariantCulture), tensor);
             storages.Add(pickled);
             return pickled;
         }
-        var stateDict = new PickleOrderedDict(weights.Select(w => KeyValuePair.Create(w.Key, (object?)Storage(w.Value))).ToList());
+        var stateDict = new PyOrderedDict(weights.Select(w => KeyValuePair.Create(w.Key, (object?)Storage(w.Value))).ToList());
         object root = optimizer is null
             ? stateDict
-            : new PickleDict([new("model", stateDict), new("optimizer", optimizer.Pickled(Storage))]);
+            : new PyDict([new("model", stateDict), new("optimizer", optimizer.Pickled(Storage))]);
         var zip = new PyTorchZipWriter(file);
         zip.Add("data.pkl", PickleWriter.Serialize(root));
         zip.Add("byteorder", "little"u8);

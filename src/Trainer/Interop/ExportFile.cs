@@ -8,7 +8,7 @@ namespace Orchestrator.Trainer.Interop;
 /// crash leaves either no file or the whole file, never a torn one under the final name; a temporary file
 /// left by a crash is never read. Disposed before <see cref="Commit"/>, the temporary file is removed.
 /// </summary>
-public sealed class ExportFile : IDisposable
+internal sealed class ExportFile : IDisposable
 {
     private const int ChunkBytes = 1 << 20;
     private const long WritebackBytes = 8 << 20;
@@ -84,7 +84,7 @@ public sealed class ExportFile : IDisposable
 }
 
 /// <summary>Bytes written so far of an export's total, reported to <see cref="Report"/> as they grow.</summary>
-public sealed class ExportProgress(long totalBytes, Action<long, long>? report)
+internal sealed class ExportProgress(long totalBytes, Action<long, long>? report)
 {
     public long TotalBytes { get; } = totalBytes;
 

@@ -5,17 +5,17 @@ using Orchestrator.Trainer.Tensors;
 namespace Orchestrator.Trainer.Interop;
 
 /// <summary>A tensor in a pickled state dict: its bytes go to the archive's <c>data/StorageKey</c> record.</summary>
-public sealed record PickleTensor(string StorageKey, HostTensor Tensor);
+internal sealed record PyTensor(string StorageKey, HostTensor Tensor);
 
 /// <summary>A <c>collections.OrderedDict</c> with string keys, as PyTorch's <c>state_dict()</c> returns.</summary>
-public sealed record PickleOrderedDict(IReadOnlyList<KeyValuePair<string, object?>> Items);
+internal sealed record PyOrderedDict(IReadOnlyList<KeyValuePair<string, object?>> Items);
 
 /// <summary>A plain dict; keys are strings or integers.</summary>
-public sealed record PickleDict(IReadOnlyList<KeyValuePair<object, object?>> Items);
+internal sealed record PyDict(IReadOnlyList<KeyValuePair<object, object?>> Items);
 
-public sealed record PickleList(IReadOnlyList<object?> Items);
+internal sealed record PyList(IReadOnlyList<object?> Items);
 
-public sealed record PickleTuple(IReadOnlyList<object?> Items);
+internal sealed record PyTuple(IReadOnlyList<object?> Items);
 
 /// <summary>
 /// Writes the pickle (protocol 2) that <c>torch.save</c> writes for a state dict, using only the opcodes and
@@ -23,7 +23,7 @@ public sealed record PickleTuple(IReadOnlyList<object?> Items);
 /// <c>torch._utils._rebuild_tensor_v2</c> from a persistent id <c>('storage', torch.FloatStorage, key, 'cpu', numel)</c>.
 /// Only the tensors' metadata is pickled; their bytes are separate records of the archive.
 /// </summary>
-public static class PickleWriter
+internal static class PickleWriter
 {
     private const byte Proto = 0x80, Global = (byte)'c', Reduce = (byte)'R', Mark = (byte)'(', Tuple = (byte)'t';
     private const byte EmptyTuple = (byte)')', EmptyDict = (byte)'}', EmptyList = (byte)']', SetItems = (byte)'u', Appends = (byte)'e';
@@ -66,7 +66,7 @@ public static class PickleWriter
             case string text:
                 WriteString(s, text);
                 break;
-            case PickleTuple tuple:
+            case PyTuple tuple:
                 s.WriteByte(Mark);
                 foreach (var item in tuple.Items)
                 {
@@ -74,21 +74,21 @@ public static class PickleWriter
                 }
                 s.WriteByte(Tuple);
                 break;
-            case PickleList list:
+            case PyList list:
                 s.WriteByte(EmptyList);
                 WriteBatched(s, list.Items, Appends, Write);
                 break;
-            case PickleDict dict:
+            case PyDict dict:
                 s.WriteByte(EmptyDict);
                 WriteBatched(s, dict.Items, SetItems, WritePair);
                 break;
-            case PickleOrderedDict ordered:
+            case PyOrderedDict ordered:
                 WriteGlobal(s, "collections", "OrderedDict");
                 s.WriteByte(EmptyTuple);
                 s.WriteByte(Reduce);
                 WriteBatched(s, ordered.Items.Select(i => KeyValuePair.Create((object)i.Key, i.Value)).ToList(), SetItems, WritePair);
                 break;
-            case PickleTensor tensor:
+            case PyTensor tensor:
                 WriteTensor(s, tensor);
                 break;
             case StorageClass storage:
@@ -119,19 +119,19 @@ public static class PickleWriter
     }
 
     /// <summary><c>_rebuild_tensor_v2(storage, 0, size, stride, False, OrderedDict())</c>, the storage a persistent id.</summary>
-    private static void WriteTensor(Stream s, PickleTensor pickled)
+    private static void WriteTensor(Stream s, PyTensor pickled)
     {
         var tensor = pickled.Tensor;
         var elements = tensor.Shape.Aggregate(1L, (a, b) => checked(a * b));
         WriteGlobal(s, "torch._utils", "_rebuild_tensor_v2");
         s.WriteByte(Mark);
-        Write(s, new PickleTuple(["storage", new StorageClass(ExportDType.TorchStorage(tensor.DType)), pickled.StorageKey, "cpu", elements]));
+        Write(s, new PyTuple(["storage", new StorageClass(ExportDType.TorchStorage(tensor.DType)), pickled.StorageKey, "cpu", elements]));
         s.WriteByte(BinPersId);
         WriteInt(s, 0);
-        Write(s, new PickleTuple(tensor.Shape.Select(d => (object?)d).ToList()));
-        Write(s, new PickleTuple(ContiguousStrides(tensor.Shape).Select(d => (object?)d).ToList()));
+        Write(s, new PyTuple(tensor.Shape.Select(d => (object?)d).ToList()));
+        Write(s, new PyTuple(ContiguousStrides(tensor.Shape).Select(d => (object?)d).ToList()));
         s.WriteByte(NewFalse);
-        Write(s, new PickleOrderedDict([]));
+        Write(s, new PyOrderedDict([]));
         s.WriteByte(Tuple);
         s.WriteByte(Reduce);
     }

@@ -9,7 +9,7 @@ namespace Orchestrator.Trainer.Interop;
 /// "betas": (b1, b2), ..., "params": [0, 1, ...]}]}</c>. State N belongs to the optimizer's N-th parameter, which
 /// is the model's N-th parameter for an optimizer made from <c>model.parameters()</c> (the built-in jobs').
 /// </summary>
-public sealed class PyTorchOptimizerLayout
+internal sealed class PyTorchOptimizerLayout
 {
     private readonly TorchSharpOptimizerState _state;
 
@@ -31,20 +31,20 @@ public sealed class PyTorchOptimizerLayout
         _state.States.SelectMany((state, index) => state.Select(t => KeyValuePair.Create($"state.{index}.{t.Key}", t.Value))).ToList();
 
     /// <summary>The pickled form, each tensor given the storage key that <paramref name="storageKey"/> hands out in file order.</summary>
-    public PickleDict Pickled(Func<HostTensor, PickleTensor> storageKey)
+    public PyDict Pickled(Func<HostTensor, PyTensor> storageKey)
     {
         var states = _state.States
-            .Select((state, index) => KeyValuePair.Create((object)index, (object?)new PickleDict(state.Select(t => KeyValuePair.Create((object)t.Key, (object?)storageKey(t.Value))).ToList())))
+            .Select((state, index) => KeyValuePair.Create((object)index, (object?)new PyDict(state.Select(t => KeyValuePair.Create((object)t.Key, (object?)storageKey(t.Value))).ToList())))
             .ToList();
         var group = GroupEntries().Select(e => KeyValuePair.Create<object, object?>(e.Key, e.Value switch
         {
-            double[] pair => new PickleTuple([pair[0], pair[1]]),
-            int[] indices => new PickleList(indices.Select(i => (object?)i).ToList()),
+            double[] pair => new PyTuple([pair[0], pair[1]]),
+            int[] indices => new PyList(indices.Select(i => (object?)i).ToList()),
             var other => other,
         })).ToList();
-        return new PickleDict([
-            new("state", new PickleDict(states)),
-            new("param_groups", new PickleList([new PickleDict(group)])),
+        return new PyDict([
+            new("state", new PyDict(states)),
+            new("param_groups", new PyList([new PyDict(group)])),
         ]);
     }
 

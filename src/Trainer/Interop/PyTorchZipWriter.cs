@@ -11,7 +11,7 @@ namespace Orchestrator.Trainer.Interop;
 /// where a size or an offset passes 4 GiB. Records are written one after another into the file; only the
 /// central directory's few bytes per record are kept until the end.
 /// </summary>
-public sealed class PyTorchZipWriter(ExportFile file, bool forceZip64 = false)
+internal sealed class PyTorchZipWriter(ExportFile file, bool forceZip64 = false)
 {
     public const string ArchiveFolder = "archive";
     private const int Alignment = 64;

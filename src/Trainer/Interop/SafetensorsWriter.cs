@@ -12,7 +12,7 @@ namespace Orchestrator.Trainer.Interop;
 /// little-endian bytes in the header's order, with no gaps. The header is built from shapes alone, so each
 /// tensor is written straight from the array it is held in.
 /// </summary>
-public static class SafetensorsWriter
+internal static class SafetensorsWriter
 {
     private const int Alignment = 8;
 

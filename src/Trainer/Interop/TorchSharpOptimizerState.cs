@@ -14,7 +14,7 @@ namespace Orchestrator.Trainer.Interop;
 /// parameter order. Tensors are slices of the blob, not copies. Adam, AdamW and SGD are read; the blob was
 /// verified against the manifest's hash, but its lengths are still checked against its size.
 /// </summary>
-public sealed record TorchSharpOptimizerState(string Type, IReadOnlyList<OptimizerGroup> Groups, IReadOnlyList<IReadOnlyList<KeyValuePair<string, HostTensor>>> States)
+internal sealed record TorchSharpOptimizerState(string Type, IReadOnlyList<OptimizerGroup> Groups, IReadOnlyList<IReadOnlyList<KeyValuePair<string, HostTensor>>> States)
 {
     public static readonly IReadOnlyList<string> Supported = ["Adam", "AdamW", "SGD"];
 
@@ -168,7 +168,7 @@ public sealed record TorchSharpOptimizerState(string Type, IReadOnlyList<Optimiz
 }
 
 /// <summary>One parameter group's options: Adam's and AdamW's (betas, eps, amsgrad) or SGD's (momentum, dampening, nesterov).</summary>
-public sealed record OptimizerGroup(
+internal sealed record OptimizerGroup(
     double InitialLearningRate,
     double LearningRate,
     double Beta1 = 0,

@@ -5,7 +5,7 @@ namespace Orchestrator.Tests.Interop;
 /// exported file (torch.load with weights_only for .pt; safetensors parsed from its published layout with the
 /// standard library, since Debian ships no safetensors package), checks every tensor bit for bit against the
 /// checkpoint's bytes the test wrote out, compares the output on the test's input with TorchSharp's, and loads
-/// the optimizer state into torch.optim.Adam. Prints one OK line per file; exits 1 at the first difference.
+/// the optimizer state into torch.optim.Adam. Prints one OK line per file; at the first difference, says what on stderr and exits 1.
 /// </summary>
 internal static class ExportCheckScript
 {
@@ -20,7 +20,7 @@ internal static class ExportCheckScript
                   "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8, "BOOL": torch.bool}
 
         def fail(message):
-            print("FAIL " + message)
+            print("FAIL " + message, file=sys.stderr)
             sys.exit(1)
 
         class Mlp(nn.Module):
