@@ -35,8 +35,9 @@ internal static class CheckpointExportCommand
         var outText = parsed.Value("--out") ?? throw new UsageException($"checkpoints export needs --out FILE: {Usage}");
         var request = new ExportRequest(format, WorkDirCheck.FullPath("--out", outText), parsed.Value("--prefix") ?? "", parsed.Has("--with-optimizer"));
         RequireOutputs(request, parsed.Has("--force"));
-        var checkpoint = Load(parsed.Positionals[0]);
         var stopwatch = Stopwatch.StartNew();
+        var checkpoint = Load(parsed.Positionals[0]);
+        var loaded = stopwatch.Elapsed;
         ExportResult result;
         try
         {
@@ -66,7 +67,7 @@ internal static class CheckpointExportCommand
         }
         var optimizer = result.OptimizerType is null ? "" : $", {Shown(result.OptimizerType)} state of {result.OptimizerStates} parameters";
         System.Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"exported {Shown(checkpoint.Name)} (job {Shown(checkpoint.Info.Job)}, step {checkpoint.Info.Iteration}) as {(format == ExportFormat.Safetensors ? "safetensors" : "pytorch")}: {result.Tensors} tensors{optimizer} in {stopwatch.Elapsed.TotalSeconds:0.00} s"));
+            $"exported {Shown(checkpoint.Name)} (job {Shown(checkpoint.Info.Job)}, step {checkpoint.Info.Iteration}) as {(format == ExportFormat.Safetensors ? "safetensors" : "pytorch")}: {result.Tensors} tensors{optimizer} (read and verified in {loaded.TotalSeconds:0.00} s, written in {(stopwatch.Elapsed - loaded).TotalSeconds:0.00} s)"));
         System.Console.WriteLine($"weights-sha256: {Shown(checkpoint.Info.WeightsSha256)}");
         return ExitCodes.Ok;
     }
@@ -145,7 +146,7 @@ internal static class CheckpointExportCommand
         }
     }
 
-    /// <summary>Bytes written, on stderr, once a second after the first second: a small export prints nothing.</summary>
+    /// <summary>Bytes written, on stderr, once a second after the command's first second: a small export prints nothing.</summary>
     private static Action<long, long> Progress(Stopwatch stopwatch)
     {
         var next = QuietFor;
