@@ -23,6 +23,7 @@ public sealed class CheckpointExportToPyTorchTests : IDisposable
     [Theory]
     [InlineData("mlp", 24)]
     [InlineData("cnn", 8)]
+    [InlineData("charlm", 32)]
     public void Exported_checkpoints_load_in_PyTorch_bit_for_bit_with_the_same_outputs(string job, int width)
     {
         var workDir = _temp.Sub("work");
@@ -86,8 +87,9 @@ public sealed class CheckpointExportToPyTorchTests : IDisposable
             File.WriteAllBytes(Path.Combine(folder, file), tensor.Bytes.ToArray());
             tensors[name] = new { dtype = TorchName(tensor.DType), shape = tensor.Shape, file };
         }
-        var options = new BuiltInJobOptions { Width = width, Samples = 256 };
-        using var built = job == "mlp" ? MlpJob.Create(options) : CnnJob.Create(options);
+        // The samples the process tests train with: charlm's vocabulary is the characters of its text.
+        var options = new BuiltInJobOptions { Width = width, Samples = 512 };
+        using var built = job switch { "mlp" => MlpJob.Create(options), "cnn" => CnnJob.Create(options), _ => CharLmJob.Create(options) };
         new ModelCheckpointable(built.Model, ModelLoadOptions.Default).Restore(model);
         new OptimizerCheckpointable(built.Optimizer, CPU).Restore(checkpoint.Components["optimizer"]);
         // The optimizer's state as TorchSharp itself reads it back, independent of the exporter's reading.
@@ -100,8 +102,10 @@ public sealed class CheckpointExportToPyTorchTests : IDisposable
             states.Add(new { step = state.step, exp_avg = $"o{index}a.bin", exp_avg_sq = $"o{index}b.bin" });
         }
         using var generator = new Generator(7);
-        long[] inputShape = job == "mlp" ? [8, 16] : [4, 1, 16, 16];
-        using var input = randn(inputShape, generator: generator);
+        long[] inputShape = job switch { "mlp" => [8, 16], "cnn" => [4, 1, 16, 16], _ => [4, 16] };
+        using var input = job == "charlm"
+            ? randint(model.Tensors.Single(t => t.Key == "embedding.weight").Value.Shape[0], inputShape, generator: generator, dtype: ScalarType.Int64)
+            : randn(inputShape, generator: generator);
         built.Model.eval();
         using var noGrad = no_grad();
         using var output = ((nn.Module<Tensor, Tensor>)built.Model).call(input);

@@ -41,6 +41,14 @@ internal static class ExportCheckScript
                 h = F.relu(self.norm2(self.conv2(h)))
                 return self.head(h.mean([2, 3]))
 
+        class CharLm(nn.Module):
+            def __init__(self, w):
+                super().__init__()
+                vocabulary = ref["tensors"]["embedding.weight"]["shape"][0]
+                self.embedding, self.hidden, self.output = nn.Embedding(vocabulary, 24), nn.Linear(16 * 24, w), nn.Linear(w, vocabulary)
+            def forward(self, x):
+                return self.output(torch.tanh(self.hidden(self.embedding(x).flatten(1))))
+
         def raw(t):
             return bytes(t.detach().contiguous().reshape(-1).view(torch.uint8).numpy())
 
@@ -103,7 +111,7 @@ internal static class ExportCheckScript
                         fail(f"{path}: pickle uses {op.name}")
                 return torch.load(path, weights_only=False)
 
-        model = (Mlp if job == "mlp" else Cnn)(width)
+        model = {"mlp": Mlp, "cnn": Cnn, "charlm": CharLm}[job](width)
         for spec in exports:
             kind, path, prefix = spec.split("|")
             optimizer_state = None
@@ -143,7 +151,7 @@ internal static class ExportCheckScript
                 if raw(tensor) != ref_bytes(entry["file"]) or raw(state_dict[name]) != ref_bytes(entry["file"]):
                     fail(f"{path}: {name} differs from the checkpoint's bytes")
             model.eval()
-            x = torch.frombuffer(bytearray(ref_bytes("input.bin")), dtype=torch.float32).reshape(ref["inputShape"])
+            x = torch.frombuffer(bytearray(ref_bytes("input.bin")), dtype=torch.int64 if job == "charlm" else torch.float32).reshape(ref["inputShape"])
             expected = torch.frombuffer(bytearray(ref_bytes("output.bin")), dtype=torch.float32).reshape(ref["outputShape"])
             with torch.no_grad():
                 difference = (model(x) - expected).abs().max().item()
@@ -165,7 +173,7 @@ internal static class ExportCheckScript
                     for key in ("exp_avg", "exp_avg_sq"):
                         if state[key].shape != parameter.shape or raw(state[key]) != ref_bytes(expected_state[key]):
                             fail(f"{path}: state {index} {key} differs from the checkpoint's")
-                model(x).sum().backward()
+                model(x).float().sum().backward()
                 optimizer.step()  # the loaded state is usable, not only readable
                 model.zero_grad()
                 checked = f", Adam state of {len(parameters)} parameters"
