@@ -68,7 +68,7 @@ internal static class CheckpointExportCommand
         var optimizer = result.OptimizerType is null ? "" : $", {Shown(result.OptimizerType)} state of {result.OptimizerStates} parameters";
         System.Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"exported {Shown(checkpoint.Name)} (job {Shown(checkpoint.Info.Job)}, step {checkpoint.Info.Iteration}) as {(format == ExportFormat.Safetensors ? "safetensors" : "pytorch")}: {result.Tensors} tensors{optimizer} (read and verified in {loaded.TotalSeconds:0.00} s, written in {(stopwatch.Elapsed - loaded).TotalSeconds:0.00} s)"));
-        System.Console.WriteLine($"weights-sha256: {Shown(checkpoint.Info.WeightsSha256)}");
+        System.Console.WriteLine($"weights-sha256: {Shown(result.WeightsSha256)}");
         return ExitCodes.Ok;
     }
 

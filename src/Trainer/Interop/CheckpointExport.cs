@@ -15,7 +15,8 @@ public sealed record ExportRequest(ExportFormat Format, string OutPath, string P
 
 public sealed record ExportedFile(string Path, long Bytes);
 
-public sealed record ExportResult(IReadOnlyList<ExportedFile> Files, int Tensors, string? OptimizerType, int OptimizerStates);
+/// <param name="WeightsSha256">The digest written into the safetensors metadata: the checkpoint's, or computed for one that records none.</param>
+public sealed record ExportResult(IReadOnlyList<ExportedFile> Files, int Tensors, string? OptimizerType, int OptimizerStates, string WeightsSha256);
 
 /// <summary>
 /// Writes a verified, loaded checkpoint's model (and optionally its optimizer) as files PyTorch reads: one
@@ -77,7 +78,7 @@ public static class CheckpointExport
             {
                 file.Commit();
             }
-            return new ExportResult(files.Select(f => new ExportedFile(f.FinalPath, f.Position)).ToList(), weights.Count, optimizer?.Type, optimizer?.StateCount ?? 0);
+            return new ExportResult(files.Select(f => new ExportedFile(f.FinalPath, f.Position)).ToList(), weights.Count, optimizer?.Type, optimizer?.StateCount ?? 0, metadata["weights-sha256"]);
         }
         finally
         {

@@ -41,6 +41,3 @@ internal static class ExportDType
         _ => throw new ExportException($"element type {dtype} has no PyTorch storage class"),
     };
 }
-
-/// <summary>A checkpoint that cannot be exported as asked, with the reason in one line.</summary>
-public sealed class ExportException(string message) : Exception(message);

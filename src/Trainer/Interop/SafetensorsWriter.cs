@@ -16,12 +16,11 @@ internal static class SafetensorsWriter
 {
     private const int Alignment = 8;
 
-    // Quotes and non-ASCII names stay readable in the header (the default encoder writes \u0022); still valid JSON.
-
     public static byte[] Header(IReadOnlyList<KeyValuePair<string, HostTensor>> tensors, IReadOnlyDictionary<string, string> metadata)
     {
         using var json = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(json))
+        // Quotes and non-ASCII names stay readable in the header (the default encoder writes \u0022); still valid JSON.
+        using (var writer = new Utf8JsonWriter(json, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             writer.WriteStartObject();
             writer.WriteStartObject("__metadata__");

@@ -88,6 +88,28 @@ public sealed class CheckpointExportFormatsTests : IDisposable
         Assert.Empty(Directory.EnumerateFiles(_temp.Path));
     }
 
+    [Fact]
+    public void A_ZIP64_archive_as_exports_past_4_GiB_write_it_loads_in_PyTorch()
+    {
+        // A file past 4 GiB is too slow for a test; the same records are written here for a small one.
+        var tensors = new List<KeyValuePair<string, HostTensor>> { Tensor("w", ScalarType.Float32, [3, 2], new Random(9)) };
+        var path = _temp.Sub("zip64.pt");
+        using (var file = ExportFile.Create(path, new ExportProgress(0, null)))
+        {
+            var zip = new PyTorchZipWriter(file, forceZip64: true);
+            zip.Add("data.pkl", PickleWriter.Serialize(new PyOrderedDict([new("w", new PyTensor("0", tensors[0].Value))])));
+            zip.Add("data/0", tensors[0].Value.Bytes.Span);
+            zip.Add("version", "3\n"u8);
+            zip.Finish();
+            file.Commit();
+        }
+        var spec = _temp.Sub("spec.json");
+        var expected = tensors.ToDictionary(t => t.Key, t => new { dtype = "torch.float32", shape = t.Value.Shape, hex = Convert.ToHexStringLower(t.Value.Bytes.Span) });
+        File.WriteAllText(spec, JsonSerializer.Serialize(new { pt = new[] { path }, safetensors = Array.Empty<string>(), tensors = expected }));
+
+        Assert.StartsWith($"OK {path}", PyTorchPython.Run(ExportFormatsScript.Source, spec), StringComparison.Ordinal);
+    }
+
     private string Export(LoadedCheckpoint checkpoint, bool withOptimizer, object? optimizer = null)
     {
         var pt = _temp.Sub("model.pt");
