@@ -49,7 +49,7 @@ internal static class CheckpointExportCommand
         }
         catch (Exception e) when (DiskFull.Is(e))
         {
-            System.Console.Error.WriteLine($"error: no space left on {Path.GetDirectoryName(request.OutPath)} while exporting to {request.OutPath} (nothing was written under that name and the checkpoint is unchanged; free space and rerun)");
+            Console.Error.WriteLine($"error: no space left on {Path.GetDirectoryName(request.OutPath)} while exporting to {request.OutPath} (nothing was written under that name and the checkpoint is unchanged; free space and rerun)");
             return ExitCodes.Failed;
         }
         catch (UnauthorizedAccessException)
@@ -58,17 +58,17 @@ internal static class CheckpointExportCommand
         }
         catch (IOException e)
         {
-            System.Console.Error.WriteLine($"error: writing {request.OutPath} failed ({e.Message.TrimEnd('.')}); nothing was written under that name and the checkpoint is unchanged");
+            Console.Error.WriteLine($"error: writing {request.OutPath} failed ({e.Message.TrimEnd('.')}); nothing was written under that name and the checkpoint is unchanged");
             return ExitCodes.Failed;
         }
         foreach (var file in result.Files)
         {
-            System.Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {file.Path} ({file.Bytes / 1e6:0.0##} MB)"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {file.Path} ({file.Bytes / 1e6:0.0##} MB)"));
         }
         var optimizer = result.OptimizerType is null ? "" : $", {Shown(result.OptimizerType)} state of {result.OptimizerStates} parameters";
-        System.Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"exported {Shown(checkpoint.Name)} (job {Shown(checkpoint.Info.Job)}, step {checkpoint.Info.Iteration}) as {(format == ExportFormat.Safetensors ? "safetensors" : "pytorch")}: {result.Tensors} tensors{optimizer} (read and verified in {loaded.TotalSeconds:0.00} s, written in {(stopwatch.Elapsed - loaded).TotalSeconds:0.00} s)"));
-        System.Console.WriteLine($"weights-sha256: {Shown(result.WeightsSha256)}");
+        Console.WriteLine($"weights-sha256: {Shown(result.WeightsSha256)}");
         return ExitCodes.Ok;
     }
 
@@ -100,13 +100,13 @@ internal static class CheckpointExportCommand
         var (checkpoint, skipped) = store.LoadLatestValid();
         foreach (var problem in skipped)
         {
-            System.Console.Error.WriteLine($"skipped: {Shown(problem)}");
+            Console.Error.WriteLine($"skipped: {Shown(problem)}");
         }
         if (checkpoint is null)
         {
             throw new UsageException($"{Shown(path)} holds no checkpoint that verifies{(skipped.Count > 0 ? $" ({skipped.Count} do not)" : "")}; give a work dir or checkpoint folder of a 'train' run");
         }
-        System.Console.WriteLine($"exporting {Shown(checkpoint.Name)}, the newest valid checkpoint in {Shown(store.Directory)}");
+        Console.WriteLine($"exporting {Shown(checkpoint.Name)}, the newest valid checkpoint in {Shown(store.Directory)}");
         return checkpoint;
     }
 
@@ -157,7 +157,7 @@ internal static class CheckpointExportCommand
                 return;
             }
             next = stopwatch.Elapsed + TimeSpan.FromSeconds(1);
-            System.Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"export: {written / 1e6:0.0} MB written of {Math.Max(written, total) / 1e6:0.0} MB ({100.0 * Math.Min(written, total) / Math.Max(total, 1):0}%)"));
         };
     }
