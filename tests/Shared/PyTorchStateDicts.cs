@@ -29,6 +29,9 @@ public static class PyTorchStateDicts
     /// <summary>evil.pt (runs os.system when unpickled by Python), missing_storage.pt, overshape.pt, legacy.pt, nested.pt.</summary>
     public static void Hostile(string folder) => PyTorchPython.Run(Script, "hostile", folder);
 
+    /// <summary>The weights-sha256 that orchestrator prints for a model holding exactly the state_dict last made in <paramref name="folder"/>.</summary>
+    public static string WeightsSha256(string folder) => File.ReadAllText(Path.Combine(folder, "weights-sha256")).Trim();
+
     private static Dictionary<string, Expected> ReadExpected(string folder) =>
         JsonSerializer.Deserialize<Dictionary<string, Expected>>(File.ReadAllText(Path.Combine(folder, "expected.json")), new JsonSerializerOptions { PropertyNameCaseInsensitive = true })!;
 
@@ -70,6 +73,10 @@ public static class PyTorchStateDicts
             expected = {name: {"dtype": str(t.dtype), "shape": list(t.shape), "sha256": hashlib.sha256(raw(t)).hexdigest()} for name, t in state.items()}
             with open(os.path.join(folder, "expected.json"), "w") as f:
                 json.dump(expected, f)
+            # weights-sha256 as orchestrator prints it: SHA-256 over the tensors' bytes in key order.
+            digest = hashlib.sha256(b"".join(raw(state[name]) for name in sorted(state)))
+            with open(os.path.join(folder, "weights-sha256"), "w") as f:
+                f.write(digest.hexdigest())
 
         class Mlp(nn.Module):  # src/Trainer/Jobs/MlpJob.cs
             def __init__(self, width):
