@@ -33,6 +33,19 @@ public sealed class LoadFromPyTorchTests : IDisposable
     }
 
     [Fact]
+    public void A_config_files_loadFrom_and_removePrefix_take_a_state_dict_file()
+    {
+        PyTorchStateDicts.ForJob(_temp.Path, "mlp", 32, prefix: "encoder.");
+        var config = _temp.Sub("train.json");
+        File.WriteAllText(config, System.Text.Json.JsonSerializer.Serialize(new { loadFrom = _temp.Sub("model.pt"), removePrefix = "encoder.", width = 32, learningRate = 1e-300 }));
+
+        var result = CliProcess.Run(CliProcess.Train("mlp", _temp.Sub("run"), 1, more: ["--config", config]));
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(PyTorchStateDicts.WeightsSha256(_temp.Path), result.WeightsSha256);
+    }
+
+    [Fact]
     public void The_cnn_with_its_int64_batch_norm_counters_trains_alike_from_either_format()
     {
         PyTorchStateDicts.ForJob(_temp.Path, "cnn", 4);

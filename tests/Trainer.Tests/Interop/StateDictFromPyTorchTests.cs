@@ -43,6 +43,25 @@ public sealed class StateDictFromPyTorchTests : IDisposable
         }
     }
 
+    // A learning rate of 1e-300 is 0 in float32: the one step the run takes leaves the loaded weights as they are.
+    [Fact]
+    public void A_single_process_run_loads_a_file_given_as_load_from()
+    {
+        PyTorchStateDicts.ForJob(_temp.Path, MlpJob.Name, 16);
+        var options = new RunOptions
+        {
+            WorkDir = _temp.Sub("run"),
+            Steps = 1,
+            Threads = 1,
+            Schedule = new CheckpointSchedule(EveryIterations: 10),
+            LoadFrom = _temp.Sub("model.pt"),
+        };
+
+        var result = TrainingRun.Execute(JobCatalog.Factory(MlpJob.Name, new BuiltInJobOptions { Samples = 64, Width = 16, LearningRate = 1e-300 }), options);
+
+        Assert.Equal(PyTorchStateDicts.WeightsSha256(_temp.Path), result.WeightsSha256);
+    }
+
     [Theory]
     [InlineData("dtypes.pt")]
     [InlineData("dtypes.safetensors")]
