@@ -15,9 +15,11 @@ internal static class TorchZipReader
     {
         if (!ZipEntries.LooksLikeZip(file))
         {
-            throw StateDictRefusal.Of(path, file.Length >= 2 && file.Slice(0, 1)[0] == 0x80
+            throw StateDictRefusal.Of(path, Starts(file, [0x80]) // a pickle's PROTO: the legacy format is pickles end to end
                 ? "is in PyTorch's legacy (before 1.6) torch.save format; re-save it with a current PyTorch (torch.save(state_dict, path)) or as safetensors"
-                : "is not a torch.save file (not a zip archive); save the state_dict with torch.save, or as safetensors");
+                : Starts(file, "PK\u0003\u0004"u8)
+                    ? "is a zip without its directory at the end: the file is truncated; copy or save it again"
+                    : "is not a torch.save file (not a zip archive); save the state_dict with torch.save, or as safetensors");
         }
         var zip = ZipEntries.Read(path, file);
         var pickles = zip.Names.Where(n => n.EndsWith("/data.pkl", StringComparison.Ordinal) && n.IndexOf('/') == n.Length - "/data.pkl".Length).ToList();
@@ -136,6 +138,8 @@ internal static class TorchZipReader
         entry.Size <= int.MaxValue
             ? file.Slice(entry.DataOffset, (int)entry.Size).ToArray()
             : throw StateDictRefusal.Of(path, $"its pickle ({entry.Name}) holds {entry.Size} bytes, more than a state_dict's pickle needs");
+
+    private static bool Starts(MappedFile file, ReadOnlySpan<byte> prefix) => file.Length >= prefix.Length && file.Slice(0, prefix.Length).SequenceEqual(prefix);
 
     private static string Text(string path, MappedFile file, ZipEntries.ZipEntry entry) =>
         System.Text.Encoding.ASCII.GetString(Bytes(path, file, entry)).Trim();
