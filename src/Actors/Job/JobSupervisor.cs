@@ -837,7 +837,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
         {
             Timers.Cancel(PhaseTimer);
             _lastCapturedStep = captured.Step;
-            if (reason == "schedule")
+            if (reason is "schedule" or "requested") // training goes on; the other saves end the run or its world
             {
                 _sinceSave.Restart();
                 BeginStep();
