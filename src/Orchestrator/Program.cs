@@ -9,7 +9,7 @@ const string Usage = """
     usage: orchestrator <command> [options]
 
       train        train a job with checkpoints; rerun to resume     (orchestrator train --help)
-      checkpoints  list, verify or inspect checkpoints                (orchestrator checkpoints --help)
+      checkpoints  list, verify, inspect or export checkpoints        (orchestrator checkpoints --help)
       history      the job's events from its journal                  (orchestrator history --help)
       status       the job's state, step, loss, checkpoint, restarts  (orchestrator status --help)
       plot         loss and throughput with checkpoints and failures  (orchestrator plot --help)

@@ -58,7 +58,7 @@ public sealed partial class JobSupervisor
             Timers.Cancel(PhaseTimer);
             _lastCapturedStep = captured.Step;
             var reason = round.Reason!.Value;
-            if (reason == SaveReason.Schedule)
+            if (reason.TrainingGoesOn())
             {
                 _sinceSave.Restart();
                 BeginStep();

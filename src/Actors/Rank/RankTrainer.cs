@@ -4,6 +4,7 @@ using Orchestrator.Actors.Gradients;
 using Orchestrator.Actors.Protocol;
 using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Distributed;
+using Orchestrator.Trainer.Interop;
 
 namespace Orchestrator.Actors.Rank;
 
@@ -83,8 +84,8 @@ public sealed class RankTrainer : ReceiveActor
             }
             else if (start.LoadWeightsFrom is not null)
             {
-                var checkpoint = _store.Load(start.LoadWeightsFrom);
-                notes.AddRange(_worker.LoadWeights(checkpoint).Describe(checkpoint.Name));
+                // A checkpoint folder or a PyTorch state_dict file: every rank loads the same weights.
+                notes.AddRange(WeightsSource.Load(start.LoadWeightsFrom, _store, _worker.LoadWeights).Notes);
             }
             return Ready(start.Generation, notes);
         }));

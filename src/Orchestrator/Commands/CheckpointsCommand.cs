@@ -15,13 +15,22 @@ internal static class CheckpointsCommand
         usage: orchestrator checkpoints list DIR        checkpoints in a work dir (or its checkpoints folder), newest first
                orchestrator checkpoints verify DIR|CKPT  check every file's size and hash (XXH128; SHA-256 in format 1) against the manifest; exit 1 if any is bad
                orchestrator checkpoints inspect CKPT     metadata, tensors with shapes, and weights-sha256
+               orchestrator checkpoints export CKPT|DIR --format safetensors|pytorch --out FILE [--prefix P] [--with-optimizer] [--force]
+                                                        the weights for PyTorch (DIR: its newest valid checkpoint); --prefix is
+                                                        prepended to every name; --with-optimizer adds Adam/AdamW/SGD state as
+                                                        optimizer.state_dict(): in the .pt as {"model": ..., "optimizer": ...},
+                                                        for safetensors in FILE.optimizer.safetensors beside it
         """;
 
     public static int Run(IReadOnlyList<string> args)
     {
+        if (args[0] == "export")
+        {
+            return CheckpointExportCommand.Run(args.Skip(1).ToList());
+        }
         if (args.Count != 2 || args[1].StartsWith("--", StringComparison.Ordinal))
         {
-            throw new UsageException("expected 'checkpoints list DIR', 'checkpoints verify DIR|CKPT' or 'checkpoints inspect CKPT'");
+            throw new UsageException("expected 'checkpoints list DIR', 'checkpoints verify DIR|CKPT', 'checkpoints inspect CKPT' or 'checkpoints export CKPT --format F --out FILE'");
         }
         var path = args[1];
         if (string.IsNullOrWhiteSpace(path))
@@ -38,7 +47,7 @@ internal static class CheckpointsCommand
             "list" => List(StoreFor(path)),
             "verify" => Verify(path),
             "inspect" => Inspect(path),
-            _ => throw new UsageException($"unknown checkpoints command '{args[0]}' (list, verify or inspect)"),
+            _ => throw new UsageException($"unknown checkpoints command '{args[0]}' (list, verify, inspect or export)"),
         };
     }
 
@@ -58,7 +67,7 @@ internal static class CheckpointsCommand
         return $"checkpoints inspect: {Shown(path)} is {what}, not one checkpoint; see its checkpoints with 'checkpoints list {Shown(path)}' and inspect one, e.g. 'checkpoints inspect {example}'";
     }
 
-    private static bool IsSingleCheckpoint(string path) =>
+    internal static bool IsSingleCheckpoint(string path) =>
         File.Exists(Path.Combine(path, CheckpointFormat.ManifestFile))
         || File.Exists(Path.Combine(path, CheckpointFormat.MetadataFile))
         || File.Exists(Path.Combine(path, CheckpointFormat.ModelWeightsFile));

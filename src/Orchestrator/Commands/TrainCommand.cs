@@ -31,7 +31,8 @@ internal static class TrainCommand
           --resume auto|none|PATH      auto: newest valid checkpoint in the work dir (default);
                                        none: fresh start; PATH: that checkpoint
           --delete-existing            with --resume none: delete the work dir's checkpoints and journal first
-          --load-from PATH             load weights only (fine-tuning); counters and optimizer start fresh
+          --load-from PATH             load weights only (fine-tuning); counters and optimizer start fresh;
+                                       PATH: a checkpoint folder, or a PyTorch state_dict (.safetensors, .pt, .pth, .bin)
           --no-optimizer-state         on resume, do not restore the optimizer
           --no-scheduler-state         on resume, restart the learning-rate schedule
           --non-strict                 load weights that match, report the rest (missing, unexpected, shapes)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Orchestrator.Trainer.Checkpointing;
+using Orchestrator.Trainer.Interop;
 using Orchestrator.Trainer.Jobs;
 using Orchestrator.Trainer.Jobs.Loading;
 using Orchestrator.Trainer.Runtime;
@@ -290,13 +291,13 @@ public sealed class TrainingRun
         {
             return;
         }
-        var checkpoint = _store.Load(_options.LoadFrom);
-        // Only the model is asked for: the rest of the checkpoint is left out on purpose, so only unused state is reported.
-        foreach (var note in _state.LoadWeights(checkpoint).Describe(checkpoint.Name))
+        // Only the model is asked for: the rest of a checkpoint is left out on purpose, so only unused state is reported.
+        var (notes, name) = WeightsSource.Load(_options.LoadFrom, _store, _state.LoadWeights);
+        foreach (var note in notes)
         {
             _observer.Note(note);
         }
-        _observer.Note($"loaded weights from {checkpoint.Name} (optimizer, schedule and counters start fresh)");
+        _observer.Note($"loaded weights from {name} (optimizer, schedule and counters start fresh)");
     }
 
     private sealed class RateMeter

@@ -192,6 +192,16 @@ public sealed class ScriptedJob
         return await Requester.ExpectMsgAsync<JobFinished>(Wait);
     }
 
+    /// <summary>
+    /// Stops the job while its ranks start (or wait out a back-off), which ends it at once: for tests whose
+    /// point is made once the restart is seen, so no later timeout adds to the journal they read.
+    /// </summary>
+    public async Task StopWhileStartingAsync()
+    {
+        Supervisor.Tell(StopJob.Instance);
+        Assert.Equal(JobOutcome.Stopped, (await Requester.ExpectMsgAsync<JobFinished>(Wait)).Outcome);
+    }
+
     /// <summary>The next progress message of type <typeparamref name="T"/> (notes, steps and saves before it pass).</summary>
     public async Task<T> ReportedAsync<T>(Func<T, bool>? matching = null)
     {

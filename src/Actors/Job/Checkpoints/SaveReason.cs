@@ -35,6 +35,9 @@ public static class SaveReasons
         _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null),
     };
 
-    /// <summary>Every save but a scheduled one ends or restarts training, so the rank waits until it is on disk.</summary>
+    /// <summary>Every save but a scheduled one makes the rank wait until it is on disk.</summary>
     public static bool Blocks(this SaveReason reason) => reason != SaveReason.Schedule;
+
+    /// <summary>Training goes on once the save is captured; the other saves end the run or its world.</summary>
+    public static bool TrainingGoesOn(this SaveReason reason) => reason is SaveReason.Schedule or SaveReason.Requested;
 }

@@ -1,4 +1,3 @@
-using Akka.Actor;
 using Orchestrator.Actors.Job;
 using Orchestrator.Actors.Protocol;
 using Orchestrator.Actors.Tests.Support;
@@ -53,7 +52,7 @@ public sealed class InFlightWriteTests : SupervisorProtocolKit
     [Fact]
     public async Task A_write_that_never_lands_is_waited_for_one_step_timeout_then_the_restart_goes_on_from_the_older_checkpoint()
     {
-        var spec = ScriptedSpec("lost-write", ranks: 2, steps: 3, stepTimeout: TimeSpan.FromMilliseconds(300));
+        var spec = ScriptedSpec("lost-write", ranks: 2, steps: 3, stepTimeout: TimeSpan.FromMilliseconds(500));
         var job = Run(spec);
         await job.StartAllAsync();
         await job.StepAsync(1, epochEnded: true);
@@ -66,11 +65,11 @@ public sealed class InFlightWriteTests : SupervisorProtocolKit
 
         job.Answer(0, new RankWorkFailed(1, 0, 3, "rank 0's process was killed"));
 
-        var starts = await job.StartAllAsync(step: 1);
-        Assert.All(starts, start => Assert.Equal(new StartRank(2, older.Path, null, false, false), start));
-        await job.StepAsync(2);
-        await job.StepAsync(3);
-        Assert.Equal(JobOutcome.Completed, (await job.CompleteAsync(3)).Outcome);
+        for (var rank = 0; rank < 2; rank++)
+        {
+            Assert.Equal(new StartRank(2, older.Path, null, false, false), await job.ExpectStartAsync(rank));
+        }
+        await job.StopWhileStartingAsync();
 
         var scheduled = Assert.Single((await EventsAsync(spec)).OfType<RestartScheduled>());
         Assert.Equal(("all", older.Name, 1L), (ModeOf(scheduled), scheduled.FromCheckpoint, scheduled.StepsRedone));

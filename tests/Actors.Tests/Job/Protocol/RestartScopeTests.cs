@@ -1,4 +1,3 @@
-using Akka.Actor;
 using Orchestrator.Actors.Job;
 using Orchestrator.Actors.Protocol;
 using Orchestrator.Actors.Tests.Support;

@@ -87,4 +87,44 @@ public sealed class StaleGenerationTests : SupervisorProtocolKit
         }, ScriptedJob.Wait);
         Assert.Equal([1L, 2L], steps);
     }
+
+    [Fact]
+    public async Task Buffers_digests_and_captures_of_a_replaced_generation_do_not_enter_the_next_checkpoint()
+    {
+        var spec = ScriptedSpec("stale-checkpoint", ranks: 2, steps: 2);
+        var job = Run(spec);
+        await job.StartAllAsync();
+        await job.ComputeAsync(1);
+        job.Answer(1, new RankWorkFailed(1, 1, 1, "illegal instruction"));
+        await job.StartAllAsync();
+        await job.StepAsync(1, epochEnded: true);
+        const int replaced = 1;
+
+        for (var rank = 0; rank < 2; rank++)
+        {
+            await job.Ranks[rank].ExpectMsgAsync<ExportBuffers>(e => e.Generation == 2, ScriptedJob.Wait);
+        }
+        job.Supervisor.Tell(new BuffersExported(replaced, 1, 1, [1000f]));
+        job.Answer(0, new BuffersExported(2, 0, 1, [0f]));
+        job.Answer(1, new BuffersExported(2, 1, 1, [2f]));
+        for (var rank = 0; rank < 2; rank++)
+        {
+            var import = await job.Ranks[rank].ExpectMsgAsync<ImportBuffers>(ScriptedJob.Wait);
+            Assert.Equal([1f], import.Values); // the mean of this generation's buffers only
+        }
+        job.Supervisor.Tell(new BuffersImported(replaced, 1, 1, new string('d', 64))); // would be a divergence
+        job.Supervisor.Tell(new CheckpointCaptured(replaced, 1, 0)); // would end the round before the save
+        job.Answer(0, new BuffersImported(2, 0, 1, ScriptedJob.Weights));
+        job.Answer(1, new BuffersImported(2, 1, 1, ScriptedJob.Weights));
+        var save = await job.Ranks[0].ExpectMsgAsync<SaveCheckpoint>(ScriptedJob.Wait);
+        Assert.Equal((2, 1L), (save.Generation, save.Step));
+        job.Captured(save);
+        job.Written(save);
+        await job.StepAsync(2);
+        Assert.Equal(JobOutcome.Completed, (await job.CompleteAsync(2)).Outcome);
+
+        var events = await EventsAsync(spec);
+        Assert.Single(events.OfType<RankFailed>());
+        Assert.Equal([1L, 2L], events.OfType<CheckpointCommitted>().Select(c => c.Step));
+    }
 }

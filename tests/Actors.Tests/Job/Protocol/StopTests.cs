@@ -83,4 +83,18 @@ public sealed class StopTests : SupervisorProtocolKit
         var committed = Assert.IsType<CheckpointCommitted>(events[^2]);
         Assert.Equal((written.Name, 2L), (committed.Name, committed.Step));
     }
+
+    [Fact]
+    public async Task A_stop_while_a_cluster_job_waits_for_enough_nodes_ends_the_job_at_once()
+    {
+        var spec = ScriptedSpec("waiting", ranks: 2) with { MinRanks = 2, MaxRanks = 2 };
+        var job = Run(spec, RankPlacement.Cluster("akka.tcp://orchestrator@node-a:4053"));
+        await job.ReportedAsync<ProgressNote>(n => n.Message.StartsWith("waiting for ranks", StringComparison.Ordinal));
+
+        job.Supervisor.Tell(StopJob.Instance);
+
+        var finished = await job.Requester.ExpectMsgAsync<JobFinished>(ScriptedJob.Wait);
+        Assert.Equal((JobOutcome.Stopped, 0L), (finished.Outcome, finished.Step));
+        Assert.IsType<JobStopped>((await EventsAsync(spec))[^1]);
+    }
 }
