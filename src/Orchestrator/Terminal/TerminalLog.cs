@@ -46,10 +46,11 @@ internal static class TerminalLog
                 Console.Error.WriteLine(ForPeople(logLevel, text));
                 return;
             }
-            if (SourceOf(state) == OrchestratorLog.Source)
+            // Akka names a string source with its system's address: "orchestrator (akka://orchestrator)".
+            if (SourceOf(state) is { } source && (source == OrchestratorLog.Source || source.StartsWith(OrchestratorLog.Source + " (", StringComparison.Ordinal)))
             {
                 // Akka's format puts "[LEVEL][time][thread][source] " before the message: the person needs only the message.
-                var marker = $"[{OrchestratorLog.Source}] ";
+                var marker = $"[{source}] ";
                 var start = text.IndexOf(marker, StringComparison.Ordinal);
                 Console.Error.WriteLine(ForPeople(logLevel, start < 0 ? text : text[(start + marker.Length)..]));
                 return;
