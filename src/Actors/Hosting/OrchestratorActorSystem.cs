@@ -37,7 +37,8 @@ public sealed class OrchestratorActorSystem
     /// <summary>Settings laid over what the recipe has so far (an earlier layer wins over a later one).</summary>
     public OrchestratorActorSystem WithHocon(Config config)
     {
-        _config = _config.WithFallback(config);
+        // Akka refuses a config as its own fallback, and Config.Empty is one shared instance.
+        _config = _config.IsEmpty ? config : config.IsEmpty ? _config : _config.WithFallback(config);
         return this;
     }
 
