@@ -419,7 +419,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             {
                 // Akka.Remote still carries the gradients, encrypted, only slower: the job goes on.
                 _linksRefused = true;
-                Console.Error.WriteLine($"job in {_requested.WorkDir}: gradients go through Akka.Remote: {e.Message}");
+                Hosting.OrchestratorLog.Warning(Context, $"job in {_requested.WorkDir}: gradients go through Akka.Remote: {e.Message}");
             }
         }
         return _hub;
@@ -571,7 +571,7 @@ public sealed class JobSupervisor : ReceivePersistentActor, IWithTimers
             }
             if (due.Any(f => f.Kind == FaultKind.KillProcess))
             {
-                Console.Error.WriteLine($"injected fault kill-process@step={next}: killing the process");
+                Hosting.OrchestratorLog.LastWords(Context.System, isError: false, $"injected fault kill-process@step={next}: killing the process");
                 Process.GetCurrentProcess().Kill();
             }
             SendCompute(next, due);
