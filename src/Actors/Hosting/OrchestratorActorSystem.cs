@@ -70,7 +70,7 @@ public sealed class OrchestratorActorSystem
     public ActorSystem Build()
     {
         var config = Config;
-        var setup = ActorSystemSetup.Empty;
+        var setup = ActorSystemSetup.Empty.And(JournalJson.Setup);
         if (_loggerFactory is not null)
         {
             config = ConfigurationFactory.ParseString($$"""

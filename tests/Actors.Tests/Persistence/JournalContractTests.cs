@@ -1,3 +1,7 @@
+using Orchestrator.Trainer.Checkpointing;
+using Orchestrator.Actors.Job;
+using Orchestrator.Actors.Hosting;
+using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Orchestrator.Actors.Persistence;
 
@@ -19,7 +23,7 @@ public sealed class JournalContractTests : TestKit
     }
 
     private JournalContractTests(TempDirectory temp)
-        : base(JournalSettings.SqliteIn(temp.Path).ToConfig().WithFallback(OrchestratorSystem.Reference))
+        : base(JournalJson.With(BootstrapSetup.Create().WithConfig(JournalSettings.SqliteIn(temp.Path).ToConfig().WithFallback(OrchestratorSystem.Reference))))
     {
         _temp = temp;
     }
@@ -42,6 +46,28 @@ public sealed class JournalContractTests : TestKit
                 "and a migration that reads the old rows (JournalFromPreviousBuildTests must still pass); only then copy the file to " +
                 "tests/Actors.Tests/Persistence/journal-contract.txt");
         }
+    }
+
+    [Fact]
+    public void A_value_equal_to_its_types_default_comes_back_as_submitted_not_as_the_records_default()
+    {
+        // Akka's JSON writer left out 0 and false, and the reader filled in the record's own default: a job
+        // submitted with --max-restarts 0, --non-strict or --no-save-last came back with 5, strict and save-last.
+        var spec = new JobSpec
+        {
+            Job = "mlp",
+            WorkDir = _temp.Path,
+            Restarts = new RestartPolicy { MaxRestarts = 0 },
+            ModelLoad = ModelLoadOptions.Default with { Strict = false },
+            Schedule = new CheckpointSchedule(EveryIterations: 10, SaveLast: false),
+        };
+        var serializer = Sys.Serialization.FindSerializerFor(spec);
+
+        var back = (JobSpec)serializer.FromBinary(serializer.ToBinary(spec), typeof(JobSpec));
+
+        Assert.Equal(0, back.Restarts.MaxRestarts);
+        Assert.False(back.ModelLoad.Strict);
+        Assert.False(back.Schedule.SaveLast);
     }
 
     private static string Written()

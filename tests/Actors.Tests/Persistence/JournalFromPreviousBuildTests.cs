@@ -1,3 +1,4 @@
+using Orchestrator.Actors.Hosting;
 using Akka.Actor;
 using Akka.Persistence;
 using Akka.TestKit.Xunit2;
@@ -30,7 +31,7 @@ public sealed class JournalFromPreviousBuildTests : TestKit
     }
 
     private JournalFromPreviousBuildTests(TempDirectory temp)
-        : base(JournalSettings.SqliteAt(temp.Sub("journal.db")).ToConfig().WithFallback(OrchestratorSystem.Reference))
+        : base(JournalJson.With(BootstrapSetup.Create().WithConfig(JournalSettings.SqliteAt(temp.Sub("journal.db")).ToConfig().WithFallback(OrchestratorSystem.Reference))))
     {
         _temp = temp;
     }
