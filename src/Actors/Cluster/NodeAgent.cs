@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster;
+using Orchestrator.Actors.Hosting;
 using Orchestrator.Actors.Protocol;
 
 namespace Orchestrator.Actors.Cluster;
@@ -20,10 +21,10 @@ public sealed class NodeAgent : ReceiveActor
         Receive<NodeRefused>(refused =>
         {
             outcome.Refuse(refused.Reason);
-            Console.Error.WriteLine($"error: the cluster refused this node: {refused.Reason}");
+            OrchestratorLog.LastWords(Context.System, isError: true, $"the cluster refused this node: {refused.Reason}");
             Akka.Cluster.Cluster.Get(Context.System).Leave(Akka.Cluster.Cluster.Get(Context.System).SelfAddress);
         });
-        Receive<NodeDeclined>(declined => Console.Error.WriteLine($"warning: job {declined.Job} will not place ranks on this node: {declined.Reason}"));
+        Receive<NodeDeclined>(declined => OrchestratorLog.Warning(Context, $"job {declined.Job} will not place ranks on this node: {declined.Reason}"));
     }
 
     private string SelfAddress => Akka.Cluster.Cluster.Get(Context.System).SelfAddress.ToString();

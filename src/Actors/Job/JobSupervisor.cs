@@ -128,15 +128,15 @@ public sealed partial class JobSupervisor : ReceivePersistentActor, IWithTimers
             {
                 // Akka.Remote still carries the gradients, encrypted, only slower: the job goes on.
                 _linksRefused = true;
-                Console.Error.WriteLine($"job in {_requested.WorkDir}: gradients go through Akka.Remote: {e.Message}");
+                Hosting.OrchestratorLog.Warning(Context, $"job in {_requested.WorkDir}: gradients go through Akka.Remote: {e.Message}");
             }
         }
         return _hub;
     }
 
-    private static void KillProcessForFault(long step)
+    private void KillProcessForFault(long step)
     {
-        Console.Error.WriteLine($"injected fault kill-process@step={step}: killing the process");
+        Hosting.OrchestratorLog.LastWords(Context.System, isError: false, $"injected fault kill-process@step={step}: killing the process");
         Process.GetCurrentProcess().Kill();
     }
 

@@ -3,13 +3,13 @@ using Akka.Configuration;
 
 namespace Orchestrator.Actors.Persistence;
 
-/// <summary>Creates the actor system with the journal settings over the embedded reference.conf.</summary>
+/// <summary>The embedded reference.conf, and a system with a journal over it (for benchmarks; commands use <see cref="Hosting.OrchestratorActorSystem"/>).</summary>
 public static class OrchestratorSystem
 {
     public static Config Reference { get; } = LoadReference();
 
     public static ActorSystem Create(string name, JournalSettings journal, Config? overrides = null) =>
-        ActorSystem.Create(name, (overrides ?? Config.Empty).WithFallback(journal.ToConfig()).WithFallback(Reference));
+        Hosting.OrchestratorActorSystem.Named(name).WithHocon(overrides ?? Config.Empty).WithJournal(journal).Build();
 
     private static Config LoadReference()
     {

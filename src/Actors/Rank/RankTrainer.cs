@@ -151,7 +151,7 @@ public sealed class RankTrainer : ReceiveActor
         Receive<GradientLinkClosed>(closed =>
         {
             // Ending the actor is how the supervisor learns of it (it watches its ranks): a rank failure.
-            Console.Error.WriteLine($"rank {_spec.Rank}: gradient link to the supervisor ended ({closed.Why})");
+            Hosting.OrchestratorLog.Warning(Context, $"rank {_spec.Rank}: gradient link to the supervisor ended ({closed.Why})");
             Context.Stop(Self);
         });
         Receive<ExportBuffers>(export => Run(export.Generation, export.Step, () => new BuffersExported(export.Generation, _spec.Rank, export.Step, Worker.ExportBuffers())));

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Orchestrator.Actors.Hosting;
 using Orchestrator.Actors.Job;
 using Orchestrator.Actors.Persistence;
 using Orchestrator.Cli.Terminal;
@@ -32,7 +33,12 @@ internal static class JournalReader
             throw new UsageException($"no job journal at {absent} (run 'orchestrator train --work-dir {workDir} ...' first, or name a cluster's journal with --journal sqlite:FILE)");
         }
         JournalFailureReport.RequireReadable(journal);
-        using var system = OrchestratorSystem.Create("orchestrator-reader", journal, AkkaLogging.ForLocalCommand);
+        using var loggers = TerminalLog.ForLocalCommand();
+        using var system = OrchestratorActorSystem.Named("orchestrator-reader")
+            .WithHocon(AkkaLogging.ForLocalCommand)
+            .WithJournal(journal)
+            .WithLoggerFactory(loggers)
+            .Build();
         var failures = JournalFailureReport.ListenOn(system);
         var reader = system.ActorOf(JobHistoryReader.Props(JobSupervisor.PersistenceIdFor(workDir)));
         var answer = reader.Ask<JobHistory>(ReadHistory.Instance, TimeSpan.FromSeconds(60));

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Orchestrator.Actors.Hosting;
 using Orchestrator.Actors.Job;
 using Orchestrator.Actors.Persistence;
 using Orchestrator.Cli.Terminal;
@@ -99,7 +100,12 @@ internal static class TrainCommand
 
         using var metrics = MetricsEndpoint.Start(parsed.Int("--metrics-port") ?? config.MetricsPort);
         var observer = new ProgressObserver(quiet: parsed.Has("--quiet"));
-        using var system = OrchestratorSystem.Create("orchestrator", journal, AkkaLogging.ForLocalCommand);
+        using var loggers = TerminalLog.ForLocalCommand();
+        using var system = OrchestratorActorSystem.Named("orchestrator")
+            .WithHocon(AkkaLogging.ForLocalCommand)
+            .WithJournal(journal)
+            .WithLoggerFactory(loggers)
+            .Build();
         var journalFailures = JournalFailureReport.ListenOn(system);
         var reporter = system.ActorOf(ConsoleReporter.Props(observer), "console");
         var supervisor = system.ActorOf(JobSupervisor.Props(spec, reporter), "job");

@@ -1,3 +1,4 @@
+using Orchestrator.Actors.Hosting;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Orchestrator.Actors.Job;
@@ -13,7 +14,7 @@ public abstract class JobTestKit : TestKit
     protected static readonly TimeSpan JobLimit = TimeSpan.FromMinutes(3);
 
     protected JobTestKit(TempDirectory temp)
-        : base(JournalSettings.SqliteIn(temp.Path).ToConfig().WithFallback(OrchestratorSystem.Reference))
+        : base(JournalJson.With(BootstrapSetup.Create().WithConfig(JournalSettings.SqliteIn(temp.Path).ToConfig().WithFallback(OrchestratorSystem.Reference))))
     {
         Temp = temp;
     }

@@ -3,6 +3,7 @@ using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using Akka.Actor;
 using Orchestrator.Actors.Cluster;
+using Orchestrator.Actors.Hosting;
 
 namespace Orchestrator.Cli.Commands.Cluster;
 
@@ -12,7 +13,7 @@ namespace Orchestrator.Cli.Commands.Cluster;
 /// </summary>
 internal sealed class ClusterClient : IDisposable
 {
-    public const string ProxyName = "coordinator-proxy";
+    public const string ProxyName = OrchestratorNode.CoordinatorProxyName;
     public const string ClientConfigVariable = "ORCHESTRATOR_CLIENT_CONFIG";
 
     private readonly ActorSystem _system;
@@ -23,7 +24,7 @@ internal sealed class ClusterClient : IDisposable
     {
         HostPort = hostPort;
         Credentials = new ClusterCredentials(secret ?? "", []);
-        _system = ActorSystem.Create("orchestrator-client", ClientConfig(hostPort));
+        _system = OrchestratorActorSystem.Named("orchestrator-client").WithHocon(ClientConfig(hostPort)).Build();
         _coordinator = _system.ActorSelection($"{ClusterSettings.AddressOf(hostPort, _system.Settings.Config)}/user/{ProxyName}");
     }
 

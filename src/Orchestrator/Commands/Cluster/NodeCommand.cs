@@ -1,8 +1,6 @@
 using Akka.Actor;
-using Akka.Cluster.Tools.Singleton;
 using Orchestrator.Actors.Cluster;
-using Orchestrator.Actors.Metrics;
-using Orchestrator.Actors.Persistence;
+using Orchestrator.Actors.Hosting;
 using Orchestrator.Cli.Terminal;
 
 namespace Orchestrator.Cli.Commands.Cluster;
@@ -59,13 +57,10 @@ internal static class NodeCommand
         settings.Journal.CheckReachable();
         var outcome = new NodeOutcome();
         using var metrics = MetricsEndpoint.Start(ClusterOptions.MetricsPort(parsed), settings.Hostname);
-        using var system = ActorSystem.Create(ClusterSettings.SystemName, config);
-        system.ActorOf(ClusterMembersMetrics.Props(), "members-metrics");
-        var reporter = system.ActorOf(NodeReporter.Props(), "console");
-        system.ActorOf(NodeAgent.Props(settings.Devices, credentials, outcome), NodeAgent.Name);
-        system.ActorOf(ClusterSingletonManager.Props(
-            ClusterCoordinator.Props(reporter, credentials), PoisonPill.Instance, ClusterSingletonManagerSettings.Create(system)), "coordinator");
-        system.ActorOf(ClusterSingletonProxy.Props("/user/coordinator", ClusterSingletonProxySettings.Create(system)), ClusterClient.ProxyName);
+        using var loggers = TerminalLog.ForNode(config);
+        using var system = OrchestratorNode.Recipe(config, settings.Devices, credentials, outcome, NodeReporter.Props())
+            .WithLoggerFactory(loggers)
+            .Build();
         Console.Out.WriteLine($"node {settings.Hostname}:{settings.Port} offering {string.Join(",", settings.Devices)}; seeds {string.Join(",", settings.Seeds)}");
         WarnIfNotJoined(system, settings.Seeds);
         using var stop = new StopSignals(() => Akka.Cluster.Cluster.Get(system).Leave(Akka.Cluster.Cluster.Get(system).SelfAddress), announcement: LeavingAnnouncement);
