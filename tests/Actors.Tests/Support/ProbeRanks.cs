@@ -42,6 +42,9 @@ public sealed class ProbeRanks
         {
             // Recorded before the first message is handled, so a test that got one can look the spec up.
             specs[Self.Path.Name] = spec;
+            // Asked through the stand-in that passed the test's last answer on, a status question reaches the
+            // supervisor after that answer, never before it.
+            Receive<AskStatusFor>(ask => supervisor.Tell(GetJobStatus.Instance, ask.Asker));
             ReceiveAny(message =>
             {
                 if (Sender.Equals(supervisor))
@@ -56,3 +59,6 @@ public sealed class ProbeRanks
         }
     }
 }
+
+/// <summary>Ask the supervisor for its status on behalf of <paramref name="Asker"/>, in order after what this stand-in passed on.</summary>
+public sealed record AskStatusFor(IActorRef Asker);

@@ -30,6 +30,8 @@ public sealed class ScriptedJob
     }
 
     public JobSpec Spec { get; }
+    private (TestProbe Probe, IActorRef? StandIn)? _lastAnswer;
+
     public IActorRef Supervisor { get; }
     public ProbeRanks Ranks { get; }
 
@@ -51,7 +53,11 @@ public sealed class ScriptedJob
     public static float[] GradientsOf(int rank, long step) => [rank + 1, (rank + 1) * 10f, step];
 
     /// <summary>Answers as rank <paramref name="rank"/>: through its current stand-in, which passes it to the supervisor.</summary>
-    public void Answer(int rank, object answer) => Ranks[rank].Reply(answer);
+    public void Answer(int rank, object answer)
+    {
+        _lastAnswer = (Ranks[rank], Ranks[rank].LastSender);
+        Ranks[rank].Reply(answer);
+    }
 
     public async Task<StartRank> ExpectStartAsync(int rank)
     {
@@ -215,7 +221,15 @@ public sealed class ScriptedJob
     /// </summary>
     public async Task<JobLiveStatus> SettledAsync(TestProbe asker)
     {
-        Supervisor.Tell(GetJobStatus.Instance, asker.Ref);
+        // The question goes the way the last answer went (through its stand-in), so it cannot overtake it.
+        if (_lastAnswer is var (probe, standIn) && standIn is not null)
+        {
+            standIn.Tell(new AskStatusFor(asker.Ref), probe.Ref);
+        }
+        else
+        {
+            Supervisor.Tell(GetJobStatus.Instance, asker.Ref);
+        }
         return await asker.ExpectMsgAsync<JobLiveStatus>(Wait);
     }
 }
