@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Orchestrator.Tests.Support;
 
 namespace Orchestrator.Tests.Cli;
@@ -84,31 +83,10 @@ public sealed class PermissionBadInputTests : IDisposable
 
     private static string Refused(IEnumerable<string> args)
     {
-        var result = RunWithoutPermissionOverride(args);
+        var result = WithoutPermissionOverride.Run(args);
         Assert.True(result.ExitCode == 2, result.ToString());
         Assert.DoesNotContain("Exception", result.Error);
         return Assert.Single(result.Error.Trim().Split('\n'));
     }
 
-    private static CliResult RunWithoutPermissionOverride(IEnumerable<string> args)
-    {
-        var start = new ProcessStartInfo(Environment.UserName == "root" ? "setpriv" : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        if (Environment.UserName == "root")
-        {
-            foreach (var flag in new[] { "--inh-caps=-dac_override,-dac_read_search", "--bounding-set=-dac_override,-dac_read_search", "dotnet" })
-            {
-                start.ArgumentList.Add(flag);
-            }
-        }
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "orchestrator.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(CliProcess.Limit), "orchestrator did not finish");
-        return new CliResult(process.ExitCode, output.Result, error.Result);
-    }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Orchestrator.Tests.Support;
 
 namespace Orchestrator.Tests.Interop;
@@ -100,7 +99,7 @@ public sealed class CheckpointExportRefusalTests : IDisposable
         Directory.CreateDirectory(_readOnly);
         File.SetUnixFileMode(_readOnly, (UnixFileMode)0b101_101_101);
 
-        var line = Refused(RunWithoutPermissionOverride(["checkpoints", "export", checkpoint, "--format", "safetensors", "--out", Path.Combine(_readOnly, "m.safetensors")]), ExitCode: 2);
+        var line = Refused(WithoutPermissionOverride.Run(["checkpoints", "export", checkpoint, "--format", "safetensors", "--out", Path.Combine(_readOnly, "m.safetensors")]), ExitCode: 2);
 
         Assert.Equal($"error: cannot write in {_readOnly} (permission denied); give an --out in a folder you can write", line);
         Assert.Empty(Directory.EnumerateFileSystemEntries(_readOnly));
@@ -122,27 +121,4 @@ public sealed class CheckpointExportRefusalTests : IDisposable
         return Assert.Single(result.Error.Trim().Split('\n'));
     }
 
-    /// <summary>As root, the program runs without the capabilities that ignore permission bits (as PermissionBadInputTests do).</summary>
-    private static CliResult RunWithoutPermissionOverride(IEnumerable<string> args)
-    {
-        var root = Environment.UserName == "root";
-        var start = new ProcessStartInfo(root ? "setpriv" : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        if (root)
-        {
-            foreach (var flag in new[] { "--inh-caps=-dac_override,-dac_read_search", "--bounding-set=-dac_override,-dac_read_search", "dotnet" })
-            {
-                start.ArgumentList.Add(flag);
-            }
-        }
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "orchestrator.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return new CliResult(process.ExitCode, output.Result, error);
-    }
 }
