@@ -125,7 +125,7 @@ internal static class PickleWriter
         var elements = tensor.Shape.Aggregate(1L, (a, b) => checked(a * b));
         WriteGlobal(s, "torch._utils", "_rebuild_tensor_v2");
         s.WriteByte(Mark);
-        Write(s, new PyTuple(["storage", new StorageClass(ExportDType.TorchStorage(tensor.DType)), pickled.StorageKey, "cpu", elements]));
+        Write(s, new PyTuple(["storage", new StorageClass(TensorDTypes.StorageName(tensor.DType)), pickled.StorageKey, "cpu", elements]));
         s.WriteByte(BinPersId);
         WriteInt(s, 0);
         Write(s, new PyTuple(tensor.Shape.Select(d => (object?)d).ToList()));

@@ -38,7 +38,7 @@ internal static class SafetensorsWriter
                     throw new ExportException($"two tensors would both be named '{Checkpointing.PrintableText.Escape(name)}' in the safetensors file");
                 }
                 writer.WriteStartObject(name);
-                writer.WriteString("dtype", ExportDType.Safetensors(tensor.DType));
+                writer.WriteString("dtype", TensorDTypes.SafetensorsName(tensor.DType));
                 writer.WriteStartArray("shape");
                 foreach (var dimension in tensor.Shape)
                 {

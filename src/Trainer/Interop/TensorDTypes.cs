@@ -4,37 +4,47 @@ namespace Orchestrator.Trainer.Interop;
 
 /// <summary>
 /// The element types a PyTorch state_dict may hold, by the names the two file formats give them: safetensors'
-/// dtype strings and the storage classes in a <c>torch.save</c> pickle. Anything else is refused by name.
+/// dtype strings and the storage classes in a <c>torch.save</c> pickle. A read refuses anything else by name;
+/// an export writes the same names, so both directions keep the type exactly and convert nothing.
 /// </summary>
 internal static class TensorDTypes
 {
-    private static readonly Dictionary<string, ScalarType> SafetensorsNames = new(StringComparer.Ordinal)
-    {
-        ["F64"] = ScalarType.Float64,
-        ["F32"] = ScalarType.Float32,
-        ["F16"] = ScalarType.Float16,
-        ["BF16"] = ScalarType.BFloat16,
-        ["I64"] = ScalarType.Int64,
-        ["I32"] = ScalarType.Int32,
-        ["I16"] = ScalarType.Int16,
-        ["I8"] = ScalarType.Int8,
-        ["U8"] = ScalarType.Byte,
-        ["BOOL"] = ScalarType.Bool,
-    };
+    /// <summary>
+    /// Every element type by both names, read and written alike. The complex types are written by an export
+    /// (a checkpoint may hold them) but never read from a state_dict (<see cref="Row.Loadable"/>); safetensors
+    /// has no name for complex doubles.
+    /// </summary>
+    private static readonly Row[] Rows =
+    [
+        new(ScalarType.Float64, "F64", "DoubleStorage"),
+        new(ScalarType.Float32, "F32", "FloatStorage"),
+        new(ScalarType.Float16, "F16", "HalfStorage"),
+        new(ScalarType.BFloat16, "BF16", "BFloat16Storage"),
+        new(ScalarType.Int64, "I64", "LongStorage"),
+        new(ScalarType.Int32, "I32", "IntStorage"),
+        new(ScalarType.Int16, "I16", "ShortStorage"),
+        new(ScalarType.Int8, "I8", "CharStorage"),
+        new(ScalarType.Byte, "U8", "ByteStorage"),
+        new(ScalarType.Bool, "BOOL", "BoolStorage"),
+        new(ScalarType.ComplexFloat32, "C64", "ComplexFloatStorage", Loadable: false),
+        new(ScalarType.ComplexFloat64, null, "ComplexDoubleStorage", Loadable: false),
+    ];
 
-    private static readonly Dictionary<string, ScalarType> StorageNames = new(StringComparer.Ordinal)
-    {
-        ["DoubleStorage"] = ScalarType.Float64,
-        ["FloatStorage"] = ScalarType.Float32,
-        ["HalfStorage"] = ScalarType.Float16,
-        ["BFloat16Storage"] = ScalarType.BFloat16,
-        ["LongStorage"] = ScalarType.Int64,
-        ["IntStorage"] = ScalarType.Int32,
-        ["ShortStorage"] = ScalarType.Int16,
-        ["CharStorage"] = ScalarType.Int8,
-        ["ByteStorage"] = ScalarType.Byte,
-        ["BoolStorage"] = ScalarType.Bool,
-    };
+    private static readonly Dictionary<string, ScalarType> SafetensorsNames =
+        Rows.Where(row => row.Loadable).ToDictionary(row => row.Safetensors!, row => row.Type, StringComparer.Ordinal);
+
+    private static readonly Dictionary<string, ScalarType> StorageNames =
+        Rows.Where(row => row.Loadable).ToDictionary(row => row.Storage, row => row.Type, StringComparer.Ordinal);
+
+    /// <summary>The safetensors dtype string an export writes for <paramref name="type"/>.</summary>
+    public static string SafetensorsName(ScalarType type) =>
+        RowOf(type)?.Safetensors ?? throw new ExportException($"element type {type} has no safetensors name; export it with --format pytorch");
+
+    /// <summary>The PyTorch storage class (module <c>torch</c>) an export pickles for <paramref name="type"/>.</summary>
+    public static string StorageName(ScalarType type) =>
+        RowOf(type)?.Storage ?? throw new ExportException($"element type {type} has no PyTorch storage class");
+
+    private static Row? RowOf(ScalarType type) => Array.Find(Rows, row => row.Type == type);
 
     public static string KnownSafetensorsNames => string.Join(", ", SafetensorsNames.Keys);
 
@@ -77,4 +87,6 @@ internal static class TensorDTypes
         }
         return count;
     }
+
+    private sealed record Row(ScalarType Type, string? Safetensors, string Storage, bool Loadable = true);
 }
