@@ -26,7 +26,7 @@ public sealed partial class CrashDuringSaveTests : IDisposable
     [MemberData(nameof(SavePhases))]
     public void Killed_at_any_step_of_a_save_the_run_resumes_from_a_valid_checkpoint(string phase)
     {
-        var straight = CliProcess.Run(CliProcess.Train("cnn", _temp.Sub("straight"), 40));
+        var straight = ReferenceRuns.WeightsSha256("cnn", 40);
         var dir = _temp.Sub("crashed");
 
         var killed = CliProcess.Run(CliProcess.Train("cnn", dir, 40), new Dictionary<string, string> { ["ORCHESTRATOR_KILL_AT"] = phase });
@@ -39,7 +39,7 @@ public sealed partial class CrashDuringSaveTests : IDisposable
         Assert.Equal(137, killed.ExitCode);
         Assert.True(verify.ExitCode == 0, verify.ToString());
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
-        Assert.Equal(straight.WeightsSha256, resumed.WeightsSha256);
+        Assert.Equal(straight, resumed.WeightsSha256);
         Assert.Empty(Directory.GetDirectories(Path.Combine(dir, "checkpoints"), ".*"));
         Assert.Empty(Directory.GetFiles(Path.Combine(dir, "checkpoints"), ".*"));
         Assert.True(latestAfterKill is null || Directory.Exists(Path.Combine(dir, "checkpoints", latestAfterKill)), $"latest names {latestAfterKill}, which is not committed");
@@ -61,7 +61,7 @@ public sealed partial class CrashDuringSaveTests : IDisposable
     [InlineData("delete-manifest", "iter_30: MANIFEST.json is missing, the save never completed")]
     public void A_damaged_newest_checkpoint_is_named_by_verify_and_skipped_on_resume(string damage, string expected)
     {
-        var straight = CliProcess.Run(CliProcess.Train("mlp", _temp.Sub("straight"), 40));
+        var straight = ReferenceRuns.WeightsSha256("mlp", 40);
         var dir = _temp.Sub("damaged");
         CliProcess.Run(CliProcess.Train("mlp", dir, 30));
         var weights = Path.Combine(dir, "checkpoints", "iter_30", "model.weights");
@@ -90,7 +90,7 @@ public sealed partial class CrashDuringSaveTests : IDisposable
         Assert.Equal(1, single.ExitCode);
         Assert.Contains($"skipping invalid checkpoint: {expected}", resumed.Error);
         Assert.Contains("resumed from iter_20 at step 20", resumed.Error);
-        Assert.Equal(straight.WeightsSha256, resumed.WeightsSha256);
+        Assert.Equal(straight, resumed.WeightsSha256);
     }
 
     [GeneratedRegex(@"ranks started +generation \d+, \d+ rank\(s\), from (iter_\d+)")]

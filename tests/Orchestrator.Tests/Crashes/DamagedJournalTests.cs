@@ -51,7 +51,7 @@ public sealed class DamagedJournalTests : IDisposable
 
     private void DamageAndResume(Action<string> damage, string detail)
     {
-        var straight = CliProcess.Run(CliProcess.Train("mlp", _temp.Sub("straight"), Steps));
+        var straight = ReferenceRuns.WeightsSha256("mlp", Steps);
         var dir = _temp.Sub("damaged");
         string[] command = [.. CliProcess.Train("mlp", dir, Steps)];
         var killed = CliProcess.Run([.. command, "--inject-fault", "kill-process@step=25"]);
@@ -83,7 +83,7 @@ public sealed class DamagedJournalTests : IDisposable
 
         Assert.True(rerun.ExitCode == 0, rerun.ToString());
         Assert.Contains($"resumed from {newest}", rerun.Error);
-        Assert.Equal(straight.WeightsSha256, rerun.WeightsSha256);
+        Assert.Equal(straight, rerun.WeightsSha256);
     }
 
     private static (CliResult Result, TimeSpan Took) Timed(string[] args, string? command = null)

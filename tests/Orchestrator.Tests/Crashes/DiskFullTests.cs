@@ -28,7 +28,7 @@ public sealed class DiskFullTests : IDisposable
     [Fact]
     public void TensorBoard_on_a_full_disk_warns_once_and_training_finishes_identically()
     {
-        var straight = CliProcess.Run(CliProcess.Train("mlp", _temp.Sub("straight"), Steps));
+        var straight = ReferenceRuns.WeightsSha256("mlp", Steps);
         var dir = _temp.Sub("full");
         // 8 KiB holds some 30 steps of scalars.
         Mount(Path.Combine(dir, "tensorboard"), kilobytes: 8);
@@ -36,7 +36,7 @@ public sealed class DiskFullTests : IDisposable
         var run = CliProcess.Run(CliProcess.Train("mlp", dir, Steps));
 
         Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Equal(straight.WeightsSha256, run.WeightsSha256);
+        Assert.Equal(straight, run.WeightsSha256);
         var warnings = Lines(run.Error).Where(l => l.Contains("TensorBoard", StringComparison.Ordinal)).ToList();
         Assert.Equal(["warning: TensorBoard logging stopped"], warnings.Select(w => w[..w.IndexOf(" (", StringComparison.Ordinal)]));
         Assert.Contains("No space left on device", warnings[0]);
@@ -46,7 +46,7 @@ public sealed class DiskFullTests : IDisposable
     [Fact]
     public void A_checkpoint_save_on_a_full_disk_exits_1_in_one_line_and_the_rerun_after_freeing_space_matches()
     {
-        var straight = CliProcess.Run(CliProcess.Train("mlp", _temp.Sub("straight"), Steps));
+        var straight = ReferenceRuns.WeightsSha256("mlp", Steps);
         var dir = _temp.Sub("full");
         // One mlp checkpoint takes 84 KiB of tmpfs: iter_10 and iter_20 fit, iter_30 does not.
         var checkpoints = Mount(Path.Combine(dir, "checkpoints"), kilobytes: 200);
@@ -67,14 +67,14 @@ public sealed class DiskFullTests : IDisposable
 
         Assert.True(rerun.ExitCode == 0, rerun.ToString());
         Assert.Contains("resumed from iter_20", rerun.Error);
-        Assert.Equal(straight.WeightsSha256, rerun.WeightsSha256);
+        Assert.Equal(straight, rerun.WeightsSha256);
     }
 
     [Fact]
     public async Task A_journal_write_on_a_full_disk_exits_1_in_one_line_and_the_rerun_after_freeing_space_matches()
     {
         const int LongRun = 3000;
-        var straight = CliProcess.Run(CliProcess.Train("mlp", _temp.Sub("straight"), LongRun, every: 10));
+        var straight = ReferenceRuns.WeightsSha256("mlp", LongRun);
         var dir = _temp.Sub("job");
         var journalDisk = Mount(_temp.Sub("journal-disk"), kilobytes: 1024);
         string[] journal = ["--journal", $"sqlite:{Path.Combine(journalDisk.Path, "journal.db")}"];
@@ -100,7 +100,7 @@ public sealed class DiskFullTests : IDisposable
         var rerun = CliProcess.Run(command);
 
         Assert.True(rerun.ExitCode == 0, rerun.ToString());
-        Assert.Equal(straight.WeightsSha256, rerun.WeightsSha256);
+        Assert.Equal(straight, rerun.WeightsSha256);
     }
 
     [Fact]

@@ -24,7 +24,7 @@ public sealed class HostileCheckpointTests : IDisposable
     [InlineData("../../../secret.txt")] // with the secret's size and hash: it verified "ok" and resumed
     public void A_manifest_naming_a_file_outside_is_refused_by_verify_inspect_and_resume(string entry)
     {
-        var straight = CliProcess.Run(CliProcess.Train("mlp", _temp.Sub("straight"), 40));
+        var straight = ReferenceRuns.WeightsSha256("mlp", 40);
         var dir = _temp.Sub("hostile");
         CliProcess.Run(CliProcess.Train("mlp", dir, 30));
         var secret = _temp.Sub("secret.txt");
@@ -49,14 +49,14 @@ public sealed class HostileCheckpointTests : IDisposable
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
         Assert.Contains($"skipping invalid checkpoint: {expected}", resumed.Error, StringComparison.Ordinal);
         Assert.Contains("resumed from iter_20 at step 20", resumed.Error, StringComparison.Ordinal);
-        Assert.Equal(straight.WeightsSha256, resumed.WeightsSha256);
+        Assert.Equal(straight, resumed.WeightsSha256);
         Assert.DoesNotContain("631", verify.Output + inspect.Error + resumed.Error, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Resume_auto_falls_back_from_a_padded_optimizer_state_and_resume_path_refuses_it()
     {
-        var straight = CliProcess.Run(CliProcess.Train("mlp", _temp.Sub("straight"), 40));
+        var straight = ReferenceRuns.WeightsSha256("mlp", 40);
         var dir = _temp.Sub("padded");
         CliProcess.Run(CliProcess.Train("mlp", dir, 30));
         var newest = Path.Combine(dir, "checkpoints", "iter_30");
@@ -71,13 +71,13 @@ public sealed class HostileCheckpointTests : IDisposable
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
         Assert.Equal($"{Refusal}; resuming from iter_20 instead", Assert.Single(resumed.Error.Split('\n'), l => l.Contains("iter_30:", StringComparison.Ordinal)));
         Assert.Contains("resumed from iter_20 at step 20", resumed.Error, StringComparison.Ordinal);
-        Assert.Equal(straight.WeightsSha256, resumed.WeightsSha256);
+        Assert.Equal(straight, resumed.WeightsSha256);
     }
 
     [Fact]
     public void A_sparse_multi_gigabyte_optimizer_state_is_refused_at_once_and_the_run_starts_fresh()
     {
-        var straight = CliProcess.Run(CliProcess.Train("mlp", _temp.Sub("straight"), 20));
+        var straight = ReferenceRuns.WeightsSha256("mlp", 20);
         var dir = _temp.Sub("sparse");
         CliProcess.Run(CliProcess.Train("mlp", dir, 10));
         var only = Path.Combine(dir, "checkpoints", "iter_10");
@@ -97,7 +97,7 @@ public sealed class HostileCheckpointTests : IDisposable
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
         Assert.Matches(@"skipping invalid checkpoint: iter_10: optimizer\.bin declares 3221225472 bytes, more than an optimizer's state for this model can take \(at most \d+: 8 x the model's \d+ bytes \+ 1048576\); crafted or corrupt, refused\n", resumed.Error);
         Assert.DoesNotContain("resumed from", resumed.Error, StringComparison.Ordinal);
-        Assert.Equal(straight.WeightsSha256, resumed.WeightsSha256);
+        Assert.Equal(straight, resumed.WeightsSha256);
         Assert.True(took < TimeSpan.FromSeconds(60), $"the refused run took {took}");
     }
 

@@ -17,8 +17,7 @@ public sealed class KillAndResumeTests : IDisposable
     [InlineData("charlm")]
     public void Killed_at_several_steps_and_rerun_ends_with_the_uninterrupted_weights(string job)
     {
-        var straight = CliProcess.Run(CliProcess.Train(job, _temp.Sub("straight"), Steps));
-        Assert.True(straight.ExitCode == 0, straight.ToString());
+        var straight = ReferenceRuns.WeightsSha256(job, Steps);
 
         var dir = _temp.Sub("killed");
         foreach (var step in new[] { 7, 23, 41 })
@@ -32,13 +31,13 @@ public sealed class KillAndResumeTests : IDisposable
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
         // The kill at step 41 may land while iter_40 is still being written in the background.
         Assert.Matches("resumed from iter_(30|40) at step (30|40)", resumed.Error);
-        Assert.Equal(straight.WeightsSha256, resumed.WeightsSha256);
+        Assert.Equal(straight, resumed.WeightsSha256);
     }
 
     [Fact]
     public async Task Killed_from_outside_at_arbitrary_moments_the_run_still_resumes_exactly()
     {
-        var straight = CliProcess.Run(CliProcess.Train("mlp", _temp.Sub("straight"), 1500, every: 7));
+        var straight = ReferenceRuns.WeightsSha256("mlp", 1500);
         var dir = _temp.Sub("killed");
         foreach (var checkpointsBeforeKill in new[] { 1, 3, 2 })
         {
@@ -53,7 +52,7 @@ public sealed class KillAndResumeTests : IDisposable
         var resumed = CliProcess.Run(CliProcess.Train("mlp", dir, 1500, every: 7));
 
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
-        Assert.Equal(straight.WeightsSha256, resumed.WeightsSha256);
+        Assert.Equal(straight, resumed.WeightsSha256);
         Assert.Equal(0, CliProcess.Run(["checkpoints", "verify", dir]).ExitCode);
     }
 
@@ -63,7 +62,7 @@ public sealed class KillAndResumeTests : IDisposable
         // Long enough that the stop lands mid-run: with 400 steps (about 0.6 s at 700 steps/s here) a test
         // thread that saw the first checkpoint's line late once sent SIGTERM to a process that had finished.
         const int Steps = 2000;
-        var straight = CliProcess.Run(CliProcess.Train("cnn", _temp.Sub("straight"), Steps, every: 50));
+        var straight = ReferenceRuns.WeightsSha256("cnn", Steps);
         var dir = _temp.Sub("stopped");
         using (var running = CliProcess.Start(CliProcess.Train("cnn", dir, Steps, every: 50)))
         {
@@ -83,6 +82,6 @@ public sealed class KillAndResumeTests : IDisposable
         }
         var resumed = CliProcess.Run(CliProcess.Train("cnn", dir, Steps, every: 50));
 
-        Assert.Equal(straight.WeightsSha256, resumed.WeightsSha256);
+        Assert.Equal(straight, resumed.WeightsSha256);
     }
 }

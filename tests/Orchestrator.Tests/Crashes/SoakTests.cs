@@ -1,5 +1,6 @@
 using Orchestrator.Soak;
 using Xunit.Abstractions;
+using Orchestrator.Tests.Support;
 
 namespace Orchestrator.Tests.Crashes;
 
@@ -15,19 +16,22 @@ public sealed class SoakTests(ITestOutputHelper output) : IDisposable
     public void Dispose() => _temp.Dispose();
 
     [Fact]
-    public void A_few_dozen_random_kills_lose_nothing_and_resume_exactly()
+    public void A_dozen_random_kills_lose_nothing_and_resume_exactly()
     {
-        // Two kills an episode, the configurations in turn: each of the 12 gets an episode (more than one
-        // if a run ends before its kill moment), and only 12 or so runs are left to finish, the costly part.
-        // The seed is fixed, so a failure here replays with the program (--seed 33 or --replay).
+        // Two kills an episode over six configurations, every job at R = 1 and 2 and both save modes among
+        // them: each gets an episode (more than one if a run ends before its kill moment). All twelve are the
+        // program's to soak; here the suite's time budget rules. The seed is fixed, so a failure here replays
+        // with the program (--seed 33 or --replay).
+        SoakConfiguration[] configurations =
+            [.. new[] { "mlp:1:async", "mlp:2:sync", "cnn:1:sync", "cnn:2:async", "charlm:1:async", "charlm:2:sync" }.Select(SoakConfiguration.Parse)];
         var options = new SoakOptions(
-            Kills: 24, Seed: 33, MinKillsPerEpisode: 2, MaxKillsPerEpisode: 2, RunShape.Small, SoakConfiguration.All,
-            _temp.Path, Path.Combine(AppContext.BaseDirectory, "orchestrator.dll"));
+            Kills: 12, Seed: 33, MinKillsPerEpisode: 2, MaxKillsPerEpisode: 2, RunShape.Small, configurations,
+            _temp.Path, OrchestratorProgram.Dll);
 
         var result = new SoakEngine(options, output.WriteLine).Run();
         output.WriteLine(result.Table());
 
-        Assert.True(result.Total.Kills >= 24, result.Table());
+        Assert.True(result.Total.Kills >= 12, result.Table());
         Assert.True(result.PerConfiguration.Values.All(c => c.Episodes > 0), result.Table());
         Assert.True(result.Clean, string.Join("\n", result.Failures) + "\n" + result.Table());
         Assert.Equal(0, result.Total.FailedResumes);
@@ -40,7 +44,7 @@ public sealed class SoakTests(ITestOutputHelper output) : IDisposable
     {
         // The soak's verdicts are only as good as what it reads: a damaged or deleted checkpoint must count
         // as lost, and the rerun's start line must be read, or the resume check would pass by never running.
-        var dll = Path.Combine(AppContext.BaseDirectory, "orchestrator.dll");
+        var dll = OrchestratorProgram.Dll;
         var dir = _temp.Sub("run");
         var configuration = new SoakConfiguration("mlp", 1, SaveMode.Async);
         var shape = new RunShape(Steps: 20, CheckpointEvery: 5, Samples: 512);
@@ -73,7 +77,7 @@ public sealed class SoakTests(ITestOutputHelper output) : IDisposable
         // train has no flag for it: the soak's sync runs set ORCHESTRATOR_SYNC_SAVES. A save written on the
         // training thread stalls the step loop for its whole write; one written in the background does not.
         var configuration = new SoakConfiguration("mlp", 1, SaveMode.Sync);
-        var run = OrchestratorRun.Run(Path.Combine(AppContext.BaseDirectory, "orchestrator.dll"),
+        var run = OrchestratorRun.Run(OrchestratorProgram.Dll,
             configuration.TrainArguments(_temp.Sub("sync"), new RunShape(Steps: 20, CheckpointEvery: 5, Samples: 512)), configuration.Environment);
 
         Assert.True(run.ExitCode == 0, run.Tail);

@@ -71,7 +71,7 @@ public sealed class StopAlwaysStopsTests : IDisposable
     {
         const int Steps = 40;
         const int DeadlineSeconds = 5;
-        var straight = CliProcess.Run(CliProcess.Train("mlp", _temp.Sub("straight"), Steps));
+        var straight = ReferenceRuns.WeightsSha256("mlp", Steps);
         var dir = _temp.Sub("stuck");
         // The rank hangs at step 15 and would be declared hung only after 120 s, so the stop cannot reach a step
         // boundary; the operator's deadline (as for a container killed 10 s after its SIGTERM) is shorter.
@@ -93,7 +93,7 @@ public sealed class StopAlwaysStopsTests : IDisposable
         var rerun = CliProcess.Run(CliProcess.Train("mlp", dir, Steps));
         Assert.True(rerun.ExitCode == 0, rerun.ToString());
         Assert.Contains("resumed from iter_10", rerun.Error);
-        Assert.Equal(straight.WeightsSha256, rerun.WeightsSha256);
+        Assert.Equal(straight, rerun.WeightsSha256);
     }
 
     [Fact]

@@ -15,7 +15,7 @@ public sealed class WorkDirIdentityTests : IDisposable
     [Fact]
     public void A_moved_work_dir_keeps_its_history_and_resumes()
     {
-        var straight = CliProcess.Run(CliProcess.Train("mlp", _temp.Sub("straight"), 40));
+        var straight = ReferenceRuns.WeightsSha256("mlp", 40);
         var before = _temp.Sub("before");
         Assert.Equal(0, CliProcess.Run(CliProcess.Train("mlp", before, 20)).ExitCode);
         var after = _temp.Sub("after");
@@ -28,7 +28,7 @@ public sealed class WorkDirIdentityTests : IDisposable
         Assert.Contains("completed       at step 20", history.Output);
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
         Assert.Contains("resumed from iter_20", resumed.Error);
-        Assert.Equal(straight.WeightsSha256, resumed.WeightsSha256);
+        Assert.Equal(straight, resumed.WeightsSha256);
         Assert.Contains("extended", CliProcess.Run(["history", "--work-dir", after]).Output);
     }
 

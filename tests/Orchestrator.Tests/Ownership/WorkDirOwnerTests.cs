@@ -16,7 +16,7 @@ public sealed class WorkDirOwnerTests : IDisposable
     public void Two_trains_started_together_one_runs_to_the_uninterrupted_weights_and_the_other_is_refused_naming_its_pid()
     {
         const int Steps = 3000;
-        var straight = CliProcess.Run(CliProcess.Train("mlp", _temp.Sub("straight"), Steps, every: 100));
+        var straight = ReferenceRuns.WeightsSha256("mlp", Steps);
         var dir = _temp.Sub("shared");
         using var first = CliProcess.Start(CliProcess.Train("mlp", dir, Steps, every: 100));
         using var second = CliProcess.Start(CliProcess.Train("mlp", dir, Steps, every: 100));
@@ -29,7 +29,7 @@ public sealed class WorkDirOwnerTests : IDisposable
         Assert.True(refused.ExitCode == 2, refused.ToString());
         var line = Assert.Single(refused.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains($"in use by orchestrator train (pid {ids[winner]} on host {Environment.MachineName}", line);
-        Assert.Equal(straight.WeightsSha256, results[winner].WeightsSha256);
+        Assert.Equal(straight, results[winner].WeightsSha256);
     }
 
     [Fact]
@@ -56,7 +56,7 @@ public sealed class WorkDirOwnerTests : IDisposable
     public async Task After_kill_9_of_the_owner_a_rerun_takes_the_work_dir_and_resumes_exactly()
     {
         const int Steps = 1500;
-        var straight = CliProcess.Run(CliProcess.Train("mlp", _temp.Sub("straight"), Steps, every: 7));
+        var straight = ReferenceRuns.WeightsSha256("mlp", Steps);
         var dir = _temp.Sub("killed");
         using (var running = CliProcess.Start(CliProcess.Train("mlp", dir, Steps, every: 7)))
         {
@@ -70,7 +70,7 @@ public sealed class WorkDirOwnerTests : IDisposable
 
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
         Assert.Contains("resumed from iter_", resumed.Error);
-        Assert.Equal(straight.WeightsSha256, resumed.WeightsSha256);
+        Assert.Equal(straight, resumed.WeightsSha256);
     }
 
     [Fact]
