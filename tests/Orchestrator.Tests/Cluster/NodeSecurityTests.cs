@@ -101,7 +101,7 @@ public sealed class NodeSecurityTests : IDisposable
             }
         }
         var text = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        foreach (var arg in new[] { System.IO.Path.Combine(AppContext.BaseDirectory, "orchestrator.dll"), "node", "--port", text, "--seeds", $"127.0.0.1:{text}", "--journal", "sqlite:/nonexistent/journal.db" })
+        foreach (var arg in new[] { OrchestratorProgram.Dll, "node", "--port", text, "--seeds", $"127.0.0.1:{text}", "--journal", "sqlite:/nonexistent/journal.db" })
         {
             start.ArgumentList.Add(arg);
         }

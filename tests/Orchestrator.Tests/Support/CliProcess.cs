@@ -21,7 +21,7 @@ public static class CliProcess
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "orchestrator.dll"));
+        start.ArgumentList.Add(OrchestratorProgram.Dll);
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);

@@ -150,7 +150,7 @@ public sealed class NodeProcess : IDisposable
     // machine would that lacks the shared volume.
     private static Process Launch(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment, string? hideDirectory, string? program)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "orchestrator.dll");
+        var dll = OrchestratorProgram.Dll;
         ProcessStartInfo start;
         if (program is not null)
         {

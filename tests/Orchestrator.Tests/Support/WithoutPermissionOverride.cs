@@ -20,7 +20,7 @@ public static class WithoutPermissionOverride
                 start.ArgumentList.Add(flag);
             }
         }
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "orchestrator.dll"));
+        start.ArgumentList.Add(OrchestratorProgram.Dll);
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
