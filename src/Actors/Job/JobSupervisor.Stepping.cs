@@ -172,7 +172,7 @@ public sealed partial class JobSupervisor
     private void Stepped(StepApplied applied)
     {
         _step = applied.Step;
-        _progress.Stepped(applied, _total, Ranks == 1 ? applied.Loss : _syncedLoss, _clock.Elapsed);
+        _progress.Stepped(applied, _total, Ranks == 1 || _ranks.InRing ? applied.Loss : _syncedLoss, _clock.Elapsed);
         KillPoints.ReachStep(_step);
     }
 }
