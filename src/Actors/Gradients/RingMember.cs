@@ -109,30 +109,24 @@ internal sealed class RingMember : IDisposable
         {
             _wire = new float[HalfWire.SlotsFor(values.Length)];
         }
-        try
+        for (var bucket = 0; bucket < layout.Buckets; bucket++)
+        {
+            Send(layout, step, 0, bucket, values, losses, counts);
+        }
+        // Each bucket's segment goes on as soon as it is summed (or kept): it leaves while the next is summed.
+        // A failure leaves the links open: closing them would make this rank's neighbours blame it, not the
+        // rank that failed. Ranks further round are freed by the restart the failure causes (a newer
+        // generation aborts their step; a stopped rank closes its links), or by their timeout.
+        for (var exchange = 0; exchange < layout.Exchanges; exchange++)
         {
             for (var bucket = 0; bucket < layout.Buckets; bucket++)
             {
-                Send(layout, step, 0, bucket, values, losses, counts);
-            }
-            // Each bucket's segment goes on as soon as it is summed (or kept): it leaves while the next is summed.
-            for (var exchange = 0; exchange < layout.Exchanges; exchange++)
-            {
-                for (var bucket = 0; bucket < layout.Buckets; bucket++)
+                Receive(layout, step, exchange, bucket, values, losses, counts);
+                if (exchange + 1 < layout.Exchanges)
                 {
-                    Receive(layout, step, exchange, bucket, values, losses, counts);
-                    if (exchange + 1 < layout.Exchanges)
-                    {
-                        Send(layout, step, exchange + 1, bucket, values, losses, counts);
-                    }
+                    Send(layout, step, exchange + 1, bucket, values, losses, counts);
                 }
             }
-        }
-        catch
-        {
-            // Closing both links tells the failure on around the ring at once: no peer waits out its timeout.
-            Dispose();
-            throw;
         }
         return new RingReduced(values, losses.Sum() / World, counts.Sum());
     }
@@ -153,7 +147,7 @@ internal sealed class RingMember : IDisposable
         var carried = layout.Reduces(exchange) ? layout.SentAt(Rank, exchange) : -1; // the rank whose loss rides along
         var header = new RingHeader(Generation, step, exchange, bucket, carried, carried < 0 ? 0 : losses[carried], carried < 0 ? 0 : counts[carried]);
         ArraySegment<float> payload = new(values, offset, count);
-        if (_join.WireType != GradientWireType.Fp32)
+        if (Halved(layout, exchange))
         {
             payload = new ArraySegment<float>(_wire, offset / 2, HalfWire.SlotsFor(count));
             HalfWire.Encode(_join.WireType, values.AsSpan(offset, count), payload);
@@ -170,7 +164,7 @@ internal sealed class RingMember : IDisposable
         try
         {
             var (offset, count) = layout.Segment(bucket, layout.ReceivedAt(Rank, exchange));
-            var slots = _join.WireType == GradientWireType.Fp32 ? count : HalfWire.SlotsFor(count);
+            var slots = Halved(layout, exchange) ? HalfWire.SlotsFor(count) : count;
             if (header.Step != step || header.Exchange != exchange || header.Bucket != bucket || frame.Values.Count != slots)
             {
                 throw new RingPeerException(Previous,
@@ -181,7 +175,7 @@ internal sealed class RingMember : IDisposable
                 (losses[header.ScalarRank], counts[header.ScalarRank]) = (header.Loss, header.Samples);
             }
             ReadOnlySpan<float> incoming = frame.Values;
-            if (_join.WireType != GradientWireType.Fp32)
+            if (Halved(layout, exchange))
             {
                 if (_decoded.Length < count)
                 {
@@ -215,6 +209,12 @@ internal sealed class RingMember : IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Whether exchange <paramref name="exchange"/> travels at half precision: only the averages do. Partial sums
+    /// go in fp32, so a segment is summed in fp32 exactly as in one process and rounded once, by its owner.
+    /// </summary>
+    private bool Halved(RingLayout layout, int exchange) => _join.WireType != GradientWireType.Fp32 && !layout.Reduces(exchange);
 
     /// <summary>The next frame of this generation; frames of another are dropped.</summary>
     private (Frame Frame, RingHeader Header) Take()

@@ -245,7 +245,7 @@ public sealed partial class JobSupervisor
             {
                 ReactToPlacement();
                 _progress.RanksStarted(Ranks, _clock.Elapsed);
-                _ranks.FormRing(_generation, _requested.StepTimeout, Gradients.GradientWireType.Fp32);
+                _ranks.FormRing(_generation, _requested.StepTimeout, _requested.GradientWire);
                 BeginStep();
             });
         });
