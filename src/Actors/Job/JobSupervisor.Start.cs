@@ -245,7 +245,10 @@ public sealed partial class JobSupervisor
             {
                 ReactToPlacement();
                 _progress.RanksStarted(Ranks, _clock.Elapsed);
-                _ranks.FormRing(_generation, _requested.StepTimeout, _requested.GradientWire);
+                if (_ranks.FormRing(_generation, _requested.StepTimeout, _requested.GradientWire))
+                {
+                    Note($"gradients are averaged among the {Ranks} ranks around a ring, not through this node");
+                }
                 BeginStep();
             });
         });

@@ -101,7 +101,7 @@ internal sealed class RankGroup(IActorContext context, RankProps rankProps)
     /// Tells every rank its ring neighbour when the ranks span processes and all of them listen for the ring;
     /// otherwise the gradients come to this supervisor as before. Once every rank of a generation is ready.
     /// </summary>
-    public void FormRing(int generation, TimeSpan timeout, GradientWireType wire) => _ring.Form(generation, timeout, wire, _ranks);
+    public bool FormRing(int generation, TimeSpan timeout, GradientWireType wire) => _ring.Form(generation, timeout, wire, _ranks);
 
     /// <summary>Whether this generation's gradients go around the ring, never through the supervisor.</summary>
     public bool InRing => _ring.Formed;

@@ -42,17 +42,19 @@ internal sealed class RingFormation(IActorContext context)
         }
     }
 
-    public void Form(int generation, TimeSpan timeout, GradientWireType wire, IActorRef?[] ranks)
+    /// <summary>True when the ring is formed (every rank told its neighbour).</summary>
+    public bool Form(int generation, TimeSpan timeout, GradientWireType wire, IActorRef?[] ranks)
     {
         Formed = ranks.Length >= 2 && _remote.Any(r => r) && _endpoints.All(e => e is not null)
             && RingSettings.IsRing(context.System.Settings.Config);
         if (!Formed)
         {
-            return;
+            return false;
         }
         for (var rank = 0; rank < ranks.Length; rank++)
         {
             ranks[rank]!.Tell(new JoinRing(generation, _endpoints[(rank + 1) % ranks.Length]!, _token, timeout.TotalSeconds, wire));
         }
+        return true;
     }
 }
