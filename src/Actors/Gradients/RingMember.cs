@@ -32,7 +32,7 @@ internal sealed class RingMember : IDisposable
     private readonly FrameConnection _previous;
     private readonly BlockingCollection<Frame> _incoming = [];
     private readonly CancellationTokenSource _abort;
-    private (int Peer, string Why)? _closed;
+    private ClosedLink? _closed;
     private float[] _wire = [];
     private float[] _decoded = [];
 
@@ -154,7 +154,7 @@ internal sealed class RingMember : IDisposable
         }
         if (!_next.Send(RingFrames.Of(header, payload)))
         {
-            throw new RingPeerException(Next, _closed?.Why ?? $"the ring link to rank {Next} closed");
+            throw new RingPeerException(Next, Volatile.Read(ref _closed)?.Why ?? $"the ring link to rank {Next} closed");
         }
     }
 
@@ -221,17 +221,12 @@ internal sealed class RingMember : IDisposable
     {
         while (true)
         {
-            Frame? taken;
-            try
+            if (!_incoming.TryTake(out var taken, (int)_join.Timeout.TotalMilliseconds, _abort.Token))
             {
-                if (!_incoming.TryTake(out taken, (int)_join.Timeout.TotalMilliseconds, _abort.Token))
-                {
-                    throw new RingPeerException(Previous, $"rank {Previous} sent no gradients on the ring within {_join.Timeout.TotalSeconds:0.#} s");
-                }
-            }
-            catch (InvalidOperationException)
-            {
-                var (peer, why) = _closed ?? (Previous, $"the ring link from rank {Previous} closed");
+                // A link that closed ends the wait at once (the collection is completed), a silent one at the timeout.
+                var (peer, why) = _incoming.IsCompleted
+                    ? Volatile.Read(ref _closed) ?? new ClosedLink(Previous, $"the ring link from rank {Previous} closed")
+                    : new ClosedLink(Previous, $"rank {Previous} sent no gradients on the ring within {_join.Timeout.TotalSeconds:0.#} s");
                 throw new RingPeerException(peer, why);
             }
             var frame = taken!;
@@ -263,12 +258,11 @@ internal sealed class RingMember : IDisposable
         }
     }
 
+    private sealed record ClosedLink(int Peer, string Why);
+
     private void Closed(int peer, string why)
     {
-        lock (_incoming)
-        {
-            _closed ??= (peer, why);
-        }
+        Interlocked.CompareExchange(ref _closed, new ClosedLink(peer, why), null); // the first link to close says why
         _incoming.CompleteAdding();
     }
 
