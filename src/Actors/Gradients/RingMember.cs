@@ -14,9 +14,12 @@ internal sealed record RingJoin(string Token, int Generation, int Rank, int Worl
 internal sealed record RingReduced(float[] Averaged, double MeanLoss, long GlobalSamples);
 
 /// <summary>A ring neighbour failed or went silent: the failure is the neighbour's, named by <see cref="Peer"/>.</summary>
-internal sealed class RingPeerException(int peer, string message, Exception? inner = null) : IOException(message, inner)
+internal sealed class RingPeerException(int peer, string message, Exception? inner = null, bool linkClosed = false) : IOException(message, inner)
 {
     public int Peer { get; } = peer;
+
+    /// <summary>The neighbour's link closed (rather than went silent, or sent what it should not).</summary>
+    public bool LinkClosed { get; } = linkClosed;
 }
 
 /// <summary>
@@ -154,7 +157,7 @@ internal sealed class RingMember : IDisposable
         }
         if (!_next.Send(RingFrames.Of(header, payload)))
         {
-            throw new RingPeerException(Next, Volatile.Read(ref _closed)?.Why ?? $"the ring link to rank {Next} closed");
+            throw new RingPeerException(Next, Volatile.Read(ref _closed)?.Why ?? $"the ring link to rank {Next} closed", linkClosed: true);
         }
     }
 
@@ -227,7 +230,7 @@ internal sealed class RingMember : IDisposable
                 var (peer, why) = _incoming.IsCompleted
                     ? Volatile.Read(ref _closed) ?? new ClosedLink(Previous, $"the ring link from rank {Previous} closed")
                     : new ClosedLink(Previous, $"rank {Previous} sent no gradients on the ring within {_join.Timeout.TotalSeconds:0.#} s");
-                throw new RingPeerException(peer, why);
+                throw new RingPeerException(peer, why, linkClosed: _incoming.IsCompleted);
             }
             var frame = taken!;
             var header = RingFrames.ReadHeader(frame.Header);

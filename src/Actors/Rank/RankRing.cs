@@ -38,10 +38,20 @@ internal sealed class RankRing : IDisposable
             return null;
         }
         var tls = GradientLinkTls.FromConfig(config);
-        return new RankRing(new RingListener(Akka.Cluster.Cluster.Get(system).SelfAddress.Host!, tls), tls, rank, world);
+        return new RankRing(new RingListener(Akka.Cluster.Cluster.Get(system).SelfAddress.Host!, tls), tls, rank, world)
+        {
+            ClosedLinkGrace = config.GetTimeSpan("akka.cluster.failure-detector.acceptable-heartbeat-pause", TimeSpan.FromSeconds(3))
+                + config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after", TimeSpan.FromSeconds(5)) + TimeSpan.FromSeconds(5),
+        };
     }
 
     public string Endpoint => _listener.Endpoint;
+
+    /// <summary>
+    /// How long a closed ring link waits before it is told as a failure: long enough for the cluster to find a
+    /// dead node unreachable and down it (then the supervisor restarts without it, as it does today).
+    /// </summary>
+    public TimeSpan ClosedLinkGrace { get; private init; }
 
     /// <summary>The ring of <paramref name="generation"/>, when this rank has joined it (rank thread).</summary>
     public RingMember? For(int generation) => _member is { } member && member.Generation == generation ? member : null;

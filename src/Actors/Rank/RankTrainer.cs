@@ -325,20 +325,29 @@ public sealed class RankTrainer : ReceiveActor
         var supervisor = _supervisor;
         var self = Self;
         var rank = _spec.Rank;
+        var (scheduler, closedLinkGrace) = (Context.System.Scheduler, _ring?.ClosedLinkGrace ?? TimeSpan.Zero);
         _thread.Post(() =>
         {
             object? answer;
+            var delay = TimeSpan.Zero;
             try
             {
                 answer = work();
             }
             catch (Exception e)
             {
-                // A ring step that failed for a neighbour names the neighbour: it is the one to replace.
+                // A ring step that failed for a neighbour names the neighbour: it is the one to replace. A closed
+                // link is told only after the cluster's own verdict on that rank's node could have come: restarting
+                // at once would place a rank on a node that is dead but not yet known to be.
                 answer = new RankWorkFailed(generation, (e as RingPeerException)?.Peer ?? rank, step(), e.Message, IsPermanent(e), Trainer.Runtime.DiskFull.Is(e),
                     (e as StartCheckpointRefusedException)?.Checkpoint);
+                delay = e is RingPeerException { LinkClosed: true } ? closedLinkGrace : TimeSpan.Zero;
             }
-            if (answer is not null)
+            if (answer is not null && delay > TimeSpan.Zero)
+            {
+                scheduler.ScheduleTellOnce(delay, supervisor, answer, self); // stale, and dropped, once the generation has moved on
+            }
+            else if (answer is not null)
             {
                 supervisor.Tell(answer, self);
             }
