@@ -1,4 +1,5 @@
 using Orchestrator.Actors.Gradients;
+using Orchestrator.Actors.Protocol;
 using Orchestrator.Trainer.Distributed;
 
 namespace Orchestrator.Actors.Tests.Gradients;
@@ -83,6 +84,23 @@ public sealed class RingMemberTests
             var mean = (exact[0][i] + exact[1][i] + exact[2][i]) / 3.0;
             Assert.True(Math.Abs(first[0][i] - mean) <= tolerance * Math.Abs(mean) + 1e-6, $"element {i}: {first[0][i]} against {mean}");
         }
+    }
+
+    [Theory]
+    [InlineData(GradientWireType.Bf16)]
+    [InlineData(GradientWireType.Fp16)]
+    public async Task Two_ranks_at_half_precision_get_the_bytes_the_supervisors_reduction_gives_at_that_precision(GradientWireType wire)
+    {
+        using var ring = await Ring.JoinAsync(2, 5, Timeout, wire);
+
+        var results = await ring.AllReduceAsync(Gradients(2, 2503));
+
+        var reduction = new GradientReduction(2, 5, wire);
+        var gradients = Gradients(2, 2503);
+        reduction.Add(new GradientChunk(5, 0, 1, 0, 1, 2503, gradients[0], 0.5, 5));
+        var averaged = reduction.Add(new GradientChunk(5, 1, 1, 0, 1, 2503, gradients[1], 1.5, 5))!;
+        Assert.All(results, r => Assert.Equal(averaged.Values.ToArray(), r.Averaged));
+        Assert.NotEqual(GradientAverager.Average(Gradients(2, 2503)), results[0].Averaged); // rounded, not fp32
     }
 
     [Fact]
