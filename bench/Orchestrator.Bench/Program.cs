@@ -70,6 +70,8 @@ if (Environment.GetEnvironmentVariable("BENCH_ONLY") is { } only)
             .. (quick ? [] : CheckpointBenchmark.Run(ModelSize.Large, 5, threads, scratch)),
         ],
         ["checkpoint-small"] = () => CheckpointBenchmark.Run(ModelSize.Small, smallCheckpointRepetitions, threads, scratch),
+        // Root only (network namespaces and tc): never part of the full run.
+        ["shaped"] = () => ShapedRingBenchmark.Run(ModelSize.Shaped, [2, 4, 8], 3, 10, scratch),
     };
     var parts = only.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
     // Checked before anything runs, so a typo late in a list does not cost the minutes of the rows before it.

@@ -10,7 +10,7 @@ namespace Orchestrator.Actors.Gradients;
 /// nothing. A chunk's average is overwritten only once every rank has sent that chunk of the next step, which
 /// each rank does only after applying this step's average, even when the next step starts before they have.
 /// </summary>
-internal sealed class GradientReduction(int ranks, int generation)
+internal sealed class GradientReduction(int ranks, int generation, GradientWireType wire = GradientWireType.Fp32)
 {
     private readonly Dictionary<int, ArraySegment<float>[]> _chunks = [];
     private readonly Dictionary<int, int> _arrived = [];
@@ -65,6 +65,10 @@ internal sealed class GradientReduction(int ranks, int generation)
         }
         var destination = new ArraySegment<float>(_averaged, Chunking.OffsetOf(chunk.Index, chunk.TotalLength), chunk.Values.Count);
         GradientAverager.AverageInto(destination, byRank);
+        if (wire != GradientWireType.Fp32)
+        {
+            HalfWire.Round(wire, destination); // the precision the ring's averages travel in, here too
+        }
         return new AveragedChunk(chunk.Generation, chunk.Step, chunk.Index, chunk.Count, chunk.TotalLength, destination, _samples.Sum());
     }
 }

@@ -45,6 +45,9 @@ public sealed record JobSpec
     public RestartPolicy Restarts { get; init; } = new();
     public TimeSpan StepTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>How averaged gradients travel (<c>--gradient-dtype</c>): fp32, or bf16/fp16 with the sums still in fp32.</summary>
+    public Gradients.GradientWireType GradientWire { get; init; }
+
     public string CheckpointDirectory => Path.Combine(WorkDir, "checkpoints");
 
     /// <summary>The batch every world size must divide: the job's own word, or a built-in job's setting.</summary>

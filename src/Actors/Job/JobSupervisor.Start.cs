@@ -203,6 +203,7 @@ public sealed partial class JobSupervisor
                 Note(note);
             }
             _digests.Record(ready.Rank, ready.WeightsSha256);
+            _ranks.Ready(ready.Rank, ready.RingEndpoint);
             _step = ready.Step;
             _total = _requested.Steps ?? checked(_requested.Epochs!.Value * ready.BatchesPerEpoch);
             if (!Arrived(ready.Rank))
@@ -244,6 +245,10 @@ public sealed partial class JobSupervisor
             {
                 ReactToPlacement();
                 _progress.RanksStarted(Ranks, _clock.Elapsed);
+                if (_ranks.FormRing(_generation, _requested.StepTimeout, _requested.GradientWire))
+                {
+                    Note($"gradients are averaged among the {Ranks} ranks around a ring, not through this node");
+                }
                 BeginStep();
             });
         });

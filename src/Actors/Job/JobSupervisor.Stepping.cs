@@ -64,7 +64,7 @@ public sealed partial class JobSupervisor
         else
         {
             // A new generation gets a new averaged array: ranks of the old one may still be reading theirs.
-            _reduction = new GradientReduction(Ranks, _generation);
+            _reduction = new GradientReduction(Ranks, _generation, _requested.GradientWire);
         }
         _averagedChunks = 0;
         var through = Ranks == 1 && faults.Count == 0
@@ -172,7 +172,7 @@ public sealed partial class JobSupervisor
     private void Stepped(StepApplied applied)
     {
         _step = applied.Step;
-        _progress.Stepped(applied, _total, Ranks == 1 ? applied.Loss : _syncedLoss, _clock.Elapsed);
+        _progress.Stepped(applied, _total, Ranks == 1 || _ranks.InRing ? applied.Loss : _syncedLoss, _clock.Elapsed);
         KillPoints.ReachStep(_step);
     }
 }

@@ -12,7 +12,15 @@ public sealed record StartRank(int Generation, string? ResumeFrom, string? LoadW
 /// <summary>Restore an already built replica from a checkpoint, in place (a peer failed before any step since).</summary>
 public sealed record ReloadCheckpoint(int Generation, string Path);
 
-public sealed record RankReady(int Generation, int Rank, long Step, long BatchesPerEpoch, string WeightsSha256, string[] Notes);
+/// <remarks><paramref name="RingEndpoint"/>: host:port where this rank takes its ring link (null: it has no ring listener).</remarks>
+public sealed record RankReady(int Generation, int Rank, long Step, long BatchesPerEpoch, string WeightsSha256, string[] Notes, string? RingEndpoint = null);
+
+/// <summary>
+/// Average this generation's gradients around a ring with the other ranks instead of through the supervisor:
+/// connect to the next rank at <paramref name="NextEndpoint"/> and take the previous rank's link, both opened
+/// with <paramref name="Token"/>. A neighbour silent for <paramref name="TimeoutSeconds"/> fails the step.
+/// </summary>
+public sealed record JoinRing(int Generation, string NextEndpoint, string Token, double TimeoutSeconds, Gradients.GradientWireType WireType);
 
 /// <summary>
 /// Run forward and backward for <paramref name="Step"/>; <paramref name="Fault"/> is an injected fault, if

@@ -26,6 +26,7 @@ public sealed class RankTrainer : ReceiveActor
     private readonly AsyncCheckpointWriter? _writer;
     private readonly GradientLinkAddress? _linkAddress;
     private GradientLinkClient? _link;
+    private RankRing? _ring;
     private RankWorker? _worker;
     private string? _resumedFrom;
     private int _stepGeneration;
@@ -60,6 +61,16 @@ public sealed class RankTrainer : ReceiveActor
             // Fails the actor's start (the supervisor sees the rank end) when the supervisor's node cannot be reached.
             _link = GradientLinkClient.Connect(_linkAddress, Self, _linkAddress.Tls ? GradientLinkTls.FromConfig(Context.System.Settings.Config) : null);
         }
+        _ring = RankRing.OpenFor(Context.System, _spec.Rank, _spec.Ranks);
+    }
+
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        if (message is StartRank or ReloadCheckpoint or JoinRing)
+        {
+            _ring?.Abort(); // a ring step of an older generation may be waiting on a peer that is gone
+        }
+        return base.AroundReceive(receive, message);
     }
 
     private void Working()
@@ -135,15 +146,28 @@ public sealed class RankTrainer : ReceiveActor
                 return _cancel.IsCancellationRequested ? null : StepAlone(compute.Generation, step == compute.Step ? compute.Fault : null);
             });
         });
+        Receive<JoinRing>(join => Run(join.Generation, 0, () =>
+        {
+            _ring!.Join(join, _cancel.Token);
+            return null;
+        }));
         Receive<ComputeGradients>(compute =>
         {
             // Averages of an abandoned step (a peer failed) must not mix with this step's.
             _stepGeneration = compute.Generation;
             Array.Clear(_averaged);
             _averagedCount = 0;
+            var link = _link;
             Run(compute.Generation, compute.Step, () =>
             {
-                SendGradients(compute.Generation, Worker.ComputeGradients(compute.Fault, _cancel.Token));
+                var local = Worker.ComputeGradients(compute.Fault, _cancel.Token);
+                if (_ring?.For(compute.Generation) is { } ring)
+                {
+                    // Averaged among the ranks: no gradient byte goes to the supervisor.
+                    var reduced = ring.AllReduce(local.Step, local.Values, local.Loss, local.Samples);
+                    return Apply(compute.Generation, reduced.Averaged, reduced.GlobalSamples, reduced.MeanLoss, link);
+                }
+                SendGradients(compute.Generation, local);
                 return null;
             });
         });
@@ -169,6 +193,7 @@ public sealed class RankTrainer : ReceiveActor
     protected override void PostStop()
     {
         _link?.Dispose();
+        _ring?.Dispose();
         _cancel.Cancel();
         var writer = _writer;
         var worker = _worker;
@@ -188,7 +213,7 @@ public sealed class RankTrainer : ReceiveActor
     private RankWorker Worker => _worker ?? throw new InvalidOperationException($"rank {_spec.Rank} was asked to work before it was started");
 
     private RankReady Ready(int generation, IEnumerable<string> notes) =>
-        new(generation, _spec.Rank, Worker.Counters.Iteration, Worker.StepsPerEpoch, Worker.WeightsDigest(), notes.ToArray());
+        new(generation, _spec.Rank, Worker.Counters.Iteration, Worker.StepsPerEpoch, Worker.WeightsDigest(), notes.ToArray(), _ring?.Endpoint);
 
     private CheckpointCaptured Save(SaveCheckpoint save)
     {
@@ -237,18 +262,21 @@ public sealed class RankTrainer : ReceiveActor
         Array.Clear(_averaged);
         _averagedCount = 0;
         var link = _link;
-        Run(chunk.Generation, chunk.Step, () =>
-        {
-            var epochBefore = Worker.Counters.Epoch;
-            var rate = Worker.LearningRate;
-            Worker.ApplyGradients(averaged, chunk.GlobalSamples);
-            var counters = Worker.Counters;
-            var applied = new StepApplied(chunk.Generation, _spec.Rank, counters.Iteration, counters.Epoch, counters.Epoch != epochBefore, rate, Samples: chunk.GlobalSamples,
-                SaveRequested: Worker.TakeSaveRequest());
-            // The step ends the way it started, on the link. A rank stepping alone reports by Akka only: its
-            // batched reports and its window's last step must not overtake one another.
-            return link is not null && link.Send(applied) ? null : applied;
-        });
+        Run(chunk.Generation, chunk.Step, () => Apply(chunk.Generation, averaged, chunk.GlobalSamples, double.NaN, link));
+    }
+
+    /// <summary>Applies a step's averaged gradients (rank thread); the step end to tell, unless it went on the link.</summary>
+    private StepApplied? Apply(int generation, float[] averaged, long globalSamples, double meanLoss, GradientLinkClient? link)
+    {
+        var epochBefore = Worker.Counters.Epoch;
+        var rate = Worker.LearningRate;
+        Worker.ApplyGradients(averaged, globalSamples);
+        var counters = Worker.Counters;
+        var applied = new StepApplied(generation, _spec.Rank, counters.Iteration, counters.Epoch, counters.Epoch != epochBefore, rate, meanLoss, globalSamples,
+            SaveRequested: Worker.TakeSaveRequest());
+        // The step ends the way it started, on the link. A rank stepping alone reports by Akka only: its
+        // batched reports and its window's last step must not overtake one another.
+        return link is not null && link.Send(applied) ? null : applied;
     }
 
     /// <summary>
@@ -297,18 +325,29 @@ public sealed class RankTrainer : ReceiveActor
         var supervisor = _supervisor;
         var self = Self;
         var rank = _spec.Rank;
+        var (scheduler, closedLinkGrace) = (Context.System.Scheduler, _ring?.ClosedLinkGrace ?? TimeSpan.Zero);
         _thread.Post(() =>
         {
             object? answer;
+            var delay = TimeSpan.Zero;
             try
             {
                 answer = work();
             }
             catch (Exception e)
             {
-                answer = new RankWorkFailed(generation, rank, step(), e.Message, IsPermanent(e), Trainer.Runtime.DiskFull.Is(e), (e as StartCheckpointRefusedException)?.Checkpoint);
+                // A ring step that failed for a neighbour names the neighbour: it is the one to replace. A closed
+                // link is told only after the cluster's own verdict on that rank's node could have come: restarting
+                // at once would place a rank on a node that is dead but not yet known to be.
+                answer = new RankWorkFailed(generation, (e as RingPeerException)?.Peer ?? rank, step(), e.Message, IsPermanent(e), Trainer.Runtime.DiskFull.Is(e),
+                    (e as StartCheckpointRefusedException)?.Checkpoint);
+                delay = e is RingPeerException { LinkClosed: true } ? closedLinkGrace : TimeSpan.Zero;
             }
-            if (answer is not null)
+            if (answer is not null && delay > TimeSpan.Zero)
+            {
+                scheduler.ScheduleTellOnce(delay, supervisor, answer, self); // stale, and dropped, once the generation has moved on
+            }
+            else if (answer is not null)
             {
                 supervisor.Tell(answer, self);
             }

@@ -48,6 +48,7 @@ internal static class TrainCommand
                                        of your own reads them as the job arguments batchSize, learningRate,
                                        samples and width
           --step-timeout S             a rank that takes longer than S seconds for a step is hung (default 60)
+          --gradient-dtype D           fp32|bf16|fp16: averaged gradients travel at this precision, summed in fp32 (default fp32)
           --max-restarts M             at most M restarts within --restart-window (default 5)
           --restart-window S           the sliding window for --max-restarts, seconds (default 600)
           --restart-backoff MS         first restart delay, doubled for each further one (default 200)
@@ -64,7 +65,7 @@ internal static class TrainCommand
         "--job", "--work-dir", "--steps", "--epochs", "--ranks", "--checkpoint-every", "--checkpoint-every-epochs", "--checkpoint-every-seconds",
         "--keep", "--name-template", "--resume", "--load-from", "--remove-prefix", "--add-prefix", "--revise-key", "--ignore-keys",
         "--seed", "--device", "--threads", "--batch-size", "--lr", "--samples", "--width", "--config",
-        "--step-timeout", "--max-restarts", "--restart-window", "--restart-backoff", "--inject-fault", "--journal", "--metrics-port",
+        "--step-timeout", "--gradient-dtype", "--max-restarts", "--restart-window", "--restart-backoff", "--inject-fault", "--journal", "--metrics-port",
         "--job-assembly", "--job-arg",
     ];
 

@@ -45,6 +45,7 @@ internal sealed record TrainConfigFile
     public int? Width { get; init; }
     public int? Ranks { get; init; }
     public double? StepTimeout { get; init; }
+    public string? GradientDtype { get; init; }
     public int? MaxRestarts { get; init; }
     public double? RestartWindow { get; init; }
     public double? RestartBackoff { get; init; }

@@ -84,6 +84,7 @@ internal static class TrainSpecBuilder
             SkipSchedulerState = parsed.Has("--no-scheduler-state") || config.NoSchedulerState == true,
             Faults = [.. config.InjectFaults ?? [], .. parsed.Values("--inject-fault")],
             StepTimeout = TimeSpan.FromSeconds(OptionRange.Positive("--step-timeout", parsed.Double("--step-timeout") ?? config.StepTimeout, OptionRange.WeekSeconds, " seconds") ?? 60),
+            GradientWire = GradientWire(parsed.Value("--gradient-dtype") ?? config.GradientDtype),
             Restarts = new RestartPolicy
             {
                 MaxRestarts = OptionRange.Check("--max-restarts", parsed.Int("--max-restarts") ?? config.MaxRestarts, 0, MaxRestarts) ?? 5,
@@ -92,6 +93,14 @@ internal static class TrainSpecBuilder
             },
         };
     }
+
+    private static Actors.Gradients.GradientWireType GradientWire(string? value) => value switch
+    {
+        null or "fp32" => Actors.Gradients.GradientWireType.Fp32,
+        "bf16" => Actors.Gradients.GradientWireType.Bf16,
+        "fp16" => Actors.Gradients.GradientWireType.Fp16,
+        _ => throw new UsageException($"--gradient-dtype '{value}' is not a precision: give fp32 (the default), bf16 or fp16"),
+    };
 
     // A SQLite journal that exists but may not be written fails only deep in the journal ("attempt to write a
     // readonly database", logged, not shown): refused here in one line.

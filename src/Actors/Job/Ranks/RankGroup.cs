@@ -16,6 +16,7 @@ internal sealed class RankGroup(IActorContext context, RankProps rankProps)
     // The gradient link of each rank on another node (null: the rank is here, or links are off).
     private string?[] _linkIds = [];
     private GradientHub? _hub;
+    private readonly RingFormation _ring = new(context);
 
     /// <summary>The world size the ranks were placed for; 0 while none are.</summary>
     public int Count => _ranks.Length;
@@ -25,6 +26,7 @@ internal sealed class RankGroup(IActorContext context, RankProps rankProps)
     {
         _ranks = [];
         _linkIds = [];
+        _ring.Place(0);
     }
 
     /// <summary>Room for a world of <paramref name="world"/> ranks, none started yet.</summary>
@@ -32,6 +34,7 @@ internal sealed class RankGroup(IActorContext context, RankProps rankProps)
     {
         _ranks = new IActorRef?[world];
         _linkIds = new string?[world];
+        _ring.Place(world);
     }
 
     /// <summary>
@@ -47,6 +50,7 @@ internal sealed class RankGroup(IActorContext context, RankProps rankProps)
             link = hub.AddressFor(name);
         }
         _linkIds[rank] = link?.LinkId;
+        _ring.Started(rank, remote: deploy.Scope is RemoteScope);
         var actor = context.ActorOf(rankProps(spec, context.Self, link).WithDeploy(deploy), name);
         _ranks[rank] = actor;
         // A rank on another node ends when that node dies: the watch turns that into a rank failure.
@@ -71,7 +75,8 @@ internal sealed class RankGroup(IActorContext context, RankProps rankProps)
     /// </summary>
     public void SendCompute(int rank, ComputeGradients compute)
     {
-        if (_linkIds[rank] is not { } link || _hub is null || !_hub.TrySend(link, compute))
+        // In a ring the start goes by Akka, behind the JoinRing it needs: the two must not pass each other.
+        if (_ring.Formed || _linkIds[rank] is not { } link || _hub is null || !_hub.TrySend(link, compute))
         {
             _ranks[rank]!.Tell(compute);
         }
@@ -88,6 +93,18 @@ internal sealed class RankGroup(IActorContext context, RankProps rankProps)
             }
         }
     }
+
+    /// <summary>Rank <paramref name="rank"/> answered ready, with where it takes its ring link (null: nowhere).</summary>
+    public void Ready(int rank, string? ringEndpoint) => _ring.Ready(rank, ringEndpoint);
+
+    /// <summary>
+    /// Tells every rank its ring neighbour when the ranks span processes and all of them listen for the ring;
+    /// otherwise the gradients come to this supervisor as before. Once every rank of a generation is ready.
+    /// </summary>
+    public bool FormRing(int generation, TimeSpan timeout, GradientWireType wire) => _ring.Form(generation, timeout, wire, _ranks);
+
+    /// <summary>Whether this generation's gradients go around the ring, never through the supervisor.</summary>
+    public bool InRing => _ring.Formed;
 
     /// <summary>The rank <paramref name="actor"/> is, or -1 when it is none of this group's current ones.</summary>
     public int IndexOf(IActorRef actor) => Array.IndexOf(_ranks, actor);
