@@ -10,7 +10,7 @@ namespace Orchestrator.Cli.Commands.Cluster;
 /// </summary>
 internal static class NodePort
 {
-    public static void EnsureFree(string hostname, int port)
+    public static void EnsureFree(string hostname, int port, string flag = "--port", int usual = 4053)
     {
         IPAddress[] addresses;
         try
@@ -32,11 +32,11 @@ internal static class NodePort
             }
             catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
             {
-                throw new UsageException($"port {port} on {hostname} is already in use (another node, or another program); stop it or give this node another --port");
+                throw new UsageException($"port {port} on {hostname} is already in use (another node, or another program); stop it or give this node another {flag}");
             }
             catch (SocketException e) when (e.SocketErrorCode == SocketError.AccessDenied)
             {
-                throw new UsageException($"port {port} needs privileges this process lacks (ports below 1024 do); give --port 1024 or above, e.g. the default 4053");
+                throw new UsageException($"port {port} needs privileges this process lacks (ports below 1024 do); give {flag} 1024 or above, e.g. the default {usual}");
             }
             catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressNotAvailable)
             {
