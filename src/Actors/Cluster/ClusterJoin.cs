@@ -15,7 +15,8 @@ public enum JoinMethod
 /// Cluster Bootstrap (Akka.Management), which asks the other nodes' management endpoints whether a cluster
 /// exists and joins it, forming a new one only when none does, from the node with the lowest address.
 /// </summary>
-public abstract record ClusterJoin
+// Classes, not records: a node's own settings, never sent (the wire contract lists every record here).
+public abstract class ClusterJoin
 {
     /// <summary>The name every node looks itself and the others up by (the discovery's service name).</summary>
     public const string ServiceName = "orchestrator";
@@ -35,8 +36,10 @@ public abstract record ClusterJoin
     internal abstract Config ToConfig(Func<string, string> addressOf);
 
     /// <summary>Static seeds, host:port of their cluster ports; akka.cluster.seed-nodes.</summary>
-    public sealed record Seeds(string[] HostPorts) : ClusterJoin
+    public sealed class Seeds(string[] hostPorts) : ClusterJoin
     {
+        public string[] HostPorts { get; } = hostPorts;
+
         public override JoinMethod Method => JoinMethod.Seeds;
 
         public override string Describe() => $"seeds {string.Join(",", HostPorts)}";
@@ -50,8 +53,10 @@ public abstract record ClusterJoin
     /// several addresses (a Compose service scaled with --scale) counts as one contact point per address,
     /// looked up again at every discovery round (<see cref="ContactPointDiscovery"/>).
     /// </summary>
-    public sealed record ContactPoints(string[] HostPorts) : ClusterJoin
+    public sealed class ContactPoints(string[] hostPorts) : ClusterJoin
     {
+        public string[] HostPorts { get; } = hostPorts;
+
         public override JoinMethod Method => JoinMethod.ContactPoints;
 
         public override string Describe() => $"bootstrap from contact points {string.Join(",", HostPorts)}";
@@ -66,8 +71,10 @@ public abstract record ClusterJoin
     }
 
     /// <summary>Bootstrap from the pods the Kubernetes API lists under a label selector, in the pod's own namespace.</summary>
-    public sealed record KubernetesPods(string LabelSelector) : ClusterJoin
+    public sealed class KubernetesPods(string labelSelector) : ClusterJoin
     {
+        public string LabelSelector { get; } = labelSelector;
+
         public override JoinMethod Method => JoinMethod.KubernetesPods;
 
         public override string Describe() => $"bootstrap from Kubernetes pods {LabelSelector}";

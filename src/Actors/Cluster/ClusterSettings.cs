@@ -16,6 +16,9 @@ public sealed record ClusterSettings(string Hostname, int Port, ClusterJoin Join
 
     public static Config Defaults { get; } = LoadEmbedded();
 
+    /// <summary>How the node found its cluster, in words (<see cref="ClusterJoin.Describe"/>), which its agent tells the coordinator.</summary>
+    public const string JoinedByKey = "orchestrator.node.joined-by";
+
     /// <summary>
     /// The address of the node at <paramref name="hostPort"/> as seen through <paramref name="remoting"/>: with
     /// TLS (enable-ssl) DotNetty loads only the akka.ssl.tcp transport and cannot even look up an akka.tcp
@@ -34,6 +37,7 @@ public sealed record ClusterSettings(string Hostname, int Port, ClusterJoin Join
             akka.remote.dot-netty.tcp.hostname = {{Quote(Hostname)}}
             akka.remote.dot-netty.tcp.port = {{Port}}
             orchestrator.node.devices = [{{devices}}]
+            {{JoinedByKey}} = {{Quote(Join.Describe())}}
             """).WithFallback(Join.ToConfig(hostPort => AddressOf(hostPort, beneathFlags)));
         if (ManagementPort is { } managementPort)
         {

@@ -17,7 +17,7 @@ public sealed class WireContractTests
         [4] = "e6d4df2e2ea27cf48fef1928760db7886f582e9368bf6405190b6cfbb8b04f73",
         [5] = "c515cfbb57673a33cbe30ce7aa201e5a957b77d0ac6510685a42e166ad788a4b",
         [6] = "656e68416f07189b8bed2d06d48a6d9d1a8662f4e4c5430b2cab9dc994acf7b4",
-        [7] = "c55bfbfd7a40acc8a51ed713f2194982fb8752d783df17baaca6e816fe537321",
+        [7] = "12224a60f18c783f517e67087c73d81c6620108bce0fbd3c7d5265e940747354",
     };
 
     [Fact]

@@ -53,7 +53,8 @@ public sealed class ClusterBootstrapTests : IDisposable
             var status = _cluster.Run("status", "--cluster", via.HostPort);
             Assert.True(status.ExitCode == 0, status.ToString());
             Assert.Contains("nodes (3):", status.Output);
-            Assert.Equal(3, status.Output.Split('\n').Count(l => l.Contains(" up ", StringComparison.Ordinal)));
+            Assert.Equal(3, status.Output.Split('\n').Count(l => l.Contains(" up ", StringComparison.Ordinal)
+                && l.EndsWith($"[bootstrap from contact points {contactPoints}]", StringComparison.Ordinal)));
         }
         Assert.DoesNotContain("joined", restarted.Text); // the coordinator stayed where it moved: one cluster, one coordinator
         var digest = CliProcess.Run(["status", "--work-dir", workDir, "--journal", $"sqlite:{_cluster.JournalFile}"]);

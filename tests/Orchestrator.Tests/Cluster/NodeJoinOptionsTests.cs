@@ -57,11 +57,13 @@ public sealed class NodeJoinOptionsTests
         Assert.Equal(ContactPointDiscovery.MethodName, config.GetString("akka.discovery.method"));
         Assert.Equal(["10.0.0.1:8558", "10.0.0.2:8558"], config.GetStringList($"akka.discovery.{ContactPointDiscovery.MethodName}.contact-points"));
         Assert.Equal(8558, config.GetInt("akka.management.http.port"));
+        Assert.Equal("bootstrap from contact points 10.0.0.1:8558,10.0.0.2:8558", config.GetString(ClusterSettings.JoinedByKey));
 
         var seeds = ClusterOptions.NodeSettings(ParsedArguments.Parse("node", ["--seeds", "10.0.0.1:4053", "--journal", "sqlite:/tmp/unused.db"],
             new HashSet<string> { "--seeds", "--journal" }, new HashSet<string>()));
         Assert.Null(seeds.ManagementPort);
         Assert.Equal(JoinMethod.Seeds, seeds.Join.Method);
         Assert.Equal(["akka.tcp://orchestrator@10.0.0.1:4053"], seeds.ToConfig().GetStringList("akka.cluster.seed-nodes"));
+        Assert.Equal("seeds 10.0.0.1:4053", seeds.ToConfig().GetString(ClusterSettings.JoinedByKey));
     }
 }
