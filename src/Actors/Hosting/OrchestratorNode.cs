@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Configuration;
+using Akka.Discovery.KubernetesApi;
 using Akka.Management.Cluster.Bootstrap;
 using Orchestrator.Actors.Cluster;
 using Orchestrator.Actors.Metrics;
@@ -46,6 +47,11 @@ public static class OrchestratorNode
         settings.ManagementPort is not { } port ? recipe : recipe.WithActors(system =>
         {
             ManagementEndpoint.Start(system, settings.Hostname, port);
+            if (settings.Join is ClusterJoin.KubernetesPods)
+            {
+                // Its defaults (the class, the service account's files) are injected by its extension, not found by discovery.
+                KubernetesDiscovery.Get(system);
+            }
             if (settings.Join.Bootstraps)
             {
                 ClusterBootstrap.Get(system).Start().GetAwaiter().GetResult();
