@@ -28,7 +28,7 @@ internal static class NodeCommand
                                                scaled with --scale) stands for each of them
                                    kubernetes  the pods the Kubernetes API lists under --pod-label-selector
                                                (env ORCHESTRATOR_POD_LABEL_SELECTOR; default app=orchestrator), in
-                                               the pod's namespace; their container port named "management"
+                                               the pod's namespace, at their container port named "management"
           --management-port P    Akka.Management's HTTP endpoints (env ORCHESTRATOR_MANAGEMENT_PORT; default 8558
                                  with --discovery, none with --seeds unless given): GET /health/alive answers 200
                                  while the node runs, GET /health/ready 200 while it is an Up member (503 while
