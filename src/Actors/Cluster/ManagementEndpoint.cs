@@ -26,10 +26,12 @@ public sealed class ManagementEndpoint : IDisposable
     private readonly ActorSystem _system;
     private readonly HttpListener _listener = new();
 
-    private ManagementEndpoint(ActorSystem system, string hostname, int port)
+    // Every address, whatever Host the request names: HttpListener refuses a request whose Host is not the
+    // prefix's, and probes name the node by address (kubelet, other nodes' bootstrap) or by name alike.
+    private ManagementEndpoint(ActorSystem system, int port)
     {
         _system = system;
-        _listener.Prefixes.Add($"http://{hostname}:{port}/");
+        _listener.Prefixes.Add($"http://*:{port}/");
         _listener.Start();
         _ = Task.Run(Serve);
     }
@@ -40,7 +42,7 @@ public sealed class ManagementEndpoint : IDisposable
     /// </summary>
     public static void Start(ActorSystem system, string hostname, int port)
     {
-        var endpoint = new ManagementEndpoint(system, hostname, port);
+        var endpoint = new ManagementEndpoint(system, port);
         system.WhenTerminated.ContinueWith(_ => endpoint.Dispose(), TaskScheduler.Default);
         ClusterBootstrap.Get(system).Routes(ManagementRouteProviderSettings.Create(new Uri($"http://{hostname}:{port}/"), readOnly: true));
     }

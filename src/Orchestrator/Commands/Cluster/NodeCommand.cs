@@ -74,6 +74,8 @@ internal static class NodeCommand
         if (settings.ManagementPort is { } managementPort)
         {
             NodePort.EnsureFree(settings.Hostname, managementPort, "--management-port", ClusterOptions.DefaultManagementPort);
+            // The endpoint listens on every address (see ManagementEndpoint): the port must be free on all of them.
+            NodePort.EnsureFree("0.0.0.0", managementPort, "--management-port", ClusterOptions.DefaultManagementPort);
         }
         var credentials = ClusterOptions.NodeCredentials(config, parsed.Has("--insecure"));
         settings.Journal.CheckReachable();

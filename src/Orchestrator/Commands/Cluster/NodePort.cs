@@ -15,7 +15,8 @@ internal static class NodePort
         IPAddress[] addresses;
         try
         {
-            addresses = Dns.GetHostAddresses(hostname);
+            // "0.0.0.0" (every address: the management endpoint's) is no name Dns will look up.
+            addresses = hostname == "0.0.0.0" ? [IPAddress.Any] : Dns.GetHostAddresses(hostname);
         }
         catch (Exception e) when (e is SocketException or ArgumentException)
         {
