@@ -11,5 +11,6 @@ WORKDIR /app
 COPY --from=build /app .
 # Work dirs and checkpoints live on this volume, mounted at the same path on every node.
 VOLUME /shared
-EXPOSE 4053
+# 4053: cluster traffic; 8558: management (health probes, Cluster Bootstrap).
+EXPOSE 4053 8558
 ENTRYPOINT ["dotnet", "/app/orchestrator.dll"]

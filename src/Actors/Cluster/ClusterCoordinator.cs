@@ -119,7 +119,7 @@ public sealed class ClusterCoordinator : ReceivePersistentActor, IWithTimers
                 _cluster.Down(address);
                 return;
             }
-            _verified[address] = new NodeInfo(address.ToString(), answer.Devices);
+            _verified[address] = new NodeInfo(address.ToString(), answer.Devices, answer.JoinedBy);
             Note($"node {HostPort(address)} joined with {answer.Devices.Length} device(s): {string.Join(",", answer.Devices)}");
             Publish();
         });
@@ -276,7 +276,8 @@ public sealed class ClusterCoordinator : ReceivePersistentActor, IWithTimers
                 m.Address.ToString(),
                 NodeState(m),
                 _verified.TryGetValue(m.Address, out var info) ? info.Devices : [],
-                _refused.GetValueOrDefault(m.Address))).ToArray();
+                _refused.GetValueOrDefault(m.Address),
+                info?.JoinedBy)).ToArray();
             var ended = _ended.Values.Where(e => !_supervisors.ContainsKey(e.WorkDir))
                 .Select(e => new JobLiveStatus("", e.WorkDir, e.Outcome, null, 0, 0, double.NaN, 0, [], null, 0)).ToArray();
             var asks = _supervisors.Values.Select(s => s.Ask<JobLiveStatus>(GetJobStatus.Instance, TimeSpan.FromSeconds(5))).ToList();

@@ -37,8 +37,8 @@ public sealed class ClusterCredentials
     public bool Proves(string subject, string? proof) =>
         proof is not null && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Prove(subject)), Encoding.ASCII.GetBytes(proof));
 
-    public ChallengeAnswer Answer(Challenge challenge, string[] devices) =>
-        new(Prove(challenge.Nonce), Settings.Select(s => s.Key).ToArray(), Settings.Select(s => s.Value).ToArray(), devices);
+    public ChallengeAnswer Answer(Challenge challenge, string[] devices, string? joinedBy = null) =>
+        new(Prove(challenge.Nonce), Settings.Select(s => s.Key).ToArray(), Settings.Select(s => s.Value).ToArray(), devices, joinedBy);
 
     /// <summary>Null when the answer proves the secret and every must-match setting agrees; otherwise why not.</summary>
     public string? Problem(string nonce, ChallengeAnswer answer)

@@ -8,8 +8,11 @@ namespace Orchestrator.Actors.Cluster;
 /// <summary>From the coordinator to a node that just came up: prove you belong.</summary>
 public sealed record Challenge(string Nonce);
 
-/// <summary><paramref name="Proof"/> is HMAC-SHA256(secret, nonce); <paramref name="Settings"/> the must-match settings.</summary>
-public sealed record ChallengeAnswer(string Proof, string[] SettingKeys, string[] SettingValues, string[] Devices);
+/// <summary>
+/// <paramref name="Proof"/> is HMAC-SHA256(secret, nonce); <paramref name="SettingKeys"/> the must-match settings;
+/// <paramref name="JoinedBy"/> how the node found the cluster (seeds or bootstrap), for <c>status --cluster</c>.
+/// </summary>
+public sealed record ChallengeAnswer(string Proof, string[] SettingKeys, string[] SettingValues, string[] Devices, string? JoinedBy = null);
 
 /// <summary>The cluster will not have this node (it is downed right after).</summary>
 public sealed record NodeRefused(string Reason);
@@ -35,7 +38,7 @@ public sealed record GetClusterStatus(string Proof)
 /// <summary>The answer to a <see cref="GetClusterStatus"/> that did not prove the secret.</summary>
 public sealed record ClusterStatusRefused(string Reason);
 
-public sealed record NodeStatus(string Address, string Status, string[] Devices, string? Problem);
+public sealed record NodeStatus(string Address, string Status, string[] Devices, string? Problem, string? JoinedBy = null);
 
 /// <summary>
 /// <paramref name="Protocol"/> is the coordinator's <see cref="WireProtocol.Version"/> (0 from a build before it was sent);

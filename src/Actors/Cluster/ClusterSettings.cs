@@ -8,11 +8,16 @@ namespace Orchestrator.Actors.Cluster;
 /// A node's configuration, layered: flags and environment variables over a <c>--config</c> file over the
 /// embedded cluster-config/cluster.hocon over the single-process defaults.
 /// </summary>
-public sealed record ClusterSettings(string Hostname, int Port, string[] Seeds, string[] Devices, string? ConfigFile, string? Secret, JournalSettings Journal)
+/// <param name="Join">Seeds or Cluster Bootstrap (<see cref="ClusterJoin"/>).</param>
+/// <param name="ManagementPort">Where Akka.Management serves health and bootstrap; null serves nothing (a seeds node not given one).</param>
+public sealed record ClusterSettings(string Hostname, int Port, ClusterJoin Join, string[] Devices, string? ConfigFile, string? Secret, JournalSettings Journal, int? ManagementPort = null)
 {
     public const string SystemName = "orchestrator";
 
     public static Config Defaults { get; } = LoadEmbedded();
+
+    /// <summary>How the node found its cluster, in words (<see cref="ClusterJoin.Describe"/>), which its agent tells the coordinator.</summary>
+    public const string JoinedByKey = "orchestrator.node.joined-by";
 
     /// <summary>
     /// The address of the node at <paramref name="hostPort"/> as seen through <paramref name="remoting"/>: with
@@ -27,14 +32,20 @@ public sealed record ClusterSettings(string Hostname, int Port, string[] Seeds, 
     {
         var file = ConfigFile is null ? Config.Empty : HoconFile.Read(ConfigFile);
         var beneathFlags = file.WithFallback(Journal.ToConfig()).WithFallback(Defaults).WithFallback(OrchestratorSystem.Reference);
-        var seeds = string.Join(", ", Seeds.Select(s => Quote(AddressOf(s, beneathFlags))));
         var devices = string.Join(", ", Devices.Select(Quote));
         var flags = ConfigurationFactory.ParseString($$"""
             akka.remote.dot-netty.tcp.hostname = {{Quote(Hostname)}}
             akka.remote.dot-netty.tcp.port = {{Port}}
-            akka.cluster.seed-nodes = [{{seeds}}]
             orchestrator.node.devices = [{{devices}}]
-            """);
+            {{JoinedByKey}} = {{Quote(Join.Describe())}}
+            """).WithFallback(Join.ToConfig(hostPort => AddressOf(hostPort, beneathFlags)));
+        if (ManagementPort is { } managementPort)
+        {
+            flags = flags.WithFallback(ConfigurationFactory.ParseString($"""
+                akka.management.http.hostname = {Quote(Hostname)}
+                akka.management.http.port = {managementPort}
+                """));
+        }
         var secret = Secret is null ? Config.Empty : ConfigurationFactory.ParseString($"orchestrator.cluster.secret = {Quote(Secret)}");
         return secret.WithFallback(flags).WithFallback(beneathFlags);
     }
@@ -61,5 +72,5 @@ public sealed record ClusterSettings(string Hostname, int Port, string[] Seeds, 
         return ConfigurationFactory.ParseString(reader.ReadToEnd());
     }
 
-    private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+    internal static string Quote(string value) => "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 }

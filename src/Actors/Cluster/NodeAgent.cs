@@ -16,7 +16,8 @@ public sealed class NodeAgent : ReceiveActor
 
     public NodeAgent(string[] devices, ClusterCredentials credentials, NodeOutcome outcome)
     {
-        Receive<Challenge>(challenge => Sender.Tell(credentials.Answer(challenge, devices)));
+        var joinedBy = Context.System.Settings.Config.GetString(ClusterSettings.JoinedByKey, null);
+        Receive<Challenge>(challenge => Sender.Tell(credentials.Answer(challenge, devices, joinedBy)));
         Receive<CheckDirectory>(check => Sender.Tell(new DirectoryChecked(SelfAddress, check.Directory, SharedDirectory.Problem(check))));
         Receive<NodeRefused>(refused =>
         {

@@ -1,6 +1,8 @@
 using Akka.Actor;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Configuration;
+using Akka.Discovery.KubernetesApi;
+using Akka.Management.Cluster.Bootstrap;
 using Orchestrator.Actors.Cluster;
 using Orchestrator.Actors.Metrics;
 
@@ -35,4 +37,24 @@ public static class OrchestratorNode
                     CoordinatorManagerName);
                 system.ActorOf(ClusterSingletonProxy.Props($"/user/{CoordinatorManagerName}", ClusterSingletonProxySettings.Create(system)), CoordinatorProxyName);
             });
+
+    /// <summary>
+    /// Akka.Management's HTTP endpoints (health, and the answer bootstrapping nodes ask for) when the node has
+    /// a management port, and Cluster Bootstrap when the node joins through discovery rather than seeds. The
+    /// endpoint is bound before bootstrap starts: other nodes find this one by asking it.
+    /// </summary>
+    public static OrchestratorActorSystem WithManagement(this OrchestratorActorSystem recipe, ClusterSettings settings) =>
+        settings.ManagementPort is not { } port ? recipe : recipe.WithActors(system =>
+        {
+            ManagementEndpoint.Start(system, settings.Hostname, port);
+            if (settings.Join is ClusterJoin.KubernetesPods)
+            {
+                // Its defaults (the class, the service account's files) are injected by its extension, not found by discovery.
+                KubernetesDiscovery.Get(system);
+            }
+            if (settings.Join.Bootstraps)
+            {
+                ClusterBootstrap.Get(system).Start().GetAwaiter().GetResult();
+            }
+        });
 }

@@ -5,8 +5,11 @@ namespace Orchestrator.Actors.Protocol;
 // Where a job's ranks may run: between the cluster's coordinator, a job's supervisor and every node's agent.
 // Plain data only: every one of them crosses the network.
 
-/// <summary>A node that proved the cluster secret and the shared settings, with the devices it offers.</summary>
-public sealed record NodeInfo(string Address, string[] Devices);
+/// <summary>
+/// A node that proved the cluster secret and the shared settings, with the devices it offers and how it found
+/// the cluster (<see cref="Cluster.ClusterJoin.Describe"/>; null from a node that does not say).
+/// </summary>
+public sealed record NodeInfo(string Address, string[] Devices, string? JoinedBy = null);
 
 /// <summary>
 /// From a job to a node: can you read the probe file the job wrote in its checkpoint directory, and load the

@@ -125,7 +125,7 @@ public sealed class ClusterSettingsTests : IDisposable
     private ClusterSettings Node(string? file = null, string? secret = null) => new(
         Hostname: "10.0.0.5",
         Port: 4100,
-        Seeds: ["10.0.0.1:4053", "10.0.0.2:4053"],
+        Join: new ClusterJoin.Seeds(["10.0.0.1:4053", "10.0.0.2:4053"]),
         Devices: ["cpu", "cuda:0"],
         ConfigFile: file is null ? null : Write(file),
         Secret: secret,

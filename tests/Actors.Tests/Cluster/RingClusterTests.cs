@@ -76,7 +76,7 @@ public sealed class RingClusterTests : TestKit
 
     private ActorSystem StartNode(int port, int seedPort, TestProbe notes)
     {
-        var settings = new ClusterSettings("127.0.0.1", port, [$"127.0.0.1:{seedPort}"], ["cpu"], null, Secret, JournalSettings.SqliteAt(_temp.Sub("journal.db")));
+        var settings = new ClusterSettings("127.0.0.1", port, new ClusterJoin.Seeds([$"127.0.0.1:{seedPort}"]), ["cpu"], null, Secret, JournalSettings.SqliteAt(_temp.Sub("journal.db")));
         var config = settings.ToConfig();
         var node = OrchestratorNode.Recipe(config, settings.Devices, ClusterCredentials.From(config), new NodeOutcome(), Props.Create(() => new ForwardActor(notes.Ref))).Build();
         _nodes.Add(node);

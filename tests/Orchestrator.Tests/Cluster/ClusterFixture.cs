@@ -35,6 +35,19 @@ public sealed class LocalCluster : IDisposable
     public NodeProcess Node(int port, string seeds, string? secret = null, string? config = null, bool withoutSharedVolume = false, IEnumerable<string>? more = null, string? hidden = null) =>
         Track(NodeProcess.StartNode(port, seeds, JournalFile, secret ?? Secret, config, withoutSharedVolume ? Shared : hidden, more, Program));
 
+    /// <summary>
+    /// A node that forms or joins the cluster through Cluster Bootstrap from <paramref name="contactPoints"/> (no
+    /// seeds). Its contact points must look the same for 2 s, not the default 5, before the lowest forms a cluster:
+    /// the list is fixed and every node is on this machine.
+    /// </summary>
+    public NodeProcess BootstrapNode(int port, int managementPort, string contactPoints)
+    {
+        var config = System.IO.Path.Combine(_temp.Path, "bootstrap.hocon");
+        File.WriteAllText(config, "akka.management.cluster.bootstrap.contact-point-discovery.stable-margin = 2s\n");
+        return Track(NodeProcess.StartNode(port, seeds: null, JournalFile, Secret, config,
+            more: ["--discovery", "config", "--contact-points", contactPoints, "--management-port", managementPort.ToString()], program: Program));
+    }
+
     /// <summary>A node with no secret at all, started with --insecure.</summary>
     public NodeProcess InsecureNode(int port, string seeds) =>
         Track(NodeProcess.StartNode(port, seeds, JournalFile, secret: null, more: ["--insecure"], program: Program));

@@ -5,8 +5,8 @@ namespace Orchestrator.Tests.Cluster;
 
 /// <summary>
 /// docker-compose.yml and the Dockerfile checked for what a working cluster needs, since CI has no Docker
-/// engine to start them: services, health checks and start order, one shared volume at one path, the
-/// journal on PostgreSQL, seeds that name the seed, the secret on every node, workers that can scale.
+/// engine to start them: one node service that scales and restarts (no seed: bootstrap from the service's own
+/// name), health checks and start order, one shared volume at one path, the journal on PostgreSQL, the secret.
 /// </summary>
 public sealed class DeploymentFilesTests
 {
@@ -20,55 +20,51 @@ public sealed class DeploymentFilesTests
     private static List<object> List(object node, string key) => (List<object>)((Dictionary<object, object>)node)[key];
 
     [Fact]
-    public void Compose_has_postgres_a_seed_and_scalable_workers_started_in_order_with_health_checks()
+    public void Compose_has_postgres_and_one_node_service_that_scales_restarts_and_has_no_seed()
     {
-        foreach (var name in new[] { "postgres", "seed", "worker" })
-        {
-            Assert.True(Service(name).ContainsKey("healthcheck"), $"{name} has no healthcheck");
-        }
-        Assert.Equal("service_healthy", Map(Map(Service("seed"), "depends_on"), "postgres")["condition"]);
-        Assert.Equal("service_healthy", Map(Map(Service("worker"), "depends_on"), "seed")["condition"]);
-        var worker = Service("worker");
-        Assert.True(int.Parse((string)Map(worker, "deploy")["replicas"]) >= 2);
-        Assert.False(worker.ContainsKey("hostname"), "a fixed hostname would stop 'docker compose up --scale worker=N'");
-        Assert.False(worker.ContainsKey("ports"), "published ports would clash when workers scale");
+        Assert.Equal(["node", "postgres"], ((Dictionary<object, object>)_compose["services"]).Keys.Cast<string>().Order());
+        var node = Service("node");
+        Assert.True(Service("postgres").ContainsKey("healthcheck"));
+        Assert.True(node.ContainsKey("healthcheck"), "node has no healthcheck");
+        Assert.Equal("service_healthy", Map(Map(node, "depends_on"), "postgres")["condition"]);
+        Assert.True(int.Parse((string)Map(node, "deploy")["replicas"]) >= 2);
+        Assert.Equal("unless-stopped", node["restart"]);
+        Assert.False(node.ContainsKey("hostname"), "a fixed hostname would stop 'docker compose up --scale node=N'");
+        Assert.False(node.ContainsKey("ports"), "published ports would clash when nodes scale");
     }
 
     [Fact]
     public void Every_node_mounts_the_same_shared_volume_at_the_same_path_and_uses_the_postgres_journal_and_the_secret()
     {
         Assert.True(((Dictionary<object, object>)_compose["volumes"]).ContainsKey("shared"));
-        foreach (var name in new[] { "seed", "worker" })
-        {
-            var node = Service(name);
-            Assert.Contains("shared:/shared", List(node, "volumes").Cast<string>());
-            var environment = Map(node, "environment");
-            Assert.StartsWith("postgres:Host=postgres;", (string)environment["ORCHESTRATOR_JOURNAL"]);
-            Assert.Contains("cluster_secret", List(node, "secrets").Cast<string>());
-            var command = string.Join(" ", (node.TryGetValue("entrypoint", out var entrypoint) ? (List<object>)entrypoint : List(node, "command")).Cast<string>());
-            Assert.Contains("--secret-file /run/secrets/cluster_secret", command);
-            // The health check asks the status, which a cluster with a secret answers only to its holders.
-            Assert.Contains("--secret-file /run/secrets/cluster_secret", string.Join(" ", List(Map(node, "healthcheck"), "test").Cast<string>()));
-        }
+        var node = Service("node");
+        Assert.Contains("shared:/shared", List(node, "volumes").Cast<string>());
+        var environment = Map(node, "environment");
+        Assert.StartsWith("postgres:Host=postgres;", (string)environment["ORCHESTRATOR_JOURNAL"]);
+        Assert.Contains("cluster_secret", List(node, "secrets").Cast<string>());
+        var command = string.Join(" ", List(node, "entrypoint").Cast<string>());
+        Assert.Contains("--secret-file /run/secrets/cluster_secret", command);
+        // The health check asks the status, which a cluster with a secret answers only to its holders.
+        Assert.Contains("--secret-file /run/secrets/cluster_secret", string.Join(" ", List(Map(node, "healthcheck"), "test").Cast<string>()));
         var secretFile = (string)Map(_compose["secrets"], "cluster_secret")["file"];
         Assert.True(File.Exists(Path.Combine(Root, secretFile)), $"secret file {secretFile} is missing");
     }
 
     [Fact]
-    public void The_seed_list_names_the_seed_service_at_its_port_and_the_image_runs_the_orchestrator()
+    public void Nodes_bootstrap_from_their_own_service_name_at_the_management_port_and_the_image_runs_the_orchestrator()
     {
-        var seed = Service("seed");
-        var environment = Map(seed, "environment");
-        Assert.Equal($"{seed["hostname"]}:{environment["ORCHESTRATOR_PORT"]}", environment["ORCHESTRATOR_SEEDS"]);
-        Assert.Equal(seed["hostname"], environment["ORCHESTRATOR_HOSTNAME"]);
-        // A seed that lists only itself and restarts alone forms a second cluster; it must not restart by itself.
-        Assert.Equal("no", seed["restart"]);
-        Assert.Equal("unless-stopped", Service("worker")["restart"]);
-        Assert.Equal(".", seed["build"]);
+        var node = Service("node");
+        var environment = Map(node, "environment");
+        Assert.False(environment.ContainsKey("ORCHESTRATOR_SEEDS"), "a seed list is what made a restarted seed form a second cluster");
+        Assert.Equal("config", environment["ORCHESTRATOR_DISCOVERY"]);
+        Assert.Equal($"node:{environment["ORCHESTRATOR_MANAGEMENT_PORT"]}", environment["ORCHESTRATOR_CONTACT_POINTS"]);
+        Assert.Contains("--hostname \"$$(hostname -i)\"", string.Join(" ", List(node, "entrypoint").Cast<string>()));
+        Assert.Equal(".", node["build"]);
         var dockerfile = File.ReadAllText(Path.Combine(Root, "Dockerfile"));
         Assert.Contains("dotnet publish src/Orchestrator", dockerfile);
         Assert.Contains("ENTRYPOINT [\"dotnet\", \"/app/orchestrator.dll\"]", dockerfile);
-        Assert.Contains("/app/orchestrator.dll", string.Join(" ", List(Map(seed, "healthcheck"), "test").Cast<string>()));
+        Assert.Contains("EXPOSE 4053 8558", dockerfile);
+        Assert.Contains("/app/orchestrator.dll", string.Join(" ", List(Map(node, "healthcheck"), "test").Cast<string>()));
     }
 
     private static Dictionary<string, object> ReadCompose()
@@ -79,7 +75,7 @@ public sealed class DeploymentFilesTests
         return parsed.ToDictionary(p => (string)p.Key, p => p.Value);
     }
 
-    private static string FindRepositoryRoot()
+    internal static string FindRepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

@@ -42,9 +42,10 @@ public sealed class NodeProcess : IDisposable
     }
 
     /// <param name="program">The orchestrator to start: null, this build's orchestrator.dll; else an installed tool's command.</param>
-    public static NodeProcess StartNode(int port, string seeds, string journalFile, string? secret = null, string? config = null, string? hideDirectory = null, IEnumerable<string>? more = null, string? program = null)
+    /// <param name="seeds">The seed list; null for a node that finds its cluster another way (<paramref name="more"/> says how).</param>
+    public static NodeProcess StartNode(int port, string? seeds, string journalFile, string? secret = null, string? config = null, string? hideDirectory = null, IEnumerable<string>? more = null, string? program = null)
     {
-        List<string> args = ["node", "--port", port.ToString(), "--seeds", seeds, "--journal", $"sqlite:{journalFile}", .. more ?? []];
+        List<string> args = ["node", "--port", port.ToString(), .. seeds is null ? Array.Empty<string>() : ["--seeds", seeds], "--journal", $"sqlite:{journalFile}", .. more ?? []];
         if (config is not null)
         {
             args.AddRange(["--config", config]);

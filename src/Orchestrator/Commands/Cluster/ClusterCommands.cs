@@ -33,7 +33,8 @@ internal static class ClusterCommands
         Console.Out.WriteLine($"nodes ({status.Nodes.Length}):");
         foreach (var node in status.Nodes)
         {
-            Console.Out.WriteLine($"  {JobFollower.Short(node.Address),-22} {node.Status,-12} {string.Join(",", node.Devices)}{(node.Problem is { } p ? $"  ({p})" : "")}");
+            Console.Out.WriteLine($"  {JobFollower.Short(node.Address),-22} {node.Status,-12} {string.Join(",", node.Devices)}{(node.Problem is { } p ? $"  ({p})" : "")}" +
+                $"{(node.JoinedBy is { } joined ? $"  [{joined}]" : "")}");
         }
         Console.Out.WriteLine($"jobs ({status.Jobs.Length}):");
         foreach (var job in status.Jobs)

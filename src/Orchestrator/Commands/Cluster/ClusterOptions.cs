@@ -20,8 +20,16 @@ internal static class ClusterOptions
             throw new UsageException($"--port {port} must be between 1 and 65535");
         }
         var hostname = parsed.Value("--hostname") ?? Env("ORCHESTRATOR_HOSTNAME") ?? "127.0.0.1";
-        var seeds = HostPorts("--seeds", parsed.Value("--seeds") ?? Env("ORCHESTRATOR_SEEDS")
-            ?? throw new UsageException("--seeds is required (host:port of one or more seed nodes; a seed names itself first)"));
+        var join = Join(parsed);
+        var managementPort = parsed.Int("--management-port") ?? EnvInt("ORCHESTRATOR_MANAGEMENT_PORT") ?? (join.Bootstraps ? DefaultManagementPort : null);
+        if (managementPort is < 1 or > 65535)
+        {
+            throw new UsageException($"--management-port {managementPort} must be between 1 and 65535");
+        }
+        if (managementPort == port)
+        {
+            throw new UsageException($"--management-port {managementPort} is the cluster port too; give each its own (the management default is {DefaultManagementPort})");
+        }
         var devices = (parsed.Value("--devices") ?? Env("ORCHESTRATOR_DEVICES") ?? "cpu").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         foreach (var device in devices)
         {
@@ -45,7 +53,40 @@ internal static class ClusterOptions
         {
             throw new UsageException("--journal sqlite names no file on a node; use sqlite:FILE (on the shared volume) or postgres:CONNECTION");
         }
-        return new ClusterSettings(hostname, port, seeds, devices, configFile, Secret(parsed), JournalSettings.Parse(journal, "."));
+        return new ClusterSettings(hostname, port, join, devices, configFile, Secret(parsed), JournalSettings.Parse(journal, "."), managementPort);
+    }
+
+    /// <summary>Akka.Management's usual port, where probes and other nodes' bootstrap look.</summary>
+    public const int DefaultManagementPort = 8558;
+
+    /// <summary>Seeds, or Cluster Bootstrap through a discovery method: one of the two, never both.</summary>
+    private static ClusterJoin Join(ParsedArguments parsed)
+    {
+        var seeds = parsed.Value("--seeds") ?? Env("ORCHESTRATOR_SEEDS");
+        var discovery = parsed.Value("--discovery") ?? Env("ORCHESTRATOR_DISCOVERY");
+        var contactPoints = parsed.Value("--contact-points") ?? Env("ORCHESTRATOR_CONTACT_POINTS");
+        var selector = parsed.Value("--pod-label-selector") ?? Env("ORCHESTRATOR_POD_LABEL_SELECTOR");
+        if (seeds is not null && discovery is not null)
+        {
+            throw new UsageException("--seeds and --discovery exclude each other: give --seeds HOST:PORT,... or --discovery config --contact-points HOST:MGMT_PORT,... (or --discovery kubernetes)");
+        }
+        if (discovery is null && (contactPoints ?? selector) is not null)
+        {
+            throw new UsageException($"{(contactPoints is not null ? "--contact-points" : "--pod-label-selector")} needs --discovery {(contactPoints is not null ? "config" : "kubernetes")}");
+        }
+        return discovery switch
+        {
+            null when seeds is not null => new ClusterJoin.Seeds(HostPorts("--seeds", seeds)),
+            null => throw new UsageException("--seeds or --discovery is required: --discovery config --contact-points HOST:MGMT_PORT,... (every node the same list), " +
+                "--discovery kubernetes, or --seeds HOST:PORT,... (a seed names itself first)"),
+            "config" when selector is not null => throw new UsageException("--pod-label-selector is for --discovery kubernetes; --discovery config takes --contact-points"),
+            "config" => new ClusterJoin.ContactPoints(HostPorts("--contact-points", contactPoints
+                ?? throw new UsageException("--discovery config needs --contact-points HOST:MGMT_PORT,... (the management ports of the nodes, this one included)"))),
+            "kubernetes" when contactPoints is not null => throw new UsageException("--contact-points is for --discovery config; --discovery kubernetes finds pods by --pod-label-selector"),
+            "kubernetes" => new ClusterJoin.KubernetesPods(selector is { Length: > 0 } && selector.Contains('=', StringComparison.Ordinal) ? selector
+                : selector is null ? "app=orchestrator" : throw new UsageException($"--pod-label-selector '{selector}' is not a label selector like app=orchestrator")),
+            _ => throw new UsageException($"--discovery {discovery} is not a method this node knows: config (with --contact-points) or kubernetes"),
+        };
     }
 
     /// <summary>The node's whole config: a --config file that does not parse is the user's error, never skipped.</summary>

@@ -12,12 +12,29 @@ namespace Orchestrator.Cli.Commands.Cluster;
 internal static class NodeCommand
 {
     public const string Help = """
-        usage: orchestrator node --port P --seeds HOST:PORT[,HOST:PORT] [options]
+        usage: orchestrator node --port P --discovery config --contact-points HOST:MGMT_PORT[,...] [options]
+               orchestrator node --port P --discovery kubernetes [--pod-label-selector app=orchestrator] [options]
+               orchestrator node --port P --seeds HOST:PORT[,HOST:PORT] [options]
 
           --port P               port for cluster traffic (env ORCHESTRATOR_PORT; default 4053)
           --hostname H           the address other nodes reach this one at (env ORCHESTRATOR_HOSTNAME; default 127.0.0.1)
-          --seeds LIST           seed nodes, host:port separated by commas; a seed lists itself first to start
-                                 a new cluster (env ORCHESTRATOR_SEEDS)
+          --discovery METHOD     form or join the cluster through Cluster Bootstrap: the node asks the others'
+                                 management endpoints and joins the cluster they are in, or, when none is, the
+                                 node with the lowest address forms one; a restarted node joins the one that is
+                                 there (env ORCHESTRATOR_DISCOVERY). Methods:
+                                   config      the endpoints in --contact-points (env ORCHESTRATOR_CONTACT_POINTS):
+                                               host:management-port of the nodes, this one included, the same list
+                                               on every node; a name with several addresses (a Compose service
+                                               scaled with --scale) stands for each of them
+                                   kubernetes  the pods the Kubernetes API lists under --pod-label-selector
+                                               (env ORCHESTRATOR_POD_LABEL_SELECTOR; default app=orchestrator), in
+                                               the pod's namespace, at their container port named "management"
+          --management-port P    Akka.Management's HTTP endpoints (env ORCHESTRATOR_MANAGEMENT_PORT; default 8558
+                                 with --discovery, none with --seeds unless given): GET /health/alive answers 200
+                                 while the node runs, GET /health/ready 200 while it is an Up member (503 while
+                                 joining or leaving), and /bootstrap/seed-nodes answers other nodes' bootstrap
+          --seeds LIST           instead of --discovery: seed nodes, host:port separated by commas; a seed lists
+                                 itself first to start a new cluster (env ORCHESTRATOR_SEEDS)
           --devices LIST         devices offered as ranks, one rank each: cpu,cpu or cuda:0,cuda:1 (env ORCHESTRATOR_DEVICES; default cpu)
           --journal J            the shared job journal: postgres:CONNECTION (a real cluster) or sqlite:FILE
                                  (nodes on one machine) (env ORCHESTRATOR_JOURNAL)
@@ -41,7 +58,8 @@ internal static class NodeCommand
     // Joining a running cluster takes a few seconds; a seed join is retried every 10 s.
     private static readonly TimeSpan JoinWarningAfter = TimeSpan.FromSeconds(20);
 
-    private static readonly HashSet<string> ValueOptions = ["--port", "--hostname", "--seeds", "--devices", "--journal", "--secret-file", "--config", "--metrics-port"];
+    private static readonly HashSet<string> ValueOptions = ["--port", "--hostname", "--seeds", "--devices", "--journal", "--secret-file", "--config", "--metrics-port",
+        "--discovery", "--contact-points", "--pod-label-selector", "--management-port"];
 
     public static int Run(IReadOnlyList<string> args)
     {
@@ -53,16 +71,24 @@ internal static class NodeCommand
         var settings = ClusterOptions.NodeSettings(parsed);
         var config = ClusterOptions.NodeConfig(settings);
         NodePort.EnsureFree(settings.Hostname, settings.Port);
+        if (settings.ManagementPort is { } managementPort)
+        {
+            NodePort.EnsureFree(settings.Hostname, managementPort, "--management-port", ClusterOptions.DefaultManagementPort);
+            // The endpoint listens on every address (see ManagementEndpoint): the port must be free on all of them.
+            NodePort.EnsureFree("0.0.0.0", managementPort, "--management-port", ClusterOptions.DefaultManagementPort);
+        }
         var credentials = ClusterOptions.NodeCredentials(config, parsed.Has("--insecure"));
         settings.Journal.CheckReachable();
         var outcome = new NodeOutcome();
         using var metrics = MetricsEndpoint.Start(ClusterOptions.MetricsPort(parsed), settings.Hostname);
         using var loggers = TerminalLog.ForNode(config);
         using var system = OrchestratorNode.Recipe(config, settings.Devices, credentials, outcome, NodeReporter.Props())
+            .WithManagement(settings)
             .WithLoggerFactory(loggers)
             .Build();
-        Console.Out.WriteLine($"node {settings.Hostname}:{settings.Port} offering {string.Join(",", settings.Devices)}; seeds {string.Join(",", settings.Seeds)}");
-        WarnIfNotJoined(system, settings.Seeds);
+        var management = settings.ManagementPort is { } port ? $"; management http://{settings.Hostname}:{port}" : "";
+        Console.Out.WriteLine($"node {settings.Hostname}:{settings.Port} offering {string.Join(",", settings.Devices)}; {settings.Join.Describe()}{management}");
+        WarnIfNotJoined(system, settings.Join);
         using var stop = new StopSignals(() => Akka.Cluster.Cluster.Get(system).Leave(Akka.Cluster.Cluster.Get(system).SelfAddress), announcement: LeavingAnnouncement);
         system.WhenTerminated.Wait();
         if (UnexpectedStop(system) is { } why)
@@ -87,7 +113,7 @@ internal static class NodeCommand
 
     // A node that cannot reach any seed (none running, another port, or TLS on one side only: the two cannot
     // even handshake) would otherwise wait in silence; Akka logs nothing on the side that failed to connect.
-    private static void WarnIfNotJoined(ActorSystem system, string[] seeds)
+    private static void WarnIfNotJoined(ActorSystem system, ClusterJoin join)
     {
         var up = new TaskCompletionSource();
         Akka.Cluster.Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
@@ -96,9 +122,13 @@ internal static class NodeCommand
             {
                 if (!up.Task.IsCompleted && !system.WhenTerminated.IsCompleted)
                 {
-                    Console.Error.WriteLine(
-                        $"warning: not in the cluster after {JoinWarningAfter.TotalSeconds:0} s: no seed of {string.Join(",", seeds)} has let this node join " +
-                        "(is a seed running there? every node needs the same --config: a node with TLS, akka.remote.dot-netty.tcp.enable-ssl, and one without cannot talk at all)");
+                    Console.Error.WriteLine(join switch
+                    {
+                        ClusterJoin.Seeds seeds => $"warning: not in the cluster after {JoinWarningAfter.TotalSeconds:0} s: no seed of {string.Join(",", seeds.HostPorts)} has let this node join " +
+                            "(is a seed running there? every node needs the same --config: a node with TLS, akka.remote.dot-netty.tcp.enable-ssl, and one without cannot talk at all)",
+                        _ => $"warning: not in the cluster after {JoinWarningAfter.TotalSeconds:0} s: {join.Describe()} found no cluster to join, and a new one forms only " +
+                            "once every contact point discovered answers (are the other nodes running, with their management ports reachable? every node needs the same --config)",
+                    });
                 }
             },
             TaskScheduler.Default);

@@ -10,12 +10,13 @@ namespace Orchestrator.Cli.Commands.Cluster;
 /// </summary>
 internal static class NodePort
 {
-    public static void EnsureFree(string hostname, int port)
+    public static void EnsureFree(string hostname, int port, string flag = "--port", int usual = 4053)
     {
         IPAddress[] addresses;
         try
         {
-            addresses = Dns.GetHostAddresses(hostname);
+            // "0.0.0.0" (every address: the management endpoint's) is no name Dns will look up.
+            addresses = hostname == "0.0.0.0" ? [IPAddress.Any] : Dns.GetHostAddresses(hostname);
         }
         catch (Exception e) when (e is SocketException or ArgumentException)
         {
@@ -32,11 +33,11 @@ internal static class NodePort
             }
             catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
             {
-                throw new UsageException($"port {port} on {hostname} is already in use (another node, or another program); stop it or give this node another --port");
+                throw new UsageException($"port {port} on {hostname} is already in use (another node, or another program); stop it or give this node another {flag}");
             }
             catch (SocketException e) when (e.SocketErrorCode == SocketError.AccessDenied)
             {
-                throw new UsageException($"port {port} needs privileges this process lacks (ports below 1024 do); give --port 1024 or above, e.g. the default 4053");
+                throw new UsageException($"port {port} needs privileges this process lacks (ports below 1024 do); give {flag} 1024 or above, e.g. the default {usual}");
             }
             catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressNotAvailable)
             {
