@@ -38,7 +38,7 @@ public sealed class DiscoveryTests : SupervisorProtocolKit
     }
 
     [Fact]
-    public async Task Messages_repeated_while_the_start_is_sought_do_not_end_the_job()
+    public async Task Cluster_news_and_repeated_messages_while_the_start_is_sought_neither_end_the_job_nor_start_it_small()
     {
         var spec = ScriptedSpec("twice", ranks: 1, steps: 1) with { MinRanks = 1, MaxRanks = 1 };
         var discovery = new HeldDiscovery();
@@ -56,6 +56,10 @@ public sealed class DiscoveryTests : SupervisorProtocolKit
 
         job.World = 1;
         await job.StartAllAsync();
+        // The news was still with the placement watch when the search ended: the start waited for it, silently.
+        var reported = new List<object>();
+        await job.Reporter.FishForMessageAsync(m => { reported.Add(m); return m is ProgressStarted; }, ScriptedJob.Wait);
+        Assert.DoesNotContain(reported, m => m is ProgressNote note && note.Message.StartsWith("waiting for ranks", StringComparison.Ordinal));
         await job.StepAsync(1);
         Assert.Equal(JobOutcome.Completed, (await job.CompleteAsync(1)).Outcome);
         Assert.Equal([NodeA], Assert.Single((await EventsAsync(spec)).OfType<RanksStarted>()).Nodes!);
