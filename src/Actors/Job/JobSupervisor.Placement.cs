@@ -84,9 +84,9 @@ public sealed partial class JobSupervisor
         Command<MembersChanged>(changed =>
         {
             _membersNewsOut++;
-            PlacementWatch().Tell(changed);
+            PlacementWatchRef().Tell(changed);
         });
-        Command<DirectoryChecked>(result => PlacementWatch().Forward(result));
+        Command<DirectoryChecked>(result => PlacementWatchRef().Forward(result));
     }
 
     private void TakeIn(SlotsChanged changed)
@@ -99,11 +99,11 @@ public sealed partial class JobSupervisor
     }
 
     // Made on the first news: a job in one process that never hears from a cluster has no watch.
-    private IActorRef PlacementWatch()
+    private IActorRef PlacementWatchRef()
     {
         if (_placementWatch.IsNobody())
         {
-            _placementWatch = Context.ActorOf(Placement.PlacementWatch.Props(_requested), "placement");
+            _placementWatch = Context.ActorOf(PlacementWatch.Props(_requested), "placement");
         }
         return _placementWatch;
     }
