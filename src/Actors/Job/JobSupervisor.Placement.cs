@@ -1,16 +1,22 @@
+using System.Runtime.ExceptionServices;
 using Akka.Actor;
 using Orchestrator.Actors.Job.Placement;
 using Orchestrator.Actors.Protocol;
 
 namespace Orchestrator.Actors.Job;
 
-// Placement: how many ranks, on which nodes (waits on a cluster until enough devices are there), and what a
-// change of the cluster's members means for ranks that run.
+// Placement: how many ranks, on which slots, and what a change of the usable slots means for ranks that
+// run. Which slots are usable is the placement watch's to know (Placement/PlacementWatch, a child): this
+// passes the coordinator's news on to it and decides from its answers.
 public sealed partial class JobSupervisor
 {
     private readonly RankPlacement _placement;
-    private readonly ClusterMembership _members;
     private readonly WorldSizing _sizing;
+    private IActorRef _placementWatch = ActorRefs.Nobody;
+    private SlotsChanged _slots = SlotsChanged.None;
+    // MembersChanged passed on to the watch and not answered yet: until they are, a start does not know
+    // what they hold, so it waits for them rather than start small (or note a wait that is already over).
+    private int _membersNewsOut;
     private int _world;
     private RankSlot[] _placedOn = [];
     private bool _resizePending;
@@ -20,10 +26,9 @@ public sealed partial class JobSupervisor
     private void StartAll(StartRank start)
     {
         // Nodes still answering the directory check may add ranks: wait a moment rather than start small and grow.
-        if (_placement.IsCluster && _members.PendingChecks > 0 && _clock.Elapsed < _members.ChecksDeadline)
+        if (_placement.IsCluster && (_slots.AwaitingChecks || _membersNewsOut > 0))
         {
             _ranks.Clear();
-            Timers.StartSingleTimer(PhaseTimer, new RetryPlacement(_generation), _members.ChecksDeadline - _clock.Elapsed);
             Enter(SupervisorPhase.WaitingForRanks, () => WaitingForRanks(start));
             return;
         }
@@ -47,37 +52,60 @@ public sealed partial class JobSupervisor
         StartRanks(Enumerable.Range(0, _world).ToList(), start, reloadOthersFrom: null);
     }
 
-    private bool HoldsDrainingNode => _placedOn.Any(slot => _members.IsDraining(slot.Node));
+    private bool HoldsDrainingNode => _placedOn.Any(slot => _slots.IsDraining(slot.Node));
 
-    private List<RankSlot> UsableSlots() => _placement.IsCluster
-        ? _members.UsableSlots()
+    private IReadOnlyList<RankSlot> UsableSlots() => _placement.IsCluster
+        ? _slots.Usable
         : Enumerable.Repeat(new RankSlot(null, _requested.JobOptions.Device), _requested.Ranks).ToList();
 
     /// <summary>Whether a failed rank can come back where it was, in a world of the same size (always, in one process).</summary>
     private bool SlotKept(int rank) =>
         !_placement.IsCluster || (_placedOn.Length > rank && UsableSlots().Contains(_placedOn[rank]) && _sizing.SizeFor(UsableSlots().Count) == _world);
 
-    private void Membership(MembersChanged changed)
+    /// <summary>The handlers every phase but Discovering has for placement: the news passed on, the watch's answers taken in.</summary>
+    private void PlacementNews(Action afterSlotsChanged)
     {
-        foreach (var (node, check) in _members.Changed(changed, _clock.Elapsed))
+        PassOnClusterNews();
+        Command<SlotsChanged>(changed =>
         {
-            Context.ActorSelection($"{node}/user/{CheckDirectory.NodeAgentName}").Tell(check);
-        }
-        ReactToPlacement();
+            TakeIn(changed);
+            afterSlotsChanged();
+        });
+        Command<NodeCannotTakeRanks>(declined => Note($"node {declined.Node} cannot take ranks: {declined.Problem}"));
+        Command<PlacementFailed>(failed => ExceptionDispatchInfo.Throw(failed.Cause)); // ends the job (PreRestart)
     }
 
-    private void DirectoryResult(DirectoryChecked result)
+    /// <summary>
+    /// The coordinator's news, and a node's answer that reached this actor, go to the watch in every phase,
+    /// while discovering too: it checks new nodes meanwhile, and its answers wait in the stash.
+    /// </summary>
+    private void PassOnClusterNews()
     {
-        if (!_members.Checked(result))
+        Command<MembersChanged>(changed =>
         {
-            return;
-        }
-        if (result.Problem is not null)
+            _membersNewsOut++;
+            PlacementWatchRef().Tell(changed);
+        });
+        Command<DirectoryChecked>(result => PlacementWatchRef().Forward(result));
+    }
+
+    private void TakeIn(SlotsChanged changed)
+    {
+        if (changed.AnswersMembersChanged)
         {
-            Note($"node {result.Node} cannot take ranks: {result.Problem}");
-            Sender.Tell(new NodeDeclined(_requested.Job, result.Problem));
+            _membersNewsOut--;
         }
-        ReactToPlacement();
+        _slots = changed;
+    }
+
+    // Made on the first news: a job in one process that never hears from a cluster has no watch.
+    private IActorRef PlacementWatchRef()
+    {
+        if (_placementWatch.IsNobody())
+        {
+            _placementWatch = Context.ActorOf(PlacementWatch.Props(_requested), "placement");
+        }
+        return _placementWatch;
     }
 
     /// <summary>While ranks run: a lost node fails its ranks now; a drained node or a new one resizes the job at a checkpoint.</summary>
@@ -91,11 +119,11 @@ public sealed partial class JobSupervisor
         for (var rank = 0; rank < _placedOn.Length; rank++)
         {
             var node = _placedOn[rank].Node;
-            if (_members.IsDraining(node))
+            if (_slots.IsDraining(node))
             {
                 _resizePending = true;
             }
-            else if (!_members.IsMember(node))
+            else if (!_slots.IsMember(node))
             {
                 Fail(rank, $"node {node} holding rank {rank} is unreachable or left the cluster");
                 return;

@@ -24,8 +24,7 @@ public sealed partial class JobSupervisor
             Submit();
         });
         Command<StopJob>(_ => _stopRequested = true);
-        Command<MembersChanged>(changed => Membership(changed));
-        Command<DirectoryChecked>(DirectoryResult);
+        PlacementNews(afterSlotsChanged: () => { });
         Command<GetJobStatus>(_ => Sender.Tell(LiveStatus()));
         Command<SaveSnapshotSuccess>(_ => { });
         Command<SaveSnapshotFailure>(_ => { });
@@ -155,17 +154,7 @@ public sealed partial class JobSupervisor
 
     private void WaitingForRanks(StartRank start)
     {
-        Command<RetryPlacement>(retry => retry.Generation == _generation, _ => StartAll(start));
-        Command<MembersChanged>(changed =>
-        {
-            Membership(changed);
-            StartAll(start);
-        });
-        Command<DirectoryChecked>(checkedDirectory =>
-        {
-            DirectoryResult(checkedDirectory);
-            StartAll(start);
-        });
+        PlacementNews(afterSlotsChanged: () => StartAll(start));
         Common();
     }
 

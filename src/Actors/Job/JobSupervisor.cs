@@ -5,7 +5,6 @@ using Akka.Persistence;
 using Orchestrator.Actors.Gradients;
 using Orchestrator.Actors.Job.Checkpoints;
 using Orchestrator.Actors.Job.Faults;
-using Orchestrator.Actors.Job.Placement;
 using Orchestrator.Actors.Job.Progress;
 using Orchestrator.Actors.Job.Ranks;
 using Orchestrator.Actors.Job.Steps;
@@ -62,12 +61,12 @@ public sealed partial class JobSupervisor : ReceivePersistentActor, IWithTimers
     private TimeSpan _journalRecovered;
     private TimeSpan _submittedAt;
 
-    public JobSupervisor(JobSpec requested, IActorRef reporter, RankPlacement? placement = null, RankProps? rankProps = null)
+    public JobSupervisor(JobSpec requested, IActorRef reporter, RankPlacement? placement = null, RankProps? rankProps = null, DiscoveryRunner? discovery = null)
     {
         _requested = requested;
         _ranks = new RankGroup(Context, rankProps ?? RankPropsDefaults.Trainer);
         _placement = placement ?? RankPlacement.Local;
-        _members = new ClusterMembership(requested.CheckpointDirectory, requested.JobAssembly);
+        _runDiscovery = discovery ?? DiscoveryRunners.OnThreadPool;
         _world = requested.Ranks;
         _sizing = new WorldSizing(requested.MinRanks ?? requested.Ranks, requested.MaxRanks ?? requested.Ranks, requested.BatchToDivide());
         _store = new CheckpointStore(requested.CheckpointDirectory, new CheckpointNaming(requested.NameTemplate));
@@ -97,8 +96,8 @@ public sealed partial class JobSupervisor : ReceivePersistentActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(JobSpec spec, IActorRef reporter, RankPlacement? placement = null, RankProps? rankProps = null) =>
-        Akka.Actor.Props.Create(() => new JobSupervisor(spec, reporter, placement, rankProps));
+    public static Props Props(JobSpec spec, IActorRef reporter, RankPlacement? placement = null, RankProps? rankProps = null, DiscoveryRunner? discovery = null) =>
+        Akka.Actor.Props.Create(() => new JobSupervisor(spec, reporter, placement, rankProps, discovery));
 
     /// <summary>
     /// One journal stream per work dir, so several jobs can share one PostgreSQL database; named by the id
@@ -183,8 +182,7 @@ public sealed partial class JobSupervisor : ReceivePersistentActor, IWithTimers
         });
         // A rank that ended while no rank is expected to run (stopped ranks are unwatched first): nothing to do.
         Command<Terminated>(_ => { });
-        Command<MembersChanged>(changed => Membership(changed));
-        Command<DirectoryChecked>(DirectoryResult);
+        PlacementNews(afterSlotsChanged: ReactToPlacement);
         Command<GetJobStatus>(_ => Sender.Tell(LiveStatus()));
         Command<SaveSnapshotSuccess>(_ => { });
         Command<SaveSnapshotFailure>(failure => Note($"journal snapshot failed: {failure.Cause.Message}"));
@@ -208,7 +206,6 @@ public sealed partial class JobSupervisor : ReceivePersistentActor, IWithTimers
         Command<PhaseTimedOut>(m => m.Generation != _generation, _ => { });
         Command<RestartNow>(m => m.Generation != _generation, _ => { });
         Command<InFlightWriteWaitOver>(m => m.Generation != _generation, _ => { });
-        Command<RetryPlacement>(m => m.Generation != _generation, _ => { });
         Command<Discovered>(m => m.Round != _discoveryRound, _ => { });
         Command<DiscoveryFailed>(m => m.Round != _discoveryRound, _ => { });
     }
@@ -270,6 +267,4 @@ public sealed partial class JobSupervisor : ReceivePersistentActor, IWithTimers
     private sealed record RestartNow(int Generation, int[] Recreate, string? FromCheckpoint);
 
     private sealed record InFlightWriteWaitOver(int Generation);
-
-    private sealed record RetryPlacement(int Generation);
 }

@@ -232,4 +232,16 @@ public sealed class ScriptedJob
         }
         return await asker.ExpectMsgAsync<JobLiveStatus>(Wait);
     }
+
+    /// <summary>
+    /// Answers once the supervisor has passed every cluster message sent to it before on to its placement
+    /// watch, the watch has taken them in, and the supervisor has taken in the watch's answers.
+    /// </summary>
+    public async Task<JobLiveStatus> PlacementSettledAsync(TestProbe asker)
+    {
+        await SettledAsync(asker); // the news is in the watch's mailbox
+        // Identify is answered in mailbox order: after the watch handled the news and told the supervisor.
+        await asker.Sys.ActorSelection(Supervisor.Path / "placement").ResolveOne(Wait);
+        return await SettledAsync(asker); // the watch's answers are handled
+    }
 }

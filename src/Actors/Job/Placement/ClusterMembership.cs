@@ -10,21 +10,16 @@ namespace Orchestrator.Actors.Job.Placement;
 /// </summary>
 internal sealed class ClusterMembership(string checkpointDirectory, JobAssemblyRef? jobAssembly)
 {
-    private static readonly TimeSpan DirectoryCheckWait = TimeSpan.FromSeconds(5);
-
     private NodeInfo[] _nodes = [];
     private string[] _draining = [];
     // Each node's answer (null: it sees the directory).
     private readonly Dictionary<string, string?> _directoryChecks = [];
     private (string Path, string Token)? _probe;
 
-    /// <summary>Until when a start waits for nodes still answering the check, rather than start small and grow.</summary>
-    public TimeSpan ChecksDeadline { get; private set; }
-
     public int PendingChecks => _nodes.Count(n => !_directoryChecks.ContainsKey(n.Address));
 
     /// <summary>Takes the coordinator's news; returns the check to send to each node not checked yet (the probe is written first).</summary>
-    public IReadOnlyList<(string Node, CheckDirectory Check)> Changed(MembersChanged changed, TimeSpan now)
+    public IReadOnlyList<(string Node, CheckDirectory Check)> Changed(MembersChanged changed)
     {
         _nodes = changed.Nodes;
         _draining = changed.Draining;
@@ -35,7 +30,6 @@ internal sealed class ClusterMembership(string checkpointDirectory, JobAssemblyR
         var checks = new List<(string, CheckDirectory)>();
         foreach (var node in _nodes.Where(n => !_directoryChecks.ContainsKey(n.Address)))
         {
-            ChecksDeadline = now + DirectoryCheckWait;
             _probe ??= DirectoryProbe.Write(checkpointDirectory);
             checks.Add((node.Address, new CheckDirectory(checkpointDirectory, _probe.Value.Path, _probe.Value.Token, jobAssembly)));
         }
@@ -58,7 +52,9 @@ internal sealed class ClusterMembership(string checkpointDirectory, JobAssemblyR
         _nodes.Where(n => _directoryChecks.TryGetValue(n.Address, out var problem) && problem is null)
             .SelectMany(n => n.Devices.Select(device => new RankSlot(n.Address, device))).ToList();
 
-    public bool IsDraining(string? node) => _draining.Contains(node);
+    public IReadOnlyList<string> Members => _nodes.Select(n => n.Address).ToArray();
 
-    public bool IsMember(string? node) => _nodes.Any(n => n.Address == node);
+    public IReadOnlyList<string> Draining => _draining;
+
+    private bool IsMember(string node) => _nodes.Any(n => n.Address == node);
 }

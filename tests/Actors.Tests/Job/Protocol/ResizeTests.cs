@@ -29,7 +29,7 @@ public sealed class ResizeTests : SupervisorProtocolKit
         {
             job.Supervisor.Tell(new DirectoryChecked(node, job.Spec.CheckpointDirectory, Problem: null));
         }
-        await job.SettledAsync(CreateTestProbe());
+        await job.PlacementSettledAsync(CreateTestProbe());
     }
 
     [Fact]

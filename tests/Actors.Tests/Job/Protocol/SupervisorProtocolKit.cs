@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Orchestrator.Actors.Job;
+using Orchestrator.Actors.Job.Checkpoints;
 using Orchestrator.Actors.Tests.Support;
 using Orchestrator.Trainer.Checkpointing;
 
@@ -28,12 +29,12 @@ public abstract class SupervisorProtocolKit() : JobTestKit(new TempDirectory())
     };
 
     /// <summary>Creates the supervisor with rank stand-ins and tells it to run.</summary>
-    protected ScriptedJob Run(JobSpec spec, RankPlacement? placement = null)
+    protected ScriptedJob Run(JobSpec spec, RankPlacement? placement = null, DiscoveryRunner? discovery = null)
     {
         var ranks = new ProbeRanks(this, spec.MaxRanks ?? spec.Ranks);
         var reporter = CreateTestProbe("reporter");
         var requester = CreateTestProbe("requester");
-        var supervisor = Sys.ActorOf(JobSupervisor.Props(spec, reporter.Ref, placement, ranks.Props), "supervisor");
+        var supervisor = Sys.ActorOf(JobSupervisor.Props(spec, reporter.Ref, placement, ranks.Props, discovery), "supervisor");
         supervisor.Tell(RunJob.Instance, requester.Ref);
         return new ScriptedJob(spec, supervisor, ranks, reporter, requester);
     }
