@@ -29,7 +29,7 @@ internal static class StepMessageCodec
         {
             writer.Write(applied.Generation); writer.Write(applied.Rank); writer.Write(applied.Step); writer.Write(applied.Epoch);
             writer.Write(applied.EpochEnded); writer.Write(applied.LearningRate); writer.Write(applied.Loss); writer.Write(applied.Samples);
-            writer.Write(applied.Seconds); writer.Write(applied.SaveRequested);
+            writer.Write(applied.Seconds); writer.Write(applied.SaveRequested); writer.Write(applied.RingSeconds);
         }
         return header.ToArray();
     }
@@ -50,8 +50,8 @@ internal static class StepMessageCodec
     {
         var (generation, rank, step, epoch) = (reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt64(), reader.ReadInt64());
         var (epochEnded, rate, loss, samples) = (reader.ReadBoolean(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadInt64());
-        var (seconds, saveRequested) = (reader.ReadDouble(), reader.ReadBoolean());
-        return new StepApplied(generation, rank, step, epoch, epochEnded, rate, loss, samples, seconds, saveRequested);
+        var (seconds, saveRequested, ringSeconds) = (reader.ReadDouble(), reader.ReadBoolean(), reader.ReadDouble());
+        return new StepApplied(generation, rank, step, epoch, epochEnded, rate, loss, samples, seconds, saveRequested, ringSeconds);
     });
 
     private static T Decode<T>(byte[] header, string what, Func<BinaryReader, T> read)

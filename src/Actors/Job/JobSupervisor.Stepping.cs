@@ -172,6 +172,10 @@ public sealed partial class JobSupervisor
     private void Stepped(StepApplied applied)
     {
         _step = applied.Step;
+        if (_ranks.InRing && applied.RingSeconds > 0)
+        {
+            _progress.GradientsSynced(TimeSpan.FromSeconds(applied.RingSeconds));
+        }
         _progress.Stepped(applied, _total, Ranks == 1 || _ranks.InRing ? applied.Loss : _syncedLoss, _clock.Elapsed);
         KillPoints.ReachStep(_step);
     }

@@ -19,7 +19,7 @@ public sealed class JobMetrics(string job)
     private static readonly Gauge CheckpointWrite = Prometheus.Metrics.CreateGauge("orchestrator_checkpoint_write_seconds", "Time the last checkpoint took to write and commit.", "job");
     private static readonly Gauge CheckpointBytes = Prometheus.Metrics.CreateGauge("orchestrator_checkpoint_bytes", "Size of the last checkpoint.", "job");
     private static readonly Gauge GradientSync = Prometheus.Metrics.CreateGauge(
-        "orchestrator_gradient_sync_seconds", "Last step's gradient synchronisation: from the first rank's gradients arriving to the last average sent (R > 1).", "job");
+        "orchestrator_gradient_sync_seconds", "Last step's gradient synchronisation (R > 1): through the supervisor, from the first rank's gradients arriving to the last average sent; around the ring, the all-reduce on the rank that reported the step last.", "job");
     private static readonly Counter Restarts = Prometheus.Metrics.CreateCounter("orchestrator_restarts_total", "Restarts after rank failures.", "job");
     private static readonly Counter RankFailures = Prometheus.Metrics.CreateCounter("orchestrator_rank_failures_total", "Rank failures, by rank.", "job", "rank");
 

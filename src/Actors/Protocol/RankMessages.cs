@@ -39,7 +39,7 @@ public sealed record ComputeGradients(int Generation, long Step, FaultKind? Faul
 /// that steps alone (0 when it waited for averaged gradients: the supervisor's clock tells that duration).
 /// </summary>
 /// <remarks><paramref name="SaveRequested"/>: the job asked for a checkpoint (<c>TrainingJob.RequestSave</c>) during this step.</remarks>
-public sealed record StepApplied(int Generation, int Rank, long Step, long Epoch, bool EpochEnded, double LearningRate, double Loss = double.NaN, long Samples = 0, double Seconds = 0, bool SaveRequested = false);
+public sealed record StepApplied(int Generation, int Rank, long Step, long Epoch, bool EpochEnded, double LearningRate, double Loss = double.NaN, long Samples = 0, double Seconds = 0, bool SaveRequested = false, double RingSeconds = 0);
 
 /// <summary>
 /// Steps of a one-rank job's run-ahead window, reported together: one message every few milliseconds

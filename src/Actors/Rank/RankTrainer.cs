@@ -164,8 +164,10 @@ public sealed class RankTrainer : ReceiveActor
                 if (_ring?.For(compute.Generation) is { } ring)
                 {
                     // Averaged among the ranks: no gradient byte goes to the supervisor.
+                    var started = System.Diagnostics.Stopwatch.GetTimestamp();
                     var reduced = ring.AllReduce(local.Step, local.Values, local.Loss, local.Samples);
-                    return Apply(compute.Generation, reduced.Averaged, reduced.GlobalSamples, reduced.MeanLoss, link);
+                    var ringSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
+                    return Apply(compute.Generation, reduced.Averaged, reduced.GlobalSamples, reduced.MeanLoss, link, ringSeconds);
                 }
                 SendGradients(compute.Generation, local);
                 return null;
@@ -266,14 +268,14 @@ public sealed class RankTrainer : ReceiveActor
     }
 
     /// <summary>Applies a step's averaged gradients (rank thread); the step end to tell, unless it went on the link.</summary>
-    private StepApplied? Apply(int generation, float[] averaged, long globalSamples, double meanLoss, GradientLinkClient? link)
+    private StepApplied? Apply(int generation, float[] averaged, long globalSamples, double meanLoss, GradientLinkClient? link, double ringSeconds = 0)
     {
         var epochBefore = Worker.Counters.Epoch;
         var rate = Worker.LearningRate;
         Worker.ApplyGradients(averaged, globalSamples);
         var counters = Worker.Counters;
         var applied = new StepApplied(generation, _spec.Rank, counters.Iteration, counters.Epoch, counters.Epoch != epochBefore, rate, meanLoss, globalSamples,
-            SaveRequested: Worker.TakeSaveRequest());
+            SaveRequested: Worker.TakeSaveRequest(), RingSeconds: ringSeconds);
         // The step ends the way it started, on the link. A rank stepping alone reports by Akka only: its
         // batched reports and its window's last step must not overtake one another.
         return link is not null && link.Send(applied) ? null : applied;

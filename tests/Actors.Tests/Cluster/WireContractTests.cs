@@ -17,7 +17,7 @@ public sealed class WireContractTests
         [4] = "e6d4df2e2ea27cf48fef1928760db7886f582e9368bf6405190b6cfbb8b04f73",
         [5] = "c515cfbb57673a33cbe30ce7aa201e5a957b77d0ac6510685a42e166ad788a4b",
         [6] = "656e68416f07189b8bed2d06d48a6d9d1a8662f4e4c5430b2cab9dc994acf7b4",
-        [7] = "ae20d7864d6e520c7736a74f9ac37c8f3cbbebd4692439708ce2eb5053fd79e3",
+        [7] = "4c9634c450733bb8af2a0d2098610e63ee4bd14f0964514944aad5fb86409d8c",
     };
 
     [Fact]

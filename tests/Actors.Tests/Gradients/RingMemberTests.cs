@@ -62,6 +62,34 @@ public sealed class RingMemberTests
     }
 
     [Theory]
+    [InlineData(3)]
+    [InlineData(4)]
+    public async Task At_any_world_size_the_supervisors_reduction_gives_exactly_the_rings_bytes(int world)
+    {
+        // Two message chunks whose boundary cuts a ring segment: the reduction sums each part in its segment's order.
+        const int length = (40 * Bucket) + 777;
+        using var ring = await Ring.JoinAsync(world, 9, Timeout);
+        var results = await ring.AllReduceAsync(Gradients(world, length));
+
+        var gradients = Gradients(world, length);
+        var reduction = new GradientReduction(world, 9, GradientWireType.Fp32, Bucket);
+        var averaged = new float[length];
+        var chunks = Chunking.CountFor(length);
+        Assert.Equal(2, chunks);
+        for (var index = 0; index < chunks; index++)
+        {
+            for (var rank = 0; rank < world; rank++)
+            {
+                if (reduction.Add(new GradientChunk(9, rank, 1, index, chunks, length, Chunking.Slice(gradients[rank], index), rank + 0.5, 5)) is { } done)
+                {
+                    done.Values.AsSpan().CopyTo(averaged.AsSpan(done.Values.Offset));
+                }
+            }
+        }
+        Assert.All(results, r => Assert.Equal(averaged, r.Averaged));
+    }
+
+    [Theory]
     [InlineData(GradientWireType.Bf16, 1e-2)]
     [InlineData(GradientWireType.Fp16, 2e-3)]
     public async Task Half_precision_on_the_wire_gives_every_rank_the_same_bytes_run_after_run(GradientWireType wire, double tolerance)
