@@ -34,7 +34,7 @@ internal sealed class GradientHub : IDisposable
         // Every interface: the advertised host may be a name or a container address; the token keeps strangers out.
         _listener = new TcpListener(IPAddress.Any, 0);
         _listener.Start();
-        _ = Task.Run(AcceptLoop);
+        _ = Task.Run(() => TcpAcceptLoop.Run(_listener, Serve));
     }
 
     public GradientLinkAddress AddressFor(string linkId) => new(_host, ((IPEndPoint)_listener.LocalEndpoint).Port, _token, linkId, _tls is not null);
@@ -53,23 +53,6 @@ internal sealed class GradientHub : IDisposable
         foreach (var link in _links.Values)
         {
             link.Dispose();
-        }
-    }
-
-    private async Task AcceptLoop()
-    {
-        while (true)
-        {
-            TcpClient client;
-            try
-            {
-                client = await _listener.AcceptTcpClientAsync();
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidOperationException)
-            {
-                return; // stopped
-            }
-            _ = Task.Run(() => Serve(client));
         }
     }
 

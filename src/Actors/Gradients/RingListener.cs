@@ -27,7 +27,7 @@ internal sealed class RingListener : IDisposable
         _listener = new TcpListener(IPAddress.Any, 0);
         _listener.Start();
         Endpoint = $"{host}:{((IPEndPoint)_listener.LocalEndpoint).Port}";
-        _ = Task.Run(AcceptLoop);
+        _ = Task.Run(() => TcpAcceptLoop.Run(_listener, Serve));
     }
 
     /// <summary>host:port, as the rank before this one connects to it.</summary>
@@ -88,23 +88,6 @@ internal sealed class RingListener : IDisposable
     }
 
     private static TimeSpan Remaining(DateTime deadline) => deadline - DateTime.UtcNow is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero;
-
-    private async Task AcceptLoop()
-    {
-        while (true)
-        {
-            TcpClient client;
-            try
-            {
-                client = await _listener.AcceptTcpClientAsync();
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidOperationException)
-            {
-                return; // stopped
-            }
-            _ = Task.Run(() => Serve(client));
-        }
-    }
 
     private void Serve(TcpClient client)
     {
