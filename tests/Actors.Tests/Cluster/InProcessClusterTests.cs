@@ -1,12 +1,10 @@
-using System.Net;
-using System.Net.Sockets;
 using Akka.Actor;
 using Akka.TestKit.TestActors;
 using Akka.TestKit.Xunit2;
 using Orchestrator.Actors.Cluster;
 using Orchestrator.Actors.Hosting;
 using Orchestrator.Actors.Job;
-using Orchestrator.Actors.Persistence;
+using Orchestrator.Actors.Tests.Support;
 using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Jobs;
 
@@ -21,14 +19,19 @@ public sealed class InProcessClusterTests : TestKit
 {
     private const string Secret = "in-process-secret";
     private readonly TempDirectory _temp = new();
-    private readonly List<ActorSystem> _nodes = [];
+    private readonly InProcessNodes _nodes;
+
+    public InProcessClusterTests()
+    {
+        _nodes = new InProcessNodes(_temp, Secret);
+    }
 
     [Fact]
     public async Task A_job_submitted_to_two_in_process_nodes_places_a_rank_on_each_and_completes()
     {
-        var seedPort = FreePort();
-        var seed = StartNode(seedPort, seedPort);
-        var worker = StartNode(FreePort(), seedPort);
+        var seedPort = InProcessNodes.FreePort();
+        var seed = _nodes.Start(seedPort, seedPort, Props.Create<BlackHoleActor>());
+        var worker = _nodes.Start(InProcessNodes.FreePort(), seedPort, Props.Create<BlackHoleActor>());
         await AwaitAssertAsync(
             () => Assert.Equal(2, Akka.Cluster.Cluster.Get(seed).State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up)),
             TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(200));
@@ -61,27 +64,13 @@ public sealed class InProcessClusterTests : TestKit
         Assert.Equal((JobStatus.Completed, 20L), (history.State.Status, history.State.Step));
     }
 
-    private ActorSystem StartNode(int port, int seedPort)
-    {
-        var settings = new ClusterSettings("127.0.0.1", port, new ClusterJoin.Seeds([$"127.0.0.1:{seedPort}"]), ["cpu"], null, Secret, JournalSettings.SqliteAt(_temp.Sub("journal.db")));
-        var config = settings.ToConfig();
-        var node = OrchestratorNode.Recipe(config, settings.Devices, ClusterCredentials.From(config), new NodeOutcome(), Props.Create<BlackHoleActor>()).Build();
-        _nodes.Add(node);
-        return node;
-    }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            Task.WaitAll([.. _nodes.Select(n => n.Terminate())], TimeSpan.FromSeconds(30));
+            _nodes.Dispose();
         }
         base.Dispose(disposing);
         if (disposing)

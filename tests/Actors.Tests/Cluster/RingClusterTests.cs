@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Akka.Actor;
 using Akka.TestKit;
 using Akka.TestKit.TestActors;
@@ -7,7 +5,7 @@ using Akka.TestKit.Xunit2;
 using Orchestrator.Actors.Cluster;
 using Orchestrator.Actors.Hosting;
 using Orchestrator.Actors.Job;
-using Orchestrator.Actors.Persistence;
+using Orchestrator.Actors.Tests.Support;
 using Orchestrator.Trainer.Checkpointing;
 using Orchestrator.Trainer.Jobs;
 
@@ -22,15 +20,20 @@ public sealed class RingClusterTests : TestKit
 {
     private const string Secret = "ring-secret";
     private readonly TempDirectory _temp = new();
-    private readonly List<ActorSystem> _nodes = [];
+    private readonly InProcessNodes _nodes;
+
+    public RingClusterTests()
+    {
+        _nodes = new InProcessNodes(_temp, Secret);
+    }
 
     [Fact]
     public async Task A_rank_failing_while_its_peer_waits_in_the_ring_is_restarted_and_the_job_ends_on_the_uninterrupted_weights()
     {
         var notes = CreateTestProbe();
-        var seedPort = FreePort();
-        var seed = StartNode(seedPort, seedPort, notes);
-        StartNode(FreePort(), seedPort, notes);
+        var seedPort = InProcessNodes.FreePort();
+        var seed = _nodes.Start(seedPort, seedPort, Props.Create(() => new ForwardActor(notes.Ref)));
+        _nodes.Start(InProcessNodes.FreePort(), seedPort, Props.Create(() => new ForwardActor(notes.Ref)));
         await AwaitAssertAsync(
             () => Assert.Equal(2, Akka.Cluster.Cluster.Get(seed).State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up)),
             TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(200));
@@ -74,27 +77,13 @@ public sealed class RingClusterTests : TestKit
         return history;
     }
 
-    private ActorSystem StartNode(int port, int seedPort, TestProbe notes)
-    {
-        var settings = new ClusterSettings("127.0.0.1", port, new ClusterJoin.Seeds([$"127.0.0.1:{seedPort}"]), ["cpu"], null, Secret, JournalSettings.SqliteAt(_temp.Sub("journal.db")));
-        var config = settings.ToConfig();
-        var node = OrchestratorNode.Recipe(config, settings.Devices, ClusterCredentials.From(config), new NodeOutcome(), Props.Create(() => new ForwardActor(notes.Ref))).Build();
-        _nodes.Add(node);
-        return node;
-    }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            Task.WaitAll([.. _nodes.Select(n => n.Terminate())], TimeSpan.FromSeconds(30));
+            _nodes.Dispose();
         }
         base.Dispose(disposing);
         if (disposing)
