@@ -44,9 +44,14 @@ public sealed class ClusterBootstrapTests : IDisposable
         var reference = Task.Run(() => CliProcess.Run(["train", "--work-dir", System.IO.Path.Combine(_cluster.Path, "reference"), .. job, "--ranks", "3"]));
         var restarted = _cluster.BootstrapNode(ports[0].Port, ports[0].Management, contactPoints);
         // The coordinator moved to the next oldest node, whichever of the two that is; it admits the node again.
-        await await Task.WhenAny(new[] { second, third }.Select(n => n.WaitForLineAsync(line => line.Contains($"node {restarted.HostPort} joined", StringComparison.Ordinal))));
+        (string, NodeProcess)[] everyone = [("the first node, killed", first), ("the second node", second), ("the third node", third), ("the first node, restarted", restarted), ("the submit --wait", follower)];
+        await ProcessOutputs.WithOutputs(
+            await Task.WhenAny(new[] { second, third }.Select(n => n.WaitForLineAsync(line => line.Contains($"node {restarted.HostPort} joined", StringComparison.Ordinal)))),
+            everyone);
 
-        Assert.True(follower.WaitForExit(TimeSpan.FromMinutes(3)) == 0, follower.Text);
+        var exit = -1;
+        await ProcessOutputs.WithOutputs(Task.Run(() => exit = follower.WaitForExit(TimeSpan.FromMinutes(3))), everyone);
+        Assert.True(exit == 0, ProcessOutputs.Of(everyone));
         Assert.Contains("completed: step 600/600", follower.Text);
         foreach (var via in new[] { restarted, third })
         {

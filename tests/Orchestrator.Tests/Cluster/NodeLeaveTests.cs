@@ -26,7 +26,7 @@ public sealed class NodeLeaveTests : IDisposable
         using var follower = _cluster.Client(
             "submit", "--cluster", b.HostPort, "--job", "mlp", "--work-dir", workDir, "--steps", "1000000", "--checkpoint-every", "40",
             "--batch-size", "48", "--samples", "960", "--threads", "1", "--min-ranks", "1", "--max-ranks", "2", "--wait");
-        await WithOutputs(a.WaitForLineAsync(line => line.Contains("checkpoint iter_40", StringComparison.Ordinal)), ("node a", a), ("node b", b), ("the submit --wait", follower));
+        await ProcessOutputs.WithOutputs(a.WaitForLineAsync(line => line.Contains("checkpoint iter_40", StringComparison.Ordinal)), ("node a", a), ("node b", b), ("the submit --wait", follower));
 
         a.Terminate();
 
@@ -34,9 +34,9 @@ public sealed class NodeLeaveTests : IDisposable
         Assert.Contains("SIGTERM: leaving the cluster: the ranks here stop and their jobs go on from their latest checkpoint on the other nodes; " +
             "a job coordinator here moves to the next oldest node (send again to exit at once)", a.Text);
         Assert.DoesNotContain("saving a checkpoint", a.Text);
-        await WithOutputs(b.WaitForLineAsync(line => line.Contains("continuing job mlp", StringComparison.Ordinal)), ("node a", a), ("node b", b), ("the submit --wait", follower));
+        await ProcessOutputs.WithOutputs(b.WaitForLineAsync(line => line.Contains("continuing job mlp", StringComparison.Ordinal)), ("node a", a), ("node b", b), ("the submit --wait", follower));
         // A checkpoint written under the coordinator on b: the job trains there.
-        await WithOutputs(b.WaitForLineAsync(line => line.Contains("checkpoint iter_", StringComparison.Ordinal)), ("node a", a), ("node b", b), ("the submit --wait", follower));
+        await ProcessOutputs.WithOutputs(b.WaitForLineAsync(line => line.Contains("checkpoint iter_", StringComparison.Ordinal)), ("node a", a), ("node b", b), ("the submit --wait", follower));
 
         var stop = _cluster.Run("stop", "--cluster", b.HostPort, "--work-dir", workDir);
         Assert.True(stop.ExitCode == 0, stop.ToString());
@@ -45,18 +45,5 @@ public sealed class NodeLeaveTests : IDisposable
         Assert.Contains(history, l => l.Contains("1 rank(s), from iter_", StringComparison.Ordinal));
         Assert.Contains(history, l => l.Contains("stopped", StringComparison.Ordinal));
         Assert.Equal(0, CliProcess.Run(["checkpoints", "verify", System.IO.Path.Combine(workDir, "checkpoints")]).ExitCode);
-    }
-
-    // A wait that fails says what every process printed: the line it missed may be explained by another's.
-    private static async Task WithOutputs(Task wait, params (string Name, NodeProcess Process)[] processes)
-    {
-        try
-        {
-            await wait;
-        }
-        catch (Xunit.Sdk.XunitException e)
-        {
-            throw new Xunit.Sdk.XunitException(e.Message + string.Concat(processes.Select(p => $"\n--- {p.Name}'s output:\n{p.Process.Text}")));
-        }
     }
 }
