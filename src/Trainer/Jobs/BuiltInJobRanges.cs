@@ -9,7 +9,7 @@ namespace Orchestrator.Trainer.Jobs;
 /// </summary>
 /// <param name="Job">The job's name, for the message.</param>
 /// <param name="MaxSamples">Most samples (for charlm: characters of corpus) the job generates in memory.</param>
-/// <param name="MaxWidth">Widest hidden layer: its parameters and activations stay within a few hundred MB.</param>
+/// <param name="MaxWidth">Widest hidden layer: its parameters and activations stay within about a gigabyte.</param>
 /// <param name="ExamplesLost">Samples that yield no example (charlm's first context window).</param>
 public sealed record BuiltInJobRanges(string Job, int MaxSamples, int MaxWidth, int ExamplesLost = 0)
 {

@@ -38,7 +38,7 @@ public sealed class BadInputSweepTests : IDisposable
         ["charlm samples shorter than its context"] = (["train", "--job", "charlm", "--work-dir", "{work}", "--samples", "10"], "--samples 10 is out of range for job charlm: give 17 to 1000000"),
         ["zero width"] = (Train("--width", "0"), "--width 0 is out of range"),
         ["negative width"] = (Train("--width", "-1"), "--width -1 is out of range"),
-        ["width of a 40 GB matrix"] = (Train("--width", "100000"), "--width 100000 is out of range for job mlp: give 1 to 4096"),
+        ["width of a 40 GB matrix"] = (Train("--width", "100000"), "--width 100000 is out of range for job mlp: give 1 to 16384"),
         ["cnn width beyond its range"] = (["train", "--job", "cnn", "--work-dir", "{work}", "--width", "5000"], "--width 5000 is out of range for job cnn: give 1 to 1024"),
         ["zero threads"] = (Train("--threads", "0"), "--threads 0 is out of range: give a whole number from 1 to 1024"),
         ["a hundred thousand threads"] = (Train("--threads", "100000"), "--threads 100000 is out of range: give a whole number from 1 to 1024"),

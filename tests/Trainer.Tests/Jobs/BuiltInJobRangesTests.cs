@@ -8,8 +8,8 @@ namespace Orchestrator.Trainer.Tests.Jobs;
 public sealed class BuiltInJobRangesTests
 {
     [Theory]
-    [InlineData(0, null, null, null, "--width 0 is out of range for job mlp: give 1 to 4096")]
-    [InlineData(100_000, null, null, null, "--width 100000 is out of range for job mlp: give 1 to 4096")]
+    [InlineData(0, null, null, null, "--width 0 is out of range for job mlp: give 1 to 16384")]
+    [InlineData(100_000, null, null, null, "--width 100000 is out of range for job mlp: give 1 to 16384")]
     [InlineData(null, 0, null, null, "--samples 0 is out of range for job mlp: give 1 to 1000000")]
     [InlineData(null, 10, null, null, "--batch-size 64 is more than the 10 example(s) of job mlp's 10 samples; give a smaller --batch-size or more --samples")]
     [InlineData(null, null, 100_000, null, "--batch-size 100000 is out of range for job mlp: give 1 to 65536")]
@@ -31,7 +31,7 @@ public sealed class BuiltInJobRangesTests
     [Fact]
     public void Settings_at_the_bounds_pass_the_check()
     {
-        var options = new BuiltInJobOptions { Width = 4096, Samples = 64, BatchSize = 64, LearningRate = 10 };
+        var options = new BuiltInJobOptions { Width = 16_384, Samples = 64, BatchSize = 64, LearningRate = 10 };
 
         Assert.Same(options, MlpJob.Ranges.Check(options, 4096, 64));
     }
