@@ -1,9 +1,6 @@
 using Akka.Actor;
-using Akka.TestKit;
 using Akka.TestKit.TestActors;
 using Akka.TestKit.Xunit2;
-using Orchestrator.Actors.Cluster;
-using Orchestrator.Actors.Hosting;
 using Orchestrator.Actors.Job;
 using Orchestrator.Actors.Tests.Support;
 using Orchestrator.Trainer.Checkpointing;
@@ -31,13 +28,7 @@ public sealed class RingClusterTests : TestKit
     public async Task A_rank_failing_while_its_peer_waits_in_the_ring_is_restarted_and_the_job_ends_on_the_uninterrupted_weights()
     {
         var notes = CreateTestProbe();
-        var seedPort = InProcessNodes.FreePort();
-        var seed = _nodes.Start(seedPort, seedPort, Props.Create(() => new ForwardActor(notes.Ref)));
-        _nodes.Start(InProcessNodes.FreePort(), seedPort, Props.Create(() => new ForwardActor(notes.Ref)));
-        await AwaitAssertAsync(
-            () => Assert.Equal(2, Akka.Cluster.Cluster.Get(seed).State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up)),
-            TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(200));
-
+        var (seed, _) = await _nodes.StartTwoAsync(this, () => Props.Create(() => new ForwardActor(notes.Ref)));
         var uninterrupted = await RunAsync(seed, "clean", []);
         await notes.FishForMessageAsync(m => m is ProgressNote note && note.Message.Contains("around a ring"), TimeSpan.FromSeconds(10));
         // Rank 1 throws in step 13: rank 0 has sent its first segment and waits in the ring for rank 1's.
@@ -60,24 +51,10 @@ public sealed class RingClusterTests : TestKit
             Faults = faults,
             Restarts = new RestartPolicy { BaseDelay = TimeSpan.Zero },
         };
-        var proxy = seed.ActorSelection($"/user/{OrchestratorNode.CoordinatorProxyName}");
-        var answer = await proxy.Ask<SubmitAnswer>(new SubmitJob(spec, new ClusterCredentials(Secret, []).Prove(spec.WorkDir), WireProtocol.Version), TimeSpan.FromSeconds(60));
-        Assert.True(answer.Accepted, answer.Message);
-        var statusProof = new ClusterCredentials(Secret, []).Prove(GetClusterStatus.ProofSubject);
-        await AwaitAssertAsync(
-            async () =>
-            {
-                var status = await proxy.Ask<ClusterStatus>(new GetClusterStatus(statusProof), TimeSpan.FromSeconds(10));
-                Assert.Contains(status.Jobs, job => job.WorkDir == spec.WorkDir && job.State == "completed");
-            },
-            TimeSpan.FromMinutes(2), TimeSpan.FromMilliseconds(200));
-        var reader = seed.ActorOf(JobHistoryReader.Props(JobSupervisor.PersistenceIdFor(spec.WorkDir)));
-        var history = await reader.Ask<JobHistory>(ReadHistory.Instance, TimeSpan.FromSeconds(30));
+        var history = await _nodes.RunToEndAsync(this, seed, spec, TimeSpan.FromMinutes(2));
         Assert.Equal(2, history.Events.OfType<RanksStarted>().First().Nodes!.Distinct().Count());
         return history;
     }
-
-
 
     protected override void Dispose(bool disposing)
     {
