@@ -28,7 +28,7 @@ internal sealed class RingPeerException(int peer, string message, Exception? inn
 /// on the rank's thread only, but for <see cref="Abort"/>. A closed link or a silent neighbour ends the step
 /// with a <see cref="RingPeerException"/> within the join's timeout: no rank waits for ever.
 /// </summary>
-internal sealed class RingMember : IDisposable
+internal sealed class RingMember : IGradientCollective, IDisposable
 {
     private readonly RingJoin _join;
     private readonly FrameConnection _next;

@@ -169,6 +169,10 @@ public sealed partial class JobSupervisor : ReceivePersistentActor, IWithTimers
         Command<RankWorkFailed>(failed => failed.Generation == _generation, RankWorkFailed);
         Command<PhaseTimedOut>(timedOut => timedOut.Generation == _generation && _barrier.IsWaiting, timedOut =>
         {
+            foreach (var published in _ranks.SharedGradientsPublished(_step + 1))
+            {
+                _barrier.GradientsFrom(published); // ranks in one process tell their gradients to each other, not here
+            }
             var rank = _barrier.HungRank();
             Fail(rank, $"rank {rank} did not answer within {_requested.StepTimeout.TotalSeconds:0.#} s during {timedOut.Phase} (hung)");
         });

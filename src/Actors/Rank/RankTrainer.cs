@@ -27,6 +27,7 @@ public sealed class RankTrainer : ReceiveActor
     private readonly GradientLinkAddress? _linkAddress;
     private GradientLinkClient? _link;
     private RankRing? _ring;
+    private SharedAllReduce? _shared; // ranks in one process: the generation's all-reduce in its memory
     private RankWorker? _worker;
     private string? _resumedFrom;
     private int _stepGeneration;
@@ -66,9 +67,10 @@ public sealed class RankTrainer : ReceiveActor
 
     protected override bool AroundReceive(Receive receive, object message)
     {
-        if (message is StartRank or ReloadCheckpoint or JoinRing)
+        if (message is StartRank or ReloadCheckpoint or JoinRing or UseSharedReduction)
         {
             _ring?.Abort(); // a ring step of an older generation may be waiting on a peer that is gone
+            _shared?.Abort();
         }
         return base.AroundReceive(receive, message);
     }
@@ -151,17 +153,18 @@ public sealed class RankTrainer : ReceiveActor
             _ring!.Join(join, _cancel.Token);
             return null;
         }));
+        Receive<UseSharedReduction>(use => _shared = use.Reduction);
         Receive<ComputeGradients>(compute =>
         {
             // Averages of an abandoned step (a peer failed) must not mix with this step's.
             _stepGeneration = compute.Generation;
             Array.Clear(_averaged);
             _averagedCount = 0;
-            var link = _link;
+            var (link, shared) = (_link, _shared?.Generation == compute.Generation ? _shared.For(_spec.Rank) : null);
             Run(compute.Generation, compute.Step, () =>
             {
                 var local = Worker.ComputeGradients(compute.Fault, _cancel.Token);
-                if (_ring?.For(compute.Generation) is { } ring)
+                if (((IGradientCollective?)_ring?.For(compute.Generation) ?? shared) is { } ring)
                 {
                     // Averaged among the ranks: no gradient byte goes to the supervisor.
                     var started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -196,6 +199,7 @@ public sealed class RankTrainer : ReceiveActor
     {
         _link?.Dispose();
         _ring?.Dispose();
+        _shared?.Abort(); // this rank's peers must not wait for it, nor its thread for them
         _cancel.Cancel();
         var writer = _writer;
         var worker = _worker;

@@ -171,7 +171,7 @@ public sealed class RingMemberTests
     }
 
     /// <summary>Rank r's gradients: values of every sign and size, different per rank.</summary>
-    private static float[][] Gradients(int world, int length) => Enumerable.Range(0, world)
+    internal static float[][] Gradients(int world, int length) => Enumerable.Range(0, world)
         .Select(r => Enumerable.Range(0, length).Select(i => (float)(Math.Sin((i * 0.37) + (r * 1.3)) * Math.Pow(10, (i + r) % 7 - 3))).ToArray())
         .ToArray();
 

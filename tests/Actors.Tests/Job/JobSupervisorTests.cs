@@ -16,6 +16,7 @@ public sealed class JobSupervisorTests() : JobTestKit(new TempDirectory())
 {
     [Theory]
     [InlineData(2)]
+    [InlineData(3)]
     [InlineData(4)]
     public async Task Crashes_hangs_and_NaNs_at_several_steps_do_not_change_the_trained_weights(int ranks)
     {

@@ -13,8 +13,9 @@ public abstract class JobTestKit : TestKit
 {
     protected static readonly TimeSpan JobLimit = TimeSpan.FromMinutes(3);
 
-    protected JobTestKit(TempDirectory temp)
-        : base(JournalJson.With(BootstrapSetup.Create().WithConfig(JournalSettings.SqliteIn(temp.Path).ToConfig().WithFallback(OrchestratorSystem.Reference))))
+    protected JobTestKit(TempDirectory temp, string extraConfig = "")
+        : base(JournalJson.With(BootstrapSetup.Create().WithConfig(Akka.Configuration.ConfigurationFactory.ParseString(extraConfig)
+            .WithFallback(JournalSettings.SqliteIn(temp.Path).ToConfig()).WithFallback(OrchestratorSystem.Reference))))
     {
         Temp = temp;
     }

@@ -103,8 +103,11 @@ internal sealed class RankGroup(IActorContext context, RankProps rankProps)
     /// </summary>
     public bool FormRing(int generation, TimeSpan timeout, GradientWireType wire) => _ring.Form(generation, timeout, wire, _ranks);
 
-    /// <summary>Whether this generation's gradients go around the ring, never through the supervisor.</summary>
+    /// <summary>Whether this generation's gradients are averaged among the ranks, never through the supervisor.</summary>
     public bool InRing => _ring.Formed;
+
+    /// <summary>The ranks in this process that published their gradients of <paramref name="step"/> to each other.</summary>
+    public IEnumerable<int> SharedGradientsPublished(long step) => _ring.Shared?.PublishedFor(step) ?? [];
 
     /// <summary>The rank <paramref name="actor"/> is, or -1 when it is none of this group's current ones.</summary>
     public int IndexOf(IActorRef actor) => Array.IndexOf(_ranks, actor);

@@ -9,7 +9,8 @@ namespace Orchestrator.Actors.Job.Ranks;
 /// The supervisor's side of the gradient ring: which ranks run in another process than the supervisor and
 /// where each rank listens, and, once every rank of a generation is ready, each rank's next neighbour. The
 /// supervisor only coordinates: steps start and end through it, failures are reported to it, gradients never
-/// pass through it. Ranks that all share the supervisor's process keep averaging in its memory.
+/// pass through it. Ranks that all share the supervisor's process average in its memory, each on its own
+/// thread (<see cref="SharedAllReduce"/>), in the ring's order.
 /// </summary>
 internal sealed class RingFormation(IActorContext context)
 {
@@ -18,20 +19,35 @@ internal sealed class RingFormation(IActorContext context)
     private string?[] _endpoints = [];
     private bool[] _remote = [];
 
-    public bool Formed { get; private set; }
+    /// <summary>Whether this generation's ranks average among themselves (around a ring or in shared memory).</summary>
+    public bool Formed => Ring || Shared is not null;
+
+    /// <summary>Whether this generation's ranks average around a ring of links.</summary>
+    public bool Ring { get; private set; }
+
+    /// <summary>The all-reduce in this process's memory of this generation's ranks, when all of them run here.</summary>
+    public SharedAllReduce? Shared { get; private set; }
 
     public void Place(int world)
     {
         _endpoints = new string?[world];
         _remote = new bool[world];
-        Formed = false;
+        Forget();
     }
 
     public void Started(int rank, bool remote)
     {
         _remote[rank] = remote;
         _endpoints[rank] = null; // a new actor: its listener is another
-        Formed = false;
+        Forget();
+    }
+
+    /// <summary>A generation is over: its ranks' waits in a shared all-reduce end now.</summary>
+    public void Forget()
+    {
+        Shared?.Abort();
+        Shared = null;
+        Ring = false;
     }
 
     public void Ready(int rank, string? endpoint)
@@ -42,12 +58,29 @@ internal sealed class RingFormation(IActorContext context)
         }
     }
 
-    /// <summary>True when the ring is formed (every rank told its neighbour).</summary>
+    /// <summary>
+    /// True when the ring is formed (every rank told its neighbour). Ranks that all run in this process are
+    /// given a shared all-reduce instead (false): a waiting rank gives up after <paramref name="timeout"/>
+    /// only as a backstop, since the supervisor's own step timeout names a hung rank first.
+    /// </summary>
     public bool Form(int generation, TimeSpan timeout, GradientWireType wire, IActorRef?[] ranks)
     {
-        Formed = ranks.Length >= 2 && _remote.Any(r => r) && _endpoints.All(e => e is not null)
-            && RingSettings.IsRing(context.System.Settings.Config);
-        if (!Formed)
+        Forget();
+        if (ranks.Length < 2 || !RingSettings.IsRing(context.System.Settings.Config))
+        {
+            return false;
+        }
+        if (!_remote.Any(r => r))
+        {
+            Shared = new SharedAllReduce(ranks.Length, generation, timeout * 2, wire);
+            foreach (var rank in ranks)
+            {
+                rank!.Tell(new UseSharedReduction(Shared));
+            }
+            return false;
+        }
+        Ring = _endpoints.All(e => e is not null);
+        if (!Ring)
         {
             return false;
         }

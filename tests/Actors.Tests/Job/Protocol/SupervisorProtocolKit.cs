@@ -9,9 +9,12 @@ namespace Orchestrator.Actors.Tests.Job.Protocol;
 /// <summary>
 /// Runs a real <see cref="JobSupervisor"/> (SQLite journal in a temp dir, local placement unless a test
 /// names one) against ranks the test plays by hand. Only messages cross: the tests pin what the supervisor
-/// decides, as its ranks, its reporter and its journal see it, never how it is built inside.
+/// decides, as its ranks, its reporter and its journal see it, never how it is built inside. The stand-ins
+/// play the hub's protocol (gradients to the supervisor, averages back), which ranks in one process use where
+/// the collective is set to the hub; by default they average among themselves (SharedAllReduceTests, and every
+/// test of real ranks).
 /// </summary>
-public abstract class SupervisorProtocolKit() : JobTestKit(new TempDirectory())
+public abstract class SupervisorProtocolKit() : JobTestKit(new TempDirectory(), "orchestrator.cluster.gradient-collective = hub")
 {
     /// <summary>
     /// A job of <paramref name="ranks"/> ranks that saves at every epoch end a rank reports (so a test decides
