@@ -23,8 +23,10 @@ internal sealed class SharedAllReduce(int world, int generation, TimeSpan timeou
     private readonly Barrier _barrier = new(world);
     private readonly CancellationTokenSource _abort = new();
     private readonly float[][] _published = new float[world][];
-    private readonly double[] _losses = new double[world];
-    private readonly long[] _samples = new long[world];
+    // By the step's parity: a rank past a step may publish the next one's loss before a slower peer has read
+    // this one's, but it cannot get two steps ahead (it waits for that peer's next gradients first).
+    private readonly double[][] _losses = [new double[world], new double[world]];
+    private readonly long[][] _samples = [new long[world], new long[world]];
     // The step each rank last published its gradients for: who is missing when a step waits too long.
     private readonly long[] _publishedStep = Enumerable.Repeat(-1L, world).ToArray();
     private readonly long[] _averagedStep = Enumerable.Repeat(-1L, world).ToArray();
@@ -52,7 +54,8 @@ internal sealed class SharedAllReduce(int world, int generation, TimeSpan timeou
     public RingReduced AllReduce(int rank, long step, float[] values, double loss, long samples)
     {
         _published[rank] = values;
-        (_losses[rank], _samples[rank]) = (loss, samples);
+        var (losses, counts) = (_losses[step & 1], _samples[step & 1]);
+        (losses[rank], counts[rank]) = (loss, samples);
         Volatile.Write(ref _publishedStep[rank], step);
         Wait(step, "publish its gradients", _publishedStep);
         var averaged = AveragedFor(values.Length);
@@ -64,7 +67,7 @@ internal sealed class SharedAllReduce(int world, int generation, TimeSpan timeou
         Volatile.Write(ref _averagedStep[rank], step);
         // Every share averaged: every rank may apply, and no rank reads another's gradients any more.
         Wait(step, "average its share", _averagedStep);
-        return new RingReduced(averaged, _losses.Sum() / world, _samples.Sum());
+        return new RingReduced(averaged, losses.Sum() / world, counts.Sum());
     }
 
     /// <summary>

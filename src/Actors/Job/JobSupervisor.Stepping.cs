@@ -20,6 +20,9 @@ public sealed partial class JobSupervisor
     // A step whose successor started on its last average (see StartNextOnAverage), and the ranks yet to apply it.
     private long _applyingStep = -1;
     private StepBarrier _applying = StepBarrier.None;
+    // The step last started, and whether a rank has ended it (see StartNextOnFirstEnd).
+    private long _stepInFlight = -1;
+    private bool _firstEndSeen;
     // A rank's job asked for a checkpoint (TrainingJob.RequestSave): taken at the next step end decided here.
     private bool _saveRequested;
 
@@ -57,6 +60,8 @@ public sealed partial class JobSupervisor
     private void SendCompute(long step, IReadOnlyList<FaultSpec> faults)
     {
         _applyingStep = -1;
+        _firstEndSeen = false;
+        _stepInFlight = step;
         if (_reduction?.Generation == _generation && _reduction.Ranks == Ranks)
         {
             _reduction.StartStep();
@@ -130,6 +135,10 @@ public sealed partial class JobSupervisor
         Command<StepApplied>(applied => applied.Generation == _generation, applied =>
         {
             _saveRequested |= applied.SaveRequested; // any rank's job may ask; the last rank to answer decides
+            if (StartNextOnFirstEnd(applied))
+            {
+                return;
+            }
             if (!Arrived(applied.Rank))
             {
                 return;
@@ -166,6 +175,28 @@ public sealed partial class JobSupervisor
         // Set after the start went out, which forgets any earlier overlap: no answer is read before this returns.
         _applyingStep = finished;
         _applying = StepBarrier.Of(Ranks);
+    }
+
+    /// <summary>
+    /// Where ranks average among themselves, the first rank to end a step ends the averaging of every rank
+    /// (its average holds all their gradients): the next step starts then, as it does on the hub's last
+    /// average, and the other ranks' ends are only recorded. Not while an earlier step's ends are still due,
+    /// which could then be taken for this one's.
+    /// </summary>
+    private bool StartNextOnFirstEnd(StepApplied applied)
+    {
+        if (!_ranks.InRing || _applyingStep >= 0 || _firstEndSeen)
+        {
+            return false;
+        }
+        _firstEndSeen = true;
+        StartNextOnAverage(applied.Step);
+        if (_applyingStep != applied.Step)
+        {
+            return false; // decided at this step's end: every rank's end is awaited as usual
+        }
+        _applying.Arrive(applied.Rank);
+        return true;
     }
 
     /// <summary>Records and reports a step every rank has applied.</summary>

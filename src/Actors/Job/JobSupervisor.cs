@@ -169,7 +169,7 @@ public sealed partial class JobSupervisor : ReceivePersistentActor, IWithTimers
         Command<RankWorkFailed>(failed => failed.Generation == _generation, RankWorkFailed);
         Command<PhaseTimedOut>(timedOut => timedOut.Generation == _generation && _barrier.IsWaiting, timedOut =>
         {
-            foreach (var published in _ranks.SharedGradientsPublished(_step + 1))
+            foreach (var published in _ranks.SharedGradientsPublished(_stepInFlight))
             {
                 _barrier.GradientsFrom(published); // ranks in one process tell their gradients to each other, not here
             }
