@@ -42,7 +42,7 @@ internal static class OverheadBenchmark
         var (one, sideBySide, ranked) = (taken[0], taken[1], taken[2]);
         return new Row(name, "steps/s", ranked, one, "bare TorchSharp loop", null, true,
             SideBySideLoops.Described(ranks, sideBySide, one, ranked)
-            + ". Per step: each rank copies its gradients out of the tensors once, the supervisor averages them chunk by chunk on one thread, each rank copies the average into its grads and takes the whole optimizer step; thread hand-offs between actors and rank threads",
+            + ". Per step: each rank copies its gradients out of the tensors once, averages its half of them from both ranks' arrays into one shared array on its own thread (a barrier before and after), copies that average into its grads and takes the whole optimizer step; its step end goes to the supervisor, whose next start (on the first end) hands off through the rank's actor to its thread",
             sideBySide, SideBySideLoops.ReferenceName, Paired: true);
     }
 
