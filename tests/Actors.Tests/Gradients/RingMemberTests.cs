@@ -170,6 +170,27 @@ public sealed class RingMemberTests
         Assert.Contains("sent no gradients", failed.Message);
     }
 
+    [Fact]
+    public async Task A_rank_silent_from_the_start_of_a_step_is_named_first_by_the_rank_after_it_not_by_those_further_round()
+    {
+        var timeout = TimeSpan.FromMilliseconds(500);
+        using var ring = await Ring.JoinAsync(4, 2, timeout);
+
+        // Rank 2 never sends (hung before its step's first segment); ranks 0 and 1 hear from their previous
+        // rank, which then waits as they do.
+        var steps = new[] { 0, 1, 3 }.ToDictionary(r => r, r => Task.Run(() => ring.Members[r].AllReduce(1, new float[100], 0, 1)));
+        var first = await Task.WhenAny(steps.Values);
+
+        Assert.Same(steps[3], first);
+        var named = await Assert.ThrowsAsync<RingPeerException>(() => steps[3]);
+        Assert.Equal((2, "rank 2 sent no gradients on the ring within 0.5 s"), (named.Peer, named.Message));
+        foreach (var (rank, previous) in new[] { (0, 3), (1, 0) })
+        {
+            var waiting = await Assert.ThrowsAsync<RingPeerException>(() => steps[rank]);
+            Assert.Equal((previous, $"rank {previous} sent part of its gradients on the ring, then nothing within 1 s"), (waiting.Peer, waiting.Message));
+        }
+    }
+
     /// <summary>Rank r's gradients: values of every sign and size, different per rank.</summary>
     private static float[][] Gradients(int world, int length) => Enumerable.Range(0, world)
         .Select(r => Enumerable.Range(0, length).Select(i => (float)(Math.Sin((i * 0.37) + (r * 1.3)) * Math.Pow(10, (i + r) % 7 - 3))).ToArray())
