@@ -45,6 +45,53 @@ public sealed class RingFaultEquivalenceTests(RingNodes ring) : TestKit, IClassF
         Assert.Equal("one", faulty.Events.OfType<RestartScheduled>().Single().Mode);
     }
 
+    [Fact]
+    public async Task Four_ranks_a_node_lost_while_its_rank_is_inside_the_ring_is_replaced_by_a_spare_and_the_job_ends_on_the_uninterrupted_weights()
+    {
+        var uninterrupted = await ring.UninterruptedAsync(this, 4);
+        var nodes = await ring.StartedAsync(this);
+        var seed = nodes[0]; // the coordinator's node, and so the supervisor's: not the one lost
+        // Rank 3 hangs in step 13, so no rank leaves that step's collective: ranks 0, 1 and 2 wait inside it,
+        // each having sent its first segments, until the loss of a node among theirs ends it.
+        var spec = ring.Spec("node-lost-4", 4, ["hang@step=13,rank=3"]);
+        await ring.Nodes.SubmitAsync(seed, spec);
+        var before = await AwaitEventsAsync(seed, spec, events => events.OfType<FaultFired>().Any());
+        var placed = before.OfType<RanksStarted>().Single().Nodes!;
+        var seedAddress = Akka.Cluster.Cluster.Get(seed).SelfAddress.ToString();
+        var lost = new[] { 1, 2, 0 }.First(rank => placed[rank] != seedAddress);
+        var node = nodes.Single(n => Akka.Cluster.Cluster.Get(n).SelfAddress.ToString() == placed[lost]);
+
+        await InProcessNodes.KillAsync(node);
+
+        var faulty = await ring.Nodes.CompletedAsync(this, seed, spec, TimeSpan.FromMinutes(2));
+        // Found by its silence (the ring's closed links are told only after the cluster could have found it).
+        var failed = faulty.Events.OfType<RankFailed>().Single();
+        Assert.Equal((lost, $"node {placed[lost]} holding rank {lost} is unreachable or left the cluster"), (failed.Rank, failed.Reason));
+        var restarted = faulty.Events.OfType<RanksStarted>().Last();
+        Assert.Equal(4, restarted.Nodes!.Distinct().Count());
+        Assert.DoesNotContain(placed[lost], restarted.Nodes!);
+        Assert.Equal(uninterrupted.Events.OfType<JobCompleted>().Single().WeightsSha256, faulty.Events.OfType<JobCompleted>().Single().WeightsSha256);
+        // Downed now rather than by the split brain resolver later: the next test places ranks on a settled cluster.
+        var lostAddress = Akka.Actor.Address.Parse(placed[lost]);
+        Akka.Cluster.Cluster.Get(seed).Down(lostAddress);
+        await AwaitAssertAsync(
+            () => Assert.DoesNotContain(Akka.Cluster.Cluster.Get(seed).State.Members, m => m.Address == lostAddress),
+            TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(200));
+    }
+
+    private async Task<IReadOnlyList<JobEvent>> AwaitEventsAsync(ActorSystem via, JobSpec spec, Func<IReadOnlyList<JobEvent>, bool> until)
+    {
+        IReadOnlyList<JobEvent> events = [];
+        await AwaitAssertAsync(
+            async () =>
+            {
+                events = (await InProcessNodes.HistoryAsync(via, spec.WorkDir)).Events;
+                Assert.True(until(events));
+            },
+            TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100));
+        return events;
+    }
+
     private async Task<JobHistory> FaultyRunAsync(int ranks, string name, string[] faults, TimeSpan? stepTimeout = null)
     {
         var uninterrupted = await ring.UninterruptedAsync(this, ranks);

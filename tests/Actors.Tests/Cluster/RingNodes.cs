@@ -21,7 +21,7 @@ public sealed class RingNodes : IDisposable
 
     private const string Secret = "ring-faults-secret";
 
-    // Terminate stops a node as a killed process stops, not as one that leaves: no leave, no handover.
+    // A node ended by the tests (InProcessNodes.KillAsync, or at the end) does not leave the cluster first.
     private static readonly Config StopsWithoutLeaving = ConfigurationFactory.ParseString("akka.coordinated-shutdown.run-by-actor-system-terminate = off");
 
     private readonly TempDirectory _temp = new();

@@ -99,6 +99,17 @@ public sealed class InProcessNodes(TempDirectory temp, string secret) : IDisposa
 
     private static ActorSelection Proxy(ActorSystem via) => via.ActorSelection($"/user/{OrchestratorNode.CoordinatorProxyName}");
 
+    /// <summary>
+    /// Ends <paramref name="node"/> as a killed process ends: its remoting goes first, so no other node hears
+    /// from it again (no leave, no word of its actors stopping) and the cluster finds it only by its silence;
+    /// then its actors stop and their sockets close, as the kernel closes a killed process's.
+    /// </summary>
+    public static async Task KillAsync(ActorSystem node)
+    {
+        await ((Akka.Remote.IRemoteActorRefProvider)((ExtendedActorSystem)node).Provider).Transport.Shutdown();
+        await node.Terminate();
+    }
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
