@@ -26,7 +26,10 @@ internal sealed class RingPeerException(int peer, string message, Exception? inn
 /// One rank's place in the ring of one generation: a link to the next rank it sends on, a link from the
 /// previous rank it receives on, and the all-reduce of a step over them (see <see cref="RingLayout"/>). Used
 /// on the rank's thread only, but for <see cref="Abort"/>. A closed link or a silent neighbour ends the step
-/// with a <see cref="RingPeerException"/> within the join's timeout: no rank waits for ever.
+/// with a <see cref="RingPeerException"/>: no rank waits for ever. A neighbour that sent nothing of the step
+/// is named after the join's timeout; one that sent part of it is itself waiting further up the ring, so it is
+/// named only after twice that, by when the rank behind the silent one has named it and the restart has
+/// ended this wait.
 /// </summary>
 internal sealed class RingMember : IGradientCollective, IDisposable
 {
@@ -38,6 +41,8 @@ internal sealed class RingMember : IGradientCollective, IDisposable
     private ClosedLink? _closed;
     private float[] _wire = [];
     private float[] _decoded = [];
+    // Whether the previous rank sent any segment of the step in progress.
+    private bool _heardThisStep;
 
     private RingMember(RingJoin join, FrameConnection next, FrameConnection previous, CancellationToken cancel)
     {
@@ -108,6 +113,7 @@ internal sealed class RingMember : IGradientCollective, IDisposable
         var losses = new double[World];
         var counts = new long[World];
         (losses[Rank], counts[Rank]) = (loss, samples);
+        _heardThisStep = false;
         if (_join.WireType != GradientWireType.Fp32 && _wire.Length != HalfWire.SlotsFor(values.Length))
         {
             _wire = new float[HalfWire.SlotsFor(values.Length)];
@@ -224,18 +230,24 @@ internal sealed class RingMember : IGradientCollective, IDisposable
     {
         while (true)
         {
-            if (!_incoming.TryTake(out var taken, (int)_join.Timeout.TotalMilliseconds, _abort.Token))
+            // A rank that hangs before its first send is named by the next rank alone: every other waits on a
+            // previous rank that did send, and has only stopped because it waits too.
+            var timeout = _heardThisStep ? 2 * _join.Timeout : _join.Timeout;
+            if (!_incoming.TryTake(out var taken, (int)timeout.TotalMilliseconds, _abort.Token))
             {
                 // A link that closed ends the wait at once (the collection is completed), a silent one at the timeout.
                 var (peer, why) = _incoming.IsCompleted
                     ? Volatile.Read(ref _closed) ?? new ClosedLink(Previous, $"the ring link from rank {Previous} closed")
-                    : new ClosedLink(Previous, $"rank {Previous} sent no gradients on the ring within {_join.Timeout.TotalSeconds:0.#} s");
+                    : new ClosedLink(Previous, _heardThisStep
+                        ? $"rank {Previous} sent part of its gradients on the ring, then nothing within {timeout.TotalSeconds:0.#} s"
+                        : $"rank {Previous} sent no gradients on the ring within {timeout.TotalSeconds:0.#} s");
                 throw new RingPeerException(peer, why, linkClosed: _incoming.IsCompleted);
             }
             var frame = taken!;
             var header = RingFrames.ReadHeader(frame.Header);
             if (header.Generation == Generation)
             {
+                _heardThisStep = true;
                 return (frame, header);
             }
             StaleFramesRefused++;

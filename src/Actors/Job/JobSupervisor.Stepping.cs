@@ -79,7 +79,10 @@ public sealed partial class JobSupervisor
         {
             _ranks.SendCompute(rank, new ComputeGradients(_generation, step, FaultInjection.ForRank(faults, rank), Alone: Ranks == 1, Through: through));
         }
-        BeginRound(StepBarrier.ForStep(Ranks), _requested.StepTimeout, $"step {step}");
+        // In a ring the supervisor sees no gradients, so it cannot tell a hung rank from its waiting peers: the
+        // rank behind a silent one names it (RingMember), and this timer is left for when no rank can. Ranks
+        // sharing this process say who published (SharedAllReduce): this timer names the hung one.
+        BeginRound(StepBarrier.ForStep(Ranks), _ranks.AroundRing ? 3 * _requested.StepTimeout : _requested.StepTimeout, $"step {step}");
         if (_phase != SupervisorPhase.Stepping)
         {
             // Steps follow steps: the handlers stay in place instead of being built again for every step.
@@ -119,7 +122,7 @@ public sealed partial class JobSupervisor
                 _saveRequested |= applied.SaveRequested;
                 Stepped(applied);
             }
-            Timers.StartSingleTimer(PhaseTimer, new PhaseTimedOut(_generation, $"step {_step + 1}"), _requested.StepTimeout);
+            Timers.StartSingleTimer(PhaseTimer, new PhaseTimedOut(_generation, $"step {_step + 1}", _requested.StepTimeout), _requested.StepTimeout);
         });
         Command<StepApplied>(applied => applied.Generation == _generation && applied.Step == _applyingStep, applied =>
         {

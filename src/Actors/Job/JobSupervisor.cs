@@ -174,7 +174,7 @@ public sealed partial class JobSupervisor : ReceivePersistentActor, IWithTimers
                 _barrier.GradientsFrom(published); // ranks in one process tell their gradients to each other, not here
             }
             var rank = _barrier.HungRank();
-            Fail(rank, $"rank {rank} did not answer within {_requested.StepTimeout.TotalSeconds:0.#} s during {timedOut.Phase} (hung)");
+            Fail(rank, $"rank {rank} did not answer within {timedOut.After.TotalSeconds:0.#} s during {timedOut.Phase} (hung)");
         });
         Command<StopJob>(_ => StopRequested());
         Command<Terminated>(terminated => _ranks.IndexOf(terminated.ActorRef) is var rank && rank >= 0 && _phase.RanksRun(), terminated =>
@@ -234,7 +234,7 @@ public sealed partial class JobSupervisor : ReceivePersistentActor, IWithTimers
     private void BeginRound(StepBarrier barrier, TimeSpan timeout, string during)
     {
         _barrier = barrier;
-        Timers.StartSingleTimer(PhaseTimer, new PhaseTimedOut(_generation, during), timeout);
+        Timers.StartSingleTimer(PhaseTimer, new PhaseTimedOut(_generation, during, timeout), timeout);
     }
 
     private bool Arrived(int rank)
@@ -266,7 +266,7 @@ public sealed partial class JobSupervisor : ReceivePersistentActor, IWithTimers
 
     private static DateTimeOffset Now => DateTimeOffset.UtcNow;
 
-    private sealed record PhaseTimedOut(int Generation, string Phase);
+    private sealed record PhaseTimedOut(int Generation, string Phase, TimeSpan After);
 
     private sealed record RestartNow(int Generation, int[] Recreate, string? FromCheckpoint);
 

@@ -170,6 +170,36 @@ public sealed class RingMemberTests
         Assert.Contains("sent no gradients", failed.Message);
     }
 
+    [Fact]
+    public async Task A_rank_silent_from_the_start_of_a_step_is_named_first_by_the_rank_after_it_not_by_those_further_round()
+    {
+        using (await Ring.JoinAsync(4, 1, Timeout))
+        {
+            // A first join pays for compiling the links' code: on a loaded machine more than the short timeout below.
+        }
+        using var ring = await Ring.JoinAsync(4, 2, TimeSpan.FromSeconds(1));
+
+        // Rank 2 never sends (hung before its step's first segment); ranks 0 and 1 hear from their previous
+        // rank, which then waits as they do.
+        var steps = new[] { 0, 1, 3 }.ToDictionary(r => r, r => OnOwnThread(() => ring.Members[r].AllReduce(1, new float[100], 0, 1)));
+        var first = await Task.WhenAny(steps.Values);
+
+        Assert.Same(steps[3], first);
+        var named = await Assert.ThrowsAsync<RingPeerException>(() => steps[3]);
+        Assert.Equal((2, "rank 2 sent no gradients on the ring within 1 s"), (named.Peer, named.Message));
+        foreach (var (rank, previous) in new[] { (0, 3), (1, 0) })
+        {
+            var waiting = await Assert.ThrowsAsync<RingPeerException>(() => steps[rank]);
+            Assert.Equal((previous, $"rank {previous} sent part of its gradients on the ring, then nothing within 2 s"), (waiting.Peer, waiting.Message));
+        }
+    }
+
+    /// <summary>
+    /// Blocking ring work on a thread of its own, as each rank has: pool threads, two on two cores, would
+    /// start the later ranks only after a short timeout has run out for the first.
+    /// </summary>
+    private static Task<T> OnOwnThread<T>(Func<T> work) => Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
     /// <summary>Rank r's gradients: values of every sign and size, different per rank.</summary>
     internal static float[][] Gradients(int world, int length) => Enumerable.Range(0, world)
         .Select(r => Enumerable.Range(0, length).Select(i => (float)(Math.Sin((i * 0.37) + (r * 1.3)) * Math.Pow(10, (i + r) % 7 - 3))).ToArray())
@@ -182,7 +212,7 @@ public sealed class RingMemberTests
         public static async Task<Ring> JoinAsync(int world, int generation, TimeSpan timeout, GradientWireType wire = GradientWireType.Fp32)
         {
             var listeners = Enumerable.Range(0, world).Select(_ => new RingListener("127.0.0.1", null)).ToArray();
-            var members = await Task.WhenAll(Enumerable.Range(0, world).Select(rank => Task.Run(() => RingMember.Join(listeners[rank],
+            var members = await Task.WhenAll(Enumerable.Range(0, world).Select(rank => OnOwnThread(() => RingMember.Join(listeners[rank],
                 new RingJoin(Token, generation, rank, world, listeners[(rank + 1) % world].Endpoint, timeout, wire, Bucket), null, CancellationToken.None))));
             return new Ring(listeners, members);
         }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
+using Akka.Configuration;
 using Akka.TestKit;
 using Orchestrator.Actors.Cluster;
 using Orchestrator.Actors.Hosting;
@@ -18,11 +19,14 @@ public sealed class InProcessNodes(TempDirectory temp, string secret) : IDisposa
 {
     private readonly List<ActorSystem> _nodes = [];
 
-    /// <summary>A node on <paramref name="port"/> joining the seed on <paramref name="seedPort"/> (itself, to start the cluster).</summary>
-    public ActorSystem Start(int port, int seedPort, Props reporter)
+    /// <summary>
+    /// A node on <paramref name="port"/> joining the seed on <paramref name="seedPort"/> (itself, to start the
+    /// cluster). <paramref name="over"/>, if given, is laid over the node's configuration.
+    /// </summary>
+    public ActorSystem Start(int port, int seedPort, Props reporter, Config? over = null)
     {
         var settings = new ClusterSettings("127.0.0.1", port, new ClusterJoin.Seeds([$"127.0.0.1:{seedPort}"]), ["cpu"], null, secret, JournalSettings.SqliteAt(temp.Sub("journal.db")));
-        var config = settings.ToConfig();
+        var config = over is null ? settings.ToConfig() : over.WithFallback(settings.ToConfig());
         var node = OrchestratorNode.Recipe(config, settings.Devices, ClusterCredentials.From(config), new NodeOutcome(), reporter).Build();
         _nodes.Add(node);
         return node;
@@ -31,13 +35,26 @@ public sealed class InProcessNodes(TempDirectory temp, string secret) : IDisposa
     /// <summary>Two nodes, the first the seed, once both are Up members; <paramref name="reporter"/> shows each one's progress.</summary>
     public async Task<(ActorSystem Seed, ActorSystem Worker)> StartTwoAsync(TestKitBase kit, Func<Props> reporter)
     {
+        var nodes = await StartAsync(kit, 2, reporter);
+        return (nodes[0], nodes[1]);
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> nodes of one cpu slot each, the first the seed, once all are Up members.
+    /// <paramref name="over"/>, if given, is laid over every node's configuration.
+    /// </summary>
+    public async Task<IReadOnlyList<ActorSystem>> StartAsync(TestKitBase kit, int count, Func<Props> reporter, Config? over = null)
+    {
         var seedPort = FreePort();
-        var seed = Start(seedPort, seedPort, reporter());
-        var worker = Start(FreePort(), seedPort, reporter());
+        var nodes = new List<ActorSystem> { Start(seedPort, seedPort, reporter(), over) };
+        for (var i = 1; i < count; i++)
+        {
+            nodes.Add(Start(FreePort(), seedPort, reporter(), over));
+        }
         await kit.AwaitAssertAsync(
-            () => Assert.Equal(2, Akka.Cluster.Cluster.Get(seed).State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up)),
+            () => Assert.Equal(count, Akka.Cluster.Cluster.Get(nodes[0]).State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up)),
             TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(200));
-        return (seed, worker);
+        return nodes;
     }
 
     /// <summary>
@@ -46,11 +63,23 @@ public sealed class InProcessNodes(TempDirectory temp, string secret) : IDisposa
     /// </summary>
     public async Task<JobHistory> RunToEndAsync(TestKitBase kit, ActorSystem via, JobSpec spec, TimeSpan within)
     {
+        await SubmitAsync(via, spec);
+        return await CompletedAsync(kit, via, spec, within);
+    }
+
+    /// <summary>Submits <paramref name="spec"/> through <paramref name="via"/>'s coordinator proxy as a client would.</summary>
+    public async Task SubmitAsync(ActorSystem via, JobSpec spec)
+    {
         var credentials = new ClusterCredentials(secret, []);
-        var proxy = via.ActorSelection($"/user/{OrchestratorNode.CoordinatorProxyName}");
-        var answer = await proxy.Ask<SubmitAnswer>(new SubmitJob(spec, credentials.Prove(spec.WorkDir), WireProtocol.Version), TimeSpan.FromSeconds(60));
+        var answer = await Proxy(via).Ask<SubmitAnswer>(new SubmitJob(spec, credentials.Prove(spec.WorkDir), WireProtocol.Version), TimeSpan.FromSeconds(60));
         Assert.True(answer.Accepted, answer.Message);
-        var statusProof = credentials.Prove(GetClusterStatus.ProofSubject);
+    }
+
+    /// <summary>Waits until the cluster's status says <paramref name="spec"/> completed, and returns its history.</summary>
+    public async Task<JobHistory> CompletedAsync(TestKitBase kit, ActorSystem via, JobSpec spec, TimeSpan within)
+    {
+        var statusProof = new ClusterCredentials(secret, []).Prove(GetClusterStatus.ProofSubject);
+        var proxy = Proxy(via);
         await kit.AwaitAssertAsync(
             async () =>
             {
@@ -58,8 +87,27 @@ public sealed class InProcessNodes(TempDirectory temp, string secret) : IDisposa
                 Assert.Contains(status.Jobs, job => job.WorkDir == spec.WorkDir && job.State == "completed");
             },
             within, TimeSpan.FromMilliseconds(200));
-        var reader = via.ActorOf(JobHistoryReader.Props(JobSupervisor.PersistenceIdFor(spec.WorkDir)));
+        return await HistoryAsync(via, spec.WorkDir);
+    }
+
+    /// <summary>The job's history as the shared journal holds it now.</summary>
+    public static async Task<JobHistory> HistoryAsync(ActorSystem via, string workDir)
+    {
+        var reader = via.ActorOf(JobHistoryReader.Props(JobSupervisor.PersistenceIdFor(workDir)));
         return await reader.Ask<JobHistory>(ReadHistory.Instance, TimeSpan.FromSeconds(30));
+    }
+
+    private static ActorSelection Proxy(ActorSystem via) => via.ActorSelection($"/user/{OrchestratorNode.CoordinatorProxyName}");
+
+    /// <summary>
+    /// Ends <paramref name="node"/> as a killed process ends: its remoting goes first, so no other node hears
+    /// from it again (no leave, no word of its actors stopping) and the cluster finds it only by its silence;
+    /// then its actors stop and their sockets close, as the kernel closes a killed process's.
+    /// </summary>
+    public static async Task KillAsync(ActorSystem node)
+    {
+        await ((Akka.Remote.IRemoteActorRefProvider)((ExtendedActorSystem)node).Provider).Transport.Shutdown();
+        await node.Terminate();
     }
 
     public static int FreePort()

@@ -106,6 +106,9 @@ internal sealed class RankGroup(IActorContext context, RankProps rankProps)
     /// <summary>Whether this generation's gradients are averaged among the ranks, never through the supervisor.</summary>
     public bool InRing => _ring.Formed;
 
+    /// <summary>Whether this generation's gradients go around a ring of links (ranks on several nodes).</summary>
+    public bool AroundRing => _ring.Ring;
+
     /// <summary>The ranks in this process that published their gradients of <paramref name="step"/> to each other.</summary>
     public IEnumerable<int> SharedGradientsPublished(long step) => _ring.Shared?.PublishedFor(step) ?? [];
 

@@ -84,7 +84,7 @@ public sealed class HungRankTests : SupervisorProtocolKit
 
         var events = await EventsAsync(spec);
         var failure = Assert.Single(events.OfType<RankFailed>());
-        Assert.Equal((0, "rank 0 did not answer within 0.1 s during start (hung)"), (failure.Rank, failure.Reason));
+        Assert.Equal((0, "rank 0 did not answer within 0.5 s during start (hung)"), (failure.Rank, failure.Reason));
         Assert.Equal("all", ModeOf(Assert.Single(events.OfType<RestartScheduled>())));
     }
 }
