@@ -34,6 +34,10 @@ internal sealed class FrameConnection : IDisposable
     private readonly TcpClient _client;
     private readonly Stream _stream;
     private readonly BlockingCollection<Frame> _outgoing = [];
+    // Frames handed to Send and frames the writer has written: a sender may change its floats only once written.
+    private readonly object _writtenGate = new();
+    private long _queued;
+    private long _written;
     private int _disposed;
 
     /// <summary>Frames on <paramref name="client"/>'s socket, or on <paramref name="stream"/> over it (TLS).</summary>
@@ -50,11 +54,44 @@ internal sealed class FrameConnection : IDisposable
         try
         {
             _outgoing.Add(frame);
+            Interlocked.Increment(ref _queued);
             return true;
         }
         catch (InvalidOperationException)
         {
             return false; // closed
+        }
+    }
+
+    /// <summary>
+    /// Waits until every frame sent so far has been written to the socket (its floats are in the kernel's
+    /// buffers, not read from their array any more). False when the connection closed or the wait timed out.
+    /// </summary>
+    public bool WaitUntilWritten(TimeSpan timeout)
+    {
+        var target = Interlocked.Read(ref _queued);
+        var deadline = DateTime.UtcNow + timeout;
+        lock (_writtenGate)
+        {
+            while (_written < target)
+            {
+                var left = deadline - DateTime.UtcNow;
+                if (Volatile.Read(ref _disposed) != 0 || left <= TimeSpan.Zero)
+                {
+                    return false;
+                }
+                Monitor.Wait(_writtenGate, left);
+            }
+        }
+        return true;
+    }
+
+    private void Written(int frames)
+    {
+        lock (_writtenGate)
+        {
+            _written += frames;
+            Monitor.PulseAll(_writtenGate);
         }
     }
 
@@ -126,6 +163,7 @@ internal sealed class FrameConnection : IDisposable
         {
             _outgoing.CompleteAdding();
             _client.Dispose(); // closes the socket under a TLS stream too, which ends its reader and writer
+            Written(0); // a sender waiting for its frames to be written learns they never will be
         }
     }
 
@@ -162,16 +200,21 @@ internal sealed class FrameConnection : IDisposable
         {
             var last = Checked(frame);
             batch.Add(last);
+            var frames = 1;
             while (FrameBatch.IsInline(last, InlineBytes) && _outgoing.TryTake(out var next))
             {
                 last = Checked(next);
                 if (!batch.HasRoomFor(last))
                 {
                     Flush(batch, socket);
+                    Written(frames);
+                    frames = 0;
                 }
                 batch.Add(last);
+                frames++;
             }
             Flush(batch, socket);
+            Written(frames);
         }
     }
 
@@ -201,6 +244,7 @@ internal sealed class FrameConnection : IDisposable
             {
                 _stream.Write(MemoryMarshal.AsBytes(frame.Values.AsSpan()));
             }
+            Written(1);
         }
     }
 

@@ -137,6 +137,13 @@ internal sealed class RingMember : IGradientCollective, IDisposable
                 }
             }
         }
+        // The last segments sent are views of values, which the rank changes as soon as this returns (it applies
+        // them, then writes its next gradients there): they must have left first. Found when the next step began
+        // on the first rank's step end: a neighbour then received part of the next step's gradients.
+        if (!_next.WaitUntilWritten(_join.Timeout))
+        {
+            throw new RingPeerException(Next, Volatile.Read(ref _closed)?.Why ?? $"the ring link to rank {Next} did not take this step's last segments within {_join.Timeout.TotalSeconds:0.#} s", linkClosed: true);
+        }
         return new RingReduced(values, losses.Sum() / World, counts.Sum());
     }
 

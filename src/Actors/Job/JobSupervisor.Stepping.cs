@@ -188,11 +188,15 @@ public sealed partial class JobSupervisor
     /// </summary>
     private bool StartNextOnFirstEnd(StepApplied applied)
     {
-        if (!_ranks.InRing || _applyingStep >= 0 || _firstEndSeen)
+        if (!_ranks.InRing || _firstEndSeen)
         {
             return false;
         }
-        _firstEndSeen = true;
+        _firstEndSeen = true; // one decision per step: a later end must not start the step after it again
+        if (_applyingStep >= 0)
+        {
+            return false;
+        }
         StartNextOnAverage(applied.Step);
         if (_applyingStep != applied.Step)
         {

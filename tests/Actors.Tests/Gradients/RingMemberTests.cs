@@ -132,6 +132,27 @@ public sealed class RingMemberTests
     }
 
     [Fact]
+    public async Task A_rank_may_write_its_next_gradients_as_soon_as_its_all_reduce_returns()
+    {
+        // The segments a rank sends last are views of its array: a neighbour must get them as they were,
+        // although the rank overwrites the array at once, as a rank starting its next step does.
+        const int world = 3;
+        const int length = 6 << 20;
+        using var ring = await Ring.JoinAsync(world, 2, Timeout, bucket: RingLayout.DefaultBucketLength);
+        var gradients = Gradients(world, length);
+
+        var results = await Task.WhenAll(ring.Members.Select((member, rank) => Task.Run(() =>
+        {
+            var averaged = member.AllReduce(1, gradients[rank], 0, 1).Averaged.ToArray();
+            Array.Fill(gradients[rank], float.NaN);
+            return averaged;
+        })));
+
+        Assert.All(results, r => Assert.Equal(results[0], r));
+        Assert.DoesNotContain(results[0], float.IsNaN);
+    }
+
+    [Fact]
     public async Task A_frame_of_an_earlier_generation_is_refused_not_summed()
     {
         using var ring = await Ring.JoinAsync(2, 9, Timeout);
@@ -209,11 +230,11 @@ public sealed class RingMemberTests
     {
         public RingMember[] Members { get; } = members;
 
-        public static async Task<Ring> JoinAsync(int world, int generation, TimeSpan timeout, GradientWireType wire = GradientWireType.Fp32)
+        public static async Task<Ring> JoinAsync(int world, int generation, TimeSpan timeout, GradientWireType wire = GradientWireType.Fp32, int bucket = Bucket)
         {
             var listeners = Enumerable.Range(0, world).Select(_ => new RingListener("127.0.0.1", null)).ToArray();
             var members = await Task.WhenAll(Enumerable.Range(0, world).Select(rank => OnOwnThread(() => RingMember.Join(listeners[rank],
-                new RingJoin(Token, generation, rank, world, listeners[(rank + 1) % world].Endpoint, timeout, wire, Bucket), null, CancellationToken.None))));
+                new RingJoin(Token, generation, rank, world, listeners[(rank + 1) % world].Endpoint, timeout, wire, bucket), null, CancellationToken.None))));
             return new Ring(listeners, members);
         }
 

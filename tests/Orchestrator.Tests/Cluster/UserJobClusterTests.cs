@@ -61,7 +61,8 @@ public sealed class UserJobClusterTests : IDisposable
             b.WaitForLineAsync(line => line.Contains("continuing job autoencoder", StringComparison.Ordinal)),
             c.WaitForLineAsync(line => line.Contains("continuing job autoencoder", StringComparison.Ordinal)));
 
-        Assert.Equal(0, follower.WaitForExit(TimeSpan.FromMinutes(3)));
+        var exit = follower.WaitForExit(TimeSpan.FromMinutes(3));
+        Assert.True(exit == 0, $"submit --wait exited {exit}:\n{follower.Text}\n--- b:\n{b.Text}\n--- c:\n{c.Text}");
         Assert.Contains("completed: step 3000/3000", follower.Text);
         var history = _cluster.History(workDir).Output;
         Assert.Contains("args width=6", history);
