@@ -10,6 +10,8 @@ namespace Orchestrator.Bench;
 internal sealed class NamespacedProcess : IDisposable
 {
     private static readonly TimeSpan LineLimit = TimeSpan.FromMinutes(3);
+    // Every one still running, so that a benchmark stopped by a signal can end them (ShapedTeardown).
+    private static readonly HashSet<NamespacedProcess> Running = [];
     private readonly Process _process;
     private readonly List<string> _lines = [];
 
@@ -25,6 +27,10 @@ internal sealed class NamespacedProcess : IDisposable
             start.Environment[key] = value;
         }
         _process = Process.Start(start)!;
+        lock (Running)
+        {
+            Running.Add(this);
+        }
         _process.OutputDataReceived += (_, e) => Append(e.Data);
         _process.ErrorDataReceived += (_, e) => Append(e.Data);
         _process.BeginOutputReadLine();
@@ -103,12 +109,40 @@ internal sealed class NamespacedProcess : IDisposable
 
     public void Dispose()
     {
-        if (!_process.HasExited)
+        lock (Running)
         {
-            _process.Kill(entireProcessTree: true);
+            Running.Remove(this);
         }
+        Kill();
         _process.WaitForExit();
         _process.Dispose();
+    }
+
+    /// <summary>Kills every one still running (from a signal handler: the benchmark is being stopped).</summary>
+    public static void KillAll()
+    {
+        lock (Running)
+        {
+            foreach (var running in Running)
+            {
+                running.Kill();
+            }
+        }
+    }
+
+    private void Kill()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // ended meanwhile
+        }
     }
 
     private void Append(string? line)

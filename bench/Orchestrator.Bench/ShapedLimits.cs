@@ -24,12 +24,14 @@ internal static class ShapedLimits
     public static string Collective(ShapedPoint p)
     {
         var ofCopy = p.Collective.Seconds / p.Copy.Seconds;
-        var verdict = ofCopy <= 1.1 ? "the links limit it: it moves its bytes at the rate the plain copy reaches"
-            : IsSaturated(p.Collective) ? "the cores limit it: they are saturated by the summing, the copies into and out of the sockets and the kernel's forwarding"
-            : "neither the links nor the cores are full: the rest is waiting, as each rank passes a segment on only once it has arrived and been summed";
         return $"{S(p.Collective.Seconds)} s, {ofCopy:0.00} of the plain copy of the same bytes ({S(p.Copy.Seconds)} s at {Gbit(p.AchievedBitsPerSecond)} Gbit/s) "
-            + $"and {p.Collective.Seconds / p.Bound:0.00} of the bound; {Cores(p.Collective)}: {verdict}";
+            + $"and {p.Collective.Seconds / p.Bound:0.00} of the bound; {Cores(p.Collective)}: {CollectiveVerdict(p)}";
     }
+
+    private static string CollectiveVerdict(ShapedPoint p) =>
+        p.Collective.Seconds / p.Copy.Seconds <= 1.1 ? "the links limit it: it moves its bytes at the rate the plain copy reaches"
+        : IsSaturated(p.Collective) ? "the cores limit it: they are saturated by the summing, the copies into and out of the sockets and the kernel's forwarding"
+        : "neither the links nor the cores are full: the rest is waiting, as each rank passes a segment on only once it has arrived and been summed";
 
     public static string Compute(ShapedPoint p)
     {
@@ -47,28 +49,33 @@ internal static class ShapedLimits
         {
             ($"the all-reduce's own excess over the bound ({S(collective - p.Bound)} s)", collective - p.Bound),
             ($"the model step, which the all-reduce does not overlap ({S(compute)} s)", compute),
-            ($"the runtime around them: gradients copied out of and into the tensors, step start and end through the supervisor ({S(rest)} s)", rest),
+            ($"the remainder, not measured alone: gradients copied out of and into the tensors, step start and end through the supervisor ({S(rest)} s)", rest),
         };
         var largest = parts.MaxBy(x => x.Seconds);
-        return $"{S(step)} s a step, {step / p.Bound:0.00} of the bound ({S(p.Bound)} s); alone, the ring all-reduce takes {S(collective)} s and the model step {S(compute)} s, "
-            + $"{(collective + compute) / step:0.00} of the step together; {Cores(p.Ring)}. Most of the {S(step - p.Bound)} s over the bound is {largest.What}";
+        return $"{S(step)} s a step, {step / p.Bound:0.00} of the bound ({S(p.Bound)} s; the plain copy moves the same bytes in {S(p.Copy.Seconds)} s at {Gbit(p.AchievedBitsPerSecond)} Gbit/s). "
+            + $"Alone, the ring all-reduce takes {S(collective)} s ({CollectiveVerdict(p)}) and the model step {S(compute)} s, {(collective + compute) / step:0.00} of the step together; "
+            + $"{Cores(p.Ring)}. Most of the {S(step - p.Bound)} s over the bound is {largest.What}";
     }
 
     public static string Hub(ShapedPoint p)
     {
         var (step, floor, compute) = (p.Hub.Seconds, p.HubFloor, p.Compute.Seconds);
-        var verdict = floor >= 0.8 * (step - compute) ? "the supervisor's node's one link limits it"
-            : IsSaturated(p.Hub) ? "the cores limit it, more than the supervisor's link"
-            : "neither the supervisor's link nor the cores are full: the rest is the hub's averaging on one thread and its round trips";
-        return $"{S(step)} s a step; (R-1) = {p.World - 1} ranks' gradients cross the supervisor's node's link each way, {S(floor)} s at the rate the copy reached, "
-            + $"and the model step alone takes {S(compute)} s; {Cores(p.Hub)}: {verdict}";
+        var rest = step - floor - compute;
+        var parts = new (string What, double Seconds)[]
+        {
+            ($"the supervisor's node's one link, which (R-1) = {p.World - 1} ranks' gradients cross each way ({S(floor)} s at the rate the plain copy reached)", floor),
+            ($"the model step ({S(compute)} s alone)", compute),
+            ($"the remainder, not measured alone: the hub's averaging on one thread, gradients copied out of and into the tensors, step start and end ({S(rest)} s)", rest),
+        };
+        return $"{S(step)} s a step, {step / p.Bound:0.00} of the ring's bound; {Cores(p.Hub)}. Most of it is {parts.MaxBy(x => x.Seconds).What}";
     }
 
     private static bool IsSaturated(ShapedTiming t) => t.Cpu.BusyCores >= Saturated * Environment.ProcessorCount;
 
     private static string Cores(ShapedTiming t) =>
         $"its processes kept {t.ProcessCores:0.00} cores busy ({t.Cpu.ProcessUser / t.Seconds:0.00} user, {t.Cpu.ProcessKernel / t.Seconds:0.00} kernel), "
-        + $"the machine {t.Cpu.BusyCores:0.00} of {Environment.ProcessorCount}{(IsSaturated(t) ? ", saturated" : "")} (softirq {Environment.ProcessorCount * t.Cpu.MachineSoftIrq / Math.Max(t.Cpu.MachineAll, 1e-9):0.00})";
+        + $"the machine {t.Cpu.BusyCores:0.00} of {Environment.ProcessorCount}{(IsSaturated(t) ? ", saturated" : "")} "
+        + $"({Math.Max(0, t.Cpu.BusyCores - t.ProcessCores):0.00} of them not these processes': the kernel's softirq, {Environment.ProcessorCount * t.Cpu.MachineSoftIrq / Math.Max(t.Cpu.MachineAll, 1e-9):0.00}, and other programs)";
 
     private static string S(double seconds) => seconds.ToString(Math.Abs(seconds) >= 10 ? "0.0" : "0.000", CultureInfo.InvariantCulture);
 

@@ -74,9 +74,12 @@ internal sealed class ShapedNetwork : IDisposable
 
     public static string Described(double bitsPerSecond) => $"{(bitsPerSecond / 1e9).ToString("0.##", CultureInfo.InvariantCulture)} Gbit/s";
 
-    public void Dispose()
+    public void Dispose() => RemoveAll(Math.Max(_world, MostNamespaces));
+
+    /// <summary>Removes every namespace, veth and bridge this benchmark makes, whichever run made them.</summary>
+    public static void RemoveAll(int namespaces = MostNamespaces)
     {
-        for (var i = 0; i < Math.Max(_world, MostNamespaces); i++)
+        for (var i = 0; i < namespaces; i++)
         {
             Run("ip", $"netns del {Namespace(i)}", quiet: true); // removes the veth pair with it
             Run("ip", $"link del {HostEnd(i)}", quiet: true);

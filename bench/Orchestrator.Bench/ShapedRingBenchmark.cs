@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Orchestrator.Bench;
 
 /// <summary>
@@ -17,13 +19,29 @@ internal static class ShapedRingBenchmark
 
     public static IEnumerable<Row> Run(ModelSize size, int[] worlds, Rounds parts, Rounds steps, string scratch, string outDir)
     {
-        var points = new List<ShapedPoint>();
-        foreach (var world in worlds)
+        // A stopped benchmark (Ctrl-C, kill, a closed terminal) runs no finally: its processes and network go here.
+        var signals = new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP }
+            .Select(signal => PosixSignalRegistration.Create(signal, _ => Teardown())).ToList();
+        try
         {
-            points.AddRange(Measure(size, world, parts, steps, scratch));
+            var points = new List<ShapedPoint>();
+            foreach (var world in worlds)
+            {
+                points.AddRange(Measure(size, world, parts, steps, scratch));
+            }
+            ShapedPlot.Save(points, size, Path.Combine(outDir, "shaped.png"));
+            return Rates.SelectMany(rate => points.Where(p => p.BitsPerSecond == rate).SelectMany(p => Rows(size, p))).ToList();
         }
-        ShapedPlot.Save(points, size, Path.Combine(outDir, "shaped.png"));
-        return Rates.SelectMany(rate => points.Where(p => p.BitsPerSecond == rate).SelectMany(p => Rows(size, p)));
+        finally
+        {
+            signals.ForEach(s => s.Dispose());
+        }
+    }
+
+    private static void Teardown()
+    {
+        NamespacedProcess.KillAll();
+        ShapedNetwork.RemoveAll();
     }
 
     private static List<ShapedPoint> Measure(ModelSize size, int world, Rounds parts, Rounds steps, string scratch)
