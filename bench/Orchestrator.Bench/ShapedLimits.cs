@@ -29,8 +29,12 @@ internal static class ShapedLimits
     }
 
     private static string CollectiveVerdict(ShapedPoint p) =>
-        p.Collective.Seconds / p.Copy.Seconds <= 1.1 ? "the links limit it: it moves its bytes at the rate the plain copy reaches"
-        : IsSaturated(p.Collective) ? "the cores limit it: they are saturated by the summing, the copies into and out of the sockets and the kernel's forwarding"
+        p.Collective.Seconds / p.Copy.Seconds > 1.1 ? CollectiveOverCopy(p)
+        : p.AchievedBitsPerSecond >= 0.9 * p.BitsPerSecond ? "the links limit it: it moves its bytes at the rate the plain copy reaches"
+        : "the cores limit it through the links: it moves its bytes at the rate the plain copy reaches, and the cores hold that copy below the rate set (its calibration row)";
+
+    private static string CollectiveOverCopy(ShapedPoint p) =>
+        IsSaturated(p.Collective) ? "the cores limit it: they are saturated by the summing, the copies into and out of the sockets and the kernel's forwarding"
         : "neither the links nor the cores are full: the rest is waiting, as each rank passes a segment on only once it has arrived and been summed";
 
     public static string Compute(ShapedPoint p)
@@ -63,7 +67,7 @@ internal static class ShapedLimits
         var rest = step - floor - compute;
         var parts = new (string What, double Seconds)[]
         {
-            ($"the supervisor's node's one link, which (R-1) = {p.World - 1} ranks' gradients cross each way ({S(floor)} s at the rate the plain copy reached)", floor),
+            ($"the supervisor's node's one link, which (R-1) = {p.World - 1} ranks' gradients cross each way ({S(floor)} s at the rate set)", floor),
             ($"the model step ({S(compute)} s alone)", compute),
             ($"the remainder, not measured alone: the hub's averaging on one thread, gradients copied out of and into the tensors, step start and end ({S(rest)} s)", rest),
         };

@@ -51,9 +51,10 @@ internal static class ShapedPlot
         Line(plot, worlds, points.Select(p => p.Collective.Seconds), "ring all-reduce alone", Color.FromHex("#1f5fa8"), LinePattern.Dashed, MarkerShape.OpenCircle);
         Line(plot, worlds, points.Select(p => p.Compute.Seconds), "model step alone", Color.FromHex("#4a4a4a"), LinePattern.Dotted, MarkerShape.OpenSquare);
         Line(plot, worlds, points.Select(p => p.Bound), "bound 2(R-1)M/(R·B)", Color.FromHex("#2a9d4b"), LinePattern.Dashed, MarkerShape.None);
+        Line(plot, worlds, points.Select(p => p.Copy.Seconds), "plain TCP copy of the ring's bytes", Color.FromHex("#2a9d4b"), LinePattern.Dotted, MarkerShape.OpenTriangleUp);
         plot.Axes.Bottom.TickGenerator = new NumericManual(worlds, worlds.Select(w => $"{w}").ToArray());
         plot.Axes.SetLimitsX(worlds.Min() - 0.5, worlds.Max() + 0.5);
-        plot.Axes.SetLimitsY(0, points.Max(p => new[] { p.Hub.Seconds, p.Ring.Seconds, p.Collective.Seconds, p.Compute.Seconds, p.Bound }.Max()) * 1.1);
+        plot.Axes.SetLimitsY(0, points.Max(p => new[] { p.Hub.Seconds, p.Ring.Seconds, p.Collective.Seconds, p.Compute.Seconds, p.Bound, p.Copy.Seconds }.Max()) * 1.1);
         plot.ShowLegend(Alignment.UpperLeft);
         return plot;
     }

@@ -19,7 +19,8 @@ internal sealed record ShapedPoint(int World, double BitsPerSecond, long Gradien
 
     /// <summary>
     /// The least a hub step can take on these links: every remote rank's gradients cross the supervisor's
-    /// node's one link in, and their averages cross it out, (R−1)·M each way at the rate the copy reached.
+    /// node's one link in, and their averages cross it out, (R−1)·M each way at the rate set. (Not at the
+    /// plain copy's rate: that copy keeps all R links busy at once, the hub mostly one.)
     /// </summary>
-    public double HubFloor => (World - 1) * GradientBytes * 8 / AchievedBitsPerSecond;
+    public double HubFloor => (World - 1) * GradientBytes * 8 / BitsPerSecond;
 }
