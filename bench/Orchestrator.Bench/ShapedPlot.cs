@@ -54,7 +54,7 @@ internal static class ShapedPlot
         Line(plot, worlds, points.Select(p => p.Copy.Seconds), "plain TCP copy of the ring's bytes", Color.FromHex("#2a9d4b"), LinePattern.Dotted, MarkerShape.OpenTriangleUp);
         plot.Axes.Bottom.TickGenerator = new NumericManual(worlds, worlds.Select(w => $"{w}").ToArray());
         plot.Axes.SetLimitsX(worlds.Min() - 0.5, worlds.Max() + 0.5);
-        plot.Axes.SetLimitsY(0, points.Max(p => new[] { p.Hub.Seconds, p.Ring.Seconds, p.Collective.Seconds, p.Compute.Seconds, p.Bound, p.Copy.Seconds }.Max()) * 1.1);
+        plot.Axes.SetLimitsY(0, points.Max(p => new[] { p.Hub.Seconds, p.Ring.Seconds, p.Collective.Seconds, p.Compute.Seconds, p.Bound, p.Copy.Seconds }.Max()) * 1.45); // room above the lines for the legend
         plot.ShowLegend(Alignment.UpperLeft);
         return plot;
     }
