@@ -34,9 +34,6 @@ internal sealed record CpuTime(double ProcessUser, double ProcessKernel, double 
     /// <summary>How many of the machine's cores were busy on average over the window (anyone's work).</summary>
     public double BusyCores => MachineAll <= 0 ? 0 : Environment.ProcessorCount * MachineBusy / MachineAll;
 
-    public static CpuTime Add(CpuTime a, CpuTime b) => new(a.ProcessUser + b.ProcessUser, a.ProcessKernel + b.ProcessKernel,
-        a.MachineBusy + b.MachineBusy, a.MachineSoftIrq + b.MachineSoftIrq, a.MachineAll + b.MachineAll);
-
     /// <summary>utime and stime, fields 14 and 15 of /proc/PID/stat, counted after the command's closing parenthesis.</summary>
     private static (long User, long Kernel) OfProcess(int id)
     {

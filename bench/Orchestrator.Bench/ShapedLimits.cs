@@ -39,9 +39,8 @@ internal static class ShapedLimits
 
     public static string Compute(ShapedPoint p)
     {
-        var ideal = p.Compute.Cpu.Process; // the R steps' CPU work, were it spread over every core
-        var verdict = IsSaturated(p.Compute) ? $"the cores limit it: the {p.World} steps' {S(ideal)} core-s of work share {Environment.ProcessorCount} cores"
-            : $"one torch thread per process limits it: each step runs on one core and the cores are not full";
+        var verdict = IsSaturated(p.Compute) ? $"the cores limit it: the {p.World} steps' {S(p.Compute.Cpu.Process)} core-s of work share {Environment.ProcessorCount} cores"
+            : "one torch thread per process limits it: each step runs on one core and the cores are not full";
         return $"{p.World} processes side by side, one torch thread each; {Cores(p.Compute)}: {verdict}";
     }
 

@@ -9,8 +9,7 @@ namespace Orchestrator.Bench;
 internal static class ShapedPlot
 {
     private const int PanelWidth = 640;
-    private const int Height = 520;
-    private static readonly PixelPadding Margins = new(left: 70, right: 20, bottom: 50, top: 40);
+    private const int Height = 600;
 
     public static void Save(IReadOnlyList<ShapedPoint> points, ModelSize size, string path)
     {
@@ -41,7 +40,6 @@ internal static class ShapedPlot
         plot.Font.Set(font);
         plot.Legend.FontName = font;
         plot.Legend.SetBestFontOnEachRender = false; // its script detection would leave the registered font
-        plot.Layout.Fixed(Margins);
         plot.Title($"{size.Name} of gradients on {ShapedNetwork.Described(points[0].BitsPerSecond)} links");
         plot.XLabel("ranks R, one process and namespace each");
         plot.YLabel("seconds per step");
@@ -54,8 +52,8 @@ internal static class ShapedPlot
         Line(plot, worlds, points.Select(p => p.Copy.Seconds), "plain TCP copy of the ring's bytes", Color.FromHex("#2a9d4b"), LinePattern.Dotted, MarkerShape.OpenTriangleUp);
         plot.Axes.Bottom.TickGenerator = new NumericManual(worlds, worlds.Select(w => $"{w}").ToArray());
         plot.Axes.SetLimitsX(worlds.Min() - 0.5, worlds.Max() + 0.5);
-        plot.Axes.SetLimitsY(0, points.Max(p => new[] { p.Hub.Seconds, p.Ring.Seconds, p.Collective.Seconds, p.Compute.Seconds, p.Bound, p.Copy.Seconds }.Max()) * 1.45); // room above the lines for the legend
-        plot.ShowLegend(Alignment.UpperLeft);
+        plot.Axes.SetLimitsY(0, points.Max(p => new[] { p.Hub.Seconds, p.Ring.Seconds, p.Collective.Seconds, p.Compute.Seconds, p.Bound, p.Copy.Seconds }.Max()) * 1.1);
+        plot.ShowLegend(Edge.Bottom); // below the axes, where no line can run under it
         return plot;
     }
 
