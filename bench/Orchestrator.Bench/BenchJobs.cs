@@ -9,9 +9,6 @@ internal sealed record ModelSize(string Name, int Width)
     public static readonly ModelSize Medium = new("100 MB", 5000);
     public static readonly ModelSize Large = new("500 MB", 11180);
 
-    /// <summary>For the shaped-link rows: gradients large next to compute, small enough for eight processes on one machine.</summary>
-    public static readonly ModelSize Shaped = new("25 MB", 2500);
-
     public BuiltInJobOptions Options => new() { Seed = 1, Width = Width, Samples = 2048, BatchSize = 32 };
 
     public long ParameterBytes => 4L * ((16L * Width) + Width + ((long)Width * Width) + Width + Width + 1);

@@ -5,6 +5,10 @@ if (args.FirstOrDefault() == GradientSyncProcess.Flag)
 {
     return GradientSyncProcess.Run(args); // the second process of the gradient-sync row
 }
+if (args.FirstOrDefault() == ShapedPeer.Flag)
+{
+    return ShapedPeer.Run(args); // one process of a shaped row's parts, inside its namespace
+}
 
 // Usage: dotnet run -c Release --project bench/Orchestrator.Bench -- [--quick] [--out DIR]
 // Every ratio compares two measurements taken in this run, on this machine.
@@ -70,8 +74,10 @@ if (Environment.GetEnvironmentVariable("BENCH_ONLY") is { } only)
             .. (quick ? [] : CheckpointBenchmark.Run(ModelSize.Large, 5, threads, scratch)),
         ],
         ["checkpoint-small"] = () => CheckpointBenchmark.Run(ModelSize.Small, smallCheckpointRepetitions, threads, scratch),
-        // Root only (network namespaces and tc): never part of the full run.
-        ["shaped"] = () => ShapedRingBenchmark.Run(ModelSize.Shaped, [2, 4, 8], 3, 10, scratch),
+        // Root only (network namespaces and tc): never part of the full run. R=2, 4, 8 at 1 and 10 Gbit/s
+        // (R=2 and 4 when quick), the 100 MB model as the other rows; draws shaped.png into the out folder.
+        ["shaped"] = () => ShapedRingBenchmark.Run(ModelSize.Medium, quick ? [2, 4] : [2, 4, 8],
+            new ShapedRingBenchmark.Rounds(quick ? 1 : 2, quick ? 2 : 4), new ShapedRingBenchmark.Rounds(quick ? 2 : 3, quick ? 2 : 4), scratch, outDir),
     };
     var parts = only.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
     // Checked before anything runs, so a typo late in a list does not cost the minutes of the rows before it.
@@ -81,11 +87,26 @@ if (Environment.GetEnvironmentVariable("BENCH_ONLY") is { } only)
         Console.Error.WriteLine($"BENCH_ONLY={only}: {unknown}; use one of {string.Join(", ", kinds.Keys)}, or a comma-separated list of them");
         return 2;
     }
-    foreach (var part in parts)
+    try
     {
-        Measure(part, kinds[part]);
+        foreach (var part in parts)
+        {
+            Measure(part, kinds[part]);
+        }
     }
-    Console.WriteLine(Report.Markdown(rows));
+    catch (InvalidOperationException e)
+    {
+        // Caught, so that every finally on the way runs: the shaped rows' namespaces and processes go with them.
+        Console.Error.WriteLine($"BENCH_ONLY={only} failed: {e.Message}");
+        return 1;
+    }
+    // Named after the rows, so a partial run does not overwrite a full run's results.md in the same folder.
+    var partial = string.Join('-', parts);
+    var partialTable = Report.Markdown(rows);
+    Console.WriteLine(partialTable);
+    File.WriteAllText(Path.Combine(outDir, $"{partial}.md"), partialTable);
+    Report.WriteJson(Path.Combine(outDir, $"{partial}.json"), rows, MachineDescription());
+    Console.Error.WriteLine($"wrote {Path.Combine(outDir, partial)}.md and .json");
     return 0;
 }
 // First, while the process is fresh, so the resident set reflects this run alone.
@@ -130,7 +151,7 @@ Measure("recovery from a rank crash", () => [RecoveryBenchmark.RankCrash(repetit
 Measure("recovery from kill -9", () => RecoveryBenchmark.ProcessKill(quick ? 2 : repetitions, scratch));
 
 Directory.Delete(scratch, recursive: true);
-var machine = $"{Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1L << 30)} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, torch threads {threads}, native memory: {Orchestrator.Trainer.Runtime.NativeMemoryTuning.Summary}";
+var machine = MachineDescription();
 var table = Report.Markdown(rows);
 Console.WriteLine($"Machine: {machine}{(quick ? " (quick run)" : "")}\n");
 Console.WriteLine(table);
@@ -138,3 +159,6 @@ File.WriteAllText(Path.Combine(outDir, "results.md"), table);
 Report.WriteJson(Path.Combine(outDir, "results.json"), rows, machine);
 Console.Error.WriteLine($"wrote {Path.Combine(outDir, "results.md")} and results.json");
 return 0;
+
+string MachineDescription() =>
+    $"{Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1L << 30)} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, torch threads {threads}, native memory: {Orchestrator.Trainer.Runtime.NativeMemoryTuning.Summary}";

@@ -1,228 +1,99 @@
-using System.Diagnostics;
-using System.Text;
-using Orchestrator.Trainer.Metrics;
+using System.Runtime.InteropServices;
 
 namespace Orchestrator.Bench;
 
 /// <summary>
-/// Hub against ring on links of a known speed: R <c>orchestrator node</c> processes, each in a network
-/// namespace of its own, joined by veth pairs to one bridge, every veth shaped to 1 Gbit/s each way with
-/// <c>tc tbf</c>; one rank per node, a model whose gradients are large next to its compute. A step's time is
-/// set against the bandwidth bound of a ring all-reduce, 2(R−1)M/(R·B). Needs root (ip, tc); every
-/// namespace, veth and the bridge are this benchmark's own (names starting orring/orv/orbr, addresses
-/// 10.77.0.0/24) and are removed at the end, also when a run fails. BENCH_ONLY=shaped.
+/// Hub against ring on links of a known speed: R processes, each in a network namespace of its own joined to
+/// one bridge by a shaped veth pair (<see cref="ShapedNetwork"/>), at each link rate. Per world size and rate
+/// it takes the step's parts alone and then whole: a plain TCP copy around the ring (what the links carry),
+/// the ring all-reduce alone, the model step alone (R processes side by side), and the job's step on R
+/// <c>orchestrator node</c> processes through the hub and through the ring, set against the ring's bandwidth
+/// bound 2(R−1)M/(R·B). Needs root (ip, tc). BENCH_ONLY=shaped; writes shaped.png beside its table.
 /// </summary>
 internal static class ShapedRingBenchmark
 {
-    private const string Bridge = "orbr0";
-    private const double LinkBitsPerSecond = 1e9;
-    private const int Port = 4053;
+    public static readonly double[] Rates = [1e9, 10e9];
 
-    public static IEnumerable<Row> Run(ModelSize size, int[] worlds, int warmUp, int measured, string scratch)
-    {
-        var rows = new List<Row>();
-        var gradientBytes = size.ParameterBytes;
-        foreach (var world in worlds)
-        {
-            var bound = 2.0 * (world - 1) * gradientBytes * 8 / (world * LinkBitsPerSecond);
-            foreach (var collective in new[] { "hub", "ring" })
-            {
-                var seconds = StepSeconds(size, world, collective, warmUp, measured, scratch);
-                rows.Add(new Row($"Gradient step on 1 Gbit/s links, {size.Name}, R={world} in {world} namespaces, {collective}", "s/step",
-                    new Measurement([seconds]), new Measurement([bound]), "bandwidth bound of a ring all-reduce, 2(R-1)M/(R·B)",
-                    collective == "ring" ? 1.25 : null, false,
-                    collective == "ring"
-                        ? "each rank sends 2(R-1)/R of the gradients to its next neighbour over its own 1 Gbit/s veth, in 4 MiB buckets that overlap summing; the R processes share the machine's cores for compute and summing"
-                        : "every remote rank's gradients cross the supervisor's node's one 1 Gbit/s link and come back averaged: (R-1) times the gradients each way through one link"));
-            }
-        }
-        return rows;
-    }
+    /// <summary>Untimed and timed rounds of each part and of the whole step.</summary>
+    internal sealed record Rounds(int WarmUp, int Measured);
 
-    private static double StepSeconds(ModelSize size, int world, string collective, int warmUp, int measured, string scratch)
+    public static IEnumerable<Row> Run(ModelSize size, int[] worlds, Rounds parts, Rounds steps, string scratch, string outDir)
     {
-        var directory = Directory.CreateDirectory(Path.Combine(scratch, $"shaped-{collective}-{world}-{Guid.NewGuid():N}")).FullName;
-        var config = Path.Combine(directory, "collective.hocon");
-        File.WriteAllText(config, $"orchestrator.cluster.gradient-collective = {collective}\n");
-        var secret = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
-        var nodes = new List<NamespacedProcess>();
-        using var network = ShapedNetwork.Create(world);
+        // A stopped benchmark (Ctrl-C, kill, a closed terminal) runs no finally: its processes and network go here.
+        var signals = new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP }
+            .Select(signal => PosixSignalRegistration.Create(signal, _ => Teardown())).ToList();
         try
         {
-            var seed = $"{network.Address(0)}:{Port}";
-            for (var i = 0; i < world; i++)
+            var points = new List<ShapedPoint>();
+            foreach (var world in worlds)
             {
-                nodes.Add(new NamespacedProcess(network.Namespace(i), secret,
-                    ["node", "--hostname", network.Address(i), "--port", $"{Port}", "--seeds", seed, "--journal", $"sqlite:{Path.Combine(directory, "journal.db")}", "--config", config]));
+                points.AddRange(Measure(size, world, parts, steps, scratch));
             }
-            for (var i = 0; i < world; i++)
-            {
-                nodes[0].WaitFor($"node {network.Address(i)}:{Port} joined");
-            }
-            var workDir = Path.Combine(directory, "job");
-            var options = size.Options;
-            using var submit = new NamespacedProcess(network.Namespace(0), secret,
-            [
-                "submit", "--cluster", seed, "--job", "mlp", "--work-dir", workDir, "--ranks", $"{world}", "--threads", "1",
-                "--steps", $"{warmUp + measured}", "--width", $"{options.Width}", "--samples", $"{options.Samples}",
-                "--batch-size", $"{options.BatchSize * world}", "--seed", $"{options.Seed}", "--checkpoint-every", "1000000", "--no-save-last", "--wait",
-            ]);
-            if (!submit.WaitForExit(TimeSpan.FromMinutes(15)) || submit.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"the {collective} job at R={world} did not complete: {submit.Output}\n--- seed node:\n{nodes[0].Output}");
-            }
-            var stepsAt = TensorBoardFiles.ReadAll(TensorBoardLog.DirectoryIn(workDir))
-                .Where(e => e.Summary?.Value.Any(v => v.Tag == TensorBoardLog.LossTag) == true)
-                .ToDictionary(e => e.Step, e => e.WallTime);
-            return (stepsAt[warmUp + measured] - stepsAt[warmUp]) / measured;
+            ShapedPlot.Save(points, size, Path.Combine(outDir, "shaped.png"));
+            return Rates.SelectMany(rate => points.Where(p => p.BitsPerSecond == rate).SelectMany(p => Rows(size, p))).ToList();
         }
         finally
         {
-            foreach (var node in nodes)
-            {
-                node.Dispose();
-            }
-            Directory.Delete(directory, recursive: true);
+            signals.ForEach(s => s.Dispose());
         }
     }
 
-    /// <summary>The namespaces, veths and bridge of one run; all removed on dispose, whatever happened.</summary>
-    private sealed class ShapedNetwork : IDisposable
+    private static void Teardown()
     {
-        private readonly int _world;
-
-        private ShapedNetwork(int world) => _world = world;
-
-        public static ShapedNetwork Create(int world)
-        {
-            var network = new ShapedNetwork(world);
-            network.Dispose(); // what a killed earlier run may have left
-            try
-            {
-                Ip("link add", Bridge, "type bridge");
-                Ip("link set", Bridge, "up");
-                for (var i = 0; i < world; i++)
-                {
-                    var (ns, host, inside) = (network.Namespace(i), $"orv{i}", $"orv{i}n");
-                    Ip("netns add", ns);
-                    Ip("link add", host, "type veth peer name", inside);
-                    Ip("link set", inside, "netns", ns);
-                    Ip("link set", host, "master", Bridge, "up");
-                    Ip("netns exec", ns, "ip addr add", $"{network.Address(i)}/24", "dev", inside);
-                    Ip("netns exec", ns, "ip link set", inside, "up");
-                    Ip("netns exec", ns, "ip link set lo up");
-                    // Both directions: out of the namespace on its side, into it on the bridge's side.
-                    Run("tc", $"qdisc add dev {host} root tbf rate 1gbit burst 1mb latency 50ms");
-                    Run("ip", $"netns exec {ns} tc qdisc add dev {inside} root tbf rate 1gbit burst 1mb latency 50ms");
-                }
-            }
-            catch
-            {
-                network.Dispose();
-                throw;
-            }
-            return network;
-        }
-
-        public string Namespace(int index) => $"orring{index}";
-
-        public string Address(int index) => $"10.77.0.{index + 1}";
-
-        public void Dispose()
-        {
-            for (var i = 0; i < Math.Max(_world, 16); i++)
-            {
-                Run("ip", $"netns del {Namespace(i)}", quiet: true); // removes the veth pair with it
-                Run("ip", $"link del orv{i}", quiet: true);
-            }
-            Run("ip", $"link del {Bridge}", quiet: true);
-        }
-
-        private static void Ip(params string[] parts) => Run("ip", string.Join(' ', parts));
-
-        private static void Run(string program, string arguments, bool quiet = false)
-        {
-            var start = new ProcessStartInfo(program, arguments) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-            using var process = Process.Start(start)!;
-            var errors = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            if (process.ExitCode != 0 && !quiet)
-            {
-                throw new InvalidOperationException($"{program} {arguments} failed ({process.ExitCode}): {errors.Trim()} (the shaped rows need root, ip and tc)");
-            }
-        }
+        NamespacedProcess.KillAll();
+        ShapedNetwork.RemoveAll();
     }
 
-    /// <summary>The orchestrator program run inside a namespace, its output kept to wait for a line and explain a failure.</summary>
-    private sealed class NamespacedProcess : IDisposable
+    private static List<ShapedPoint> Measure(ModelSize size, int world, Rounds parts, Rounds steps, string scratch)
     {
-        private readonly Process _process;
-        private readonly StringBuilder _output = new();
-
-        public NamespacedProcess(string ns, string secret, IEnumerable<string> args)
+        var gradientBytes = size.ParameterBytes;
+        using var network = ShapedNetwork.Create(world, Rates[0]);
+        Console.Error.WriteLine($"  R={world}: model step alone ...");
+        var compute = ShapedParts.Run(ShapedPeerWork.Compute, world, size.Width, parts.WarmUp, parts.Measured);
+        var copies = new Dictionary<double, ShapedTiming>();
+        var collectives = new Dictionary<double, ShapedTiming>();
+        foreach (var rate in Rates)
         {
-            var program = OrchestratorCommand.BuildOutput(args);
-            var start = new ProcessStartInfo("ip") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-            foreach (var arg in (string[])["netns", "exec", ns, program.FileName, .. program.ArgumentList])
-            {
-                start.ArgumentList.Add(arg);
-            }
-            start.Environment["ORCHESTRATOR_SECRET"] = secret;
-            _process = Process.Start(start)!;
-            _process.OutputDataReceived += (_, e) => Append(e.Data);
-            _process.ErrorDataReceived += (_, e) => Append(e.Data);
-            _process.BeginOutputReadLine();
-            _process.BeginErrorReadLine();
+            network.Shape(rate);
+            Console.Error.WriteLine($"  R={world}, {ShapedNetwork.Described(rate)}: plain copy, then the ring all-reduce alone ...");
+            copies[rate] = ShapedParts.Run(ShapedPeerWork.Copy, world, 2L * (world - 1) * gradientBytes / world, 1, parts.Measured);
+            collectives[rate] = ShapedParts.Run(ShapedPeerWork.Ring, world, gradientBytes / sizeof(float), parts.WarmUp, parts.Measured);
         }
-
-        public string Output
+        var whole = new Dictionary<(ShapedCollective, double), ShapedTiming>();
+        foreach (var collective in new[] { ShapedCollective.Hub, ShapedCollective.Ring })
         {
-            get
+            Console.Error.WriteLine($"  R={world}: {world} nodes, {collective} ...");
+            using var cluster = new ShapedCluster(world, collective, scratch);
+            foreach (var rate in Rates)
             {
-                lock (_output)
-                {
-                    return _output.ToString();
-                }
+                network.Shape(rate);
+                whole[(collective, rate)] = cluster.Step(size, steps.WarmUp, steps.Measured);
             }
         }
-
-        public int ExitCode => _process.ExitCode;
-
-        public bool WaitForExit(TimeSpan limit) => _process.WaitForExit(limit);
-
-        public void WaitFor(string text)
-        {
-            var clock = Stopwatch.StartNew();
-            lock (_output)
-            {
-                while (!_output.ToString().Contains(text, StringComparison.Ordinal))
-                {
-                    if (_process.HasExited || clock.Elapsed > TimeSpan.FromMinutes(3))
-                    {
-                        throw new InvalidOperationException($"no '{text}' within 3 min; the node printed: {_output}");
-                    }
-                    Monitor.Wait(_output, TimeSpan.FromSeconds(1));
-                }
-            }
-        }
-
-        public void Dispose()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-            _process.WaitForExit();
-            _process.Dispose();
-        }
-
-        private void Append(string? line)
-        {
-            lock (_output)
-            {
-                _output.AppendLine(line);
-                Monitor.PulseAll(_output);
-            }
-        }
+        return Rates.Select(rate => new ShapedPoint(world, rate, gradientBytes, copies[rate], collectives[rate], compute,
+            whole[(ShapedCollective.Hub, rate)], whole[(ShapedCollective.Ring, rate)])).ToList();
     }
+
+    private static IEnumerable<Row> Rows(ModelSize size, ShapedPoint p)
+    {
+        var links = $"{ShapedNetwork.Described(p.BitsPerSecond)} links";
+        var where = $"R={p.World} in {p.World} namespaces";
+        const string boundName = "bandwidth bound of a ring all-reduce, 2(R-1)M/(R·B)";
+        var bound = One(p.Bound);
+        yield return new Row($"Calibration: plain TCP copy around {p.World} namespaces at once, {links}", "Gbit/s", One(p.AchievedBitsPerSecond / 1e9),
+            One(p.BitsPerSecond / 1e9), "rate set with tc tbf", null, true, ShapedLimits.Copy(p));
+        if (p.BitsPerSecond == Rates[0])
+        {
+            yield return new Row($"Model step alone, {size.Name}, {p.World} processes side by side, no synchronisation", "s/step", One(p.Compute.Seconds),
+                null, "", null, false, ShapedLimits.Compute(p));
+        }
+        yield return new Row($"Ring all-reduce alone, {size.Name}, {where}, {links}", "s", One(p.Collective.Seconds), bound, boundName, null, false,
+            ShapedLimits.Collective(p));
+        yield return new Row($"Gradient step on {links}, {size.Name}, {where}, hub", "s/step", One(p.Hub.Seconds), bound, boundName, null, false,
+            ShapedLimits.Hub(p));
+        yield return new Row($"Gradient step on {links}, {size.Name}, {where}, ring", "s/step", One(p.Ring.Seconds), bound, boundName, 1.25, false,
+            ShapedLimits.Ring(p), One(p.Collective.Seconds + p.Compute.Seconds), "ring all-reduce alone plus model step alone, on the same links and cores");
+    }
+
+    private static Measurement One(double value) => new([value]);
 }
