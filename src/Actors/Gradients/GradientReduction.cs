@@ -98,11 +98,7 @@ internal sealed class GradientReduction(int ranks, int generation, GradientWireT
                 {
                     continue;
                 }
-                for (var k = 0; k < ranks; k++)
-                {
-                    _inRingOrder[k] = byRank[(segment + k) % ranks].Slice(from - start, to - from);
-                }
-                GradientAverager.AverageInto(destination.Slice(from - start, to - from), _inRingOrder);
+                RingLayout.AverageInRingOrder(destination.AsSpan(from - start, to - from), segment, byRank, from - start, to - from, _inRingOrder);
             }
         }
     }

@@ -6,8 +6,6 @@ namespace Orchestrator.Actors.Gradients;
 /// </summary>
 internal interface IGradientCollective
 {
-    int Generation { get; }
-
     /// <summary>
     /// Averages <paramref name="values"/> (this rank's, flattened) with every peer's; <paramref name="loss"/> and
     /// <paramref name="samples"/> are this rank's, told to the others. Called on the rank's thread.

@@ -48,5 +48,21 @@ internal readonly record struct RingLayout(int Length, int World, int BucketLeng
         return (start + from, to - from);
     }
 
+    /// <summary>
+    /// Averages <paramref name="count"/> elements of segment <paramref name="segment"/> into
+    /// <paramref name="destination"/> in the order the ring sums them, ((g_s + g_s+1) + …) + g_s−1, reading each
+    /// rank's values from <paramref name="offset"/> of its own array. <paramref name="scratch"/> holds one slot per
+    /// rank, so a step allocates nothing. What ranks in one process and the supervisor compute to match the ring.
+    /// </summary>
+    public static void AverageInRingOrder(Span<float> destination, int segment, ReadOnlySpan<ArraySegment<float>> byRank, int offset, int count,
+        ArraySegment<float>[] scratch)
+    {
+        for (var k = 0; k < byRank.Length; k++)
+        {
+            scratch[k] = byRank[(segment + k) % byRank.Length].Slice(offset, count);
+        }
+        Trainer.Distributed.GradientAverager.AverageInto(destination, scratch.AsSpan(0, byRank.Length));
+    }
+
     private static int Mod(int value, int modulus) => ((value % modulus) + modulus) % modulus;
 }

@@ -1,5 +1,3 @@
-using Orchestrator.Trainer.Distributed;
-
 namespace Orchestrator.Actors.Gradients;
 
 /// <summary>
@@ -89,7 +87,8 @@ internal sealed class SharedAllReduce(int world, int generation, TimeSpan timeou
     private void AverageShare(int rank, float[] averaged)
     {
         var layout = new RingLayout(averaged.Length, world, bucketLength);
-        var sources = new ArraySegment<float>[world];
+        var published = _published.Select(values => new ArraySegment<float>(values)).ToArray();
+        var scratch = new ArraySegment<float>[world];
         for (var bucket = 0; bucket < layout.Buckets; bucket++)
         {
             var (offset, count) = layout.Segment(bucket, rank);
@@ -97,12 +96,8 @@ internal sealed class SharedAllReduce(int world, int generation, TimeSpan timeou
             {
                 continue;
             }
-            for (var k = 0; k < world; k++)
-            {
-                sources[k] = new ArraySegment<float>(_published[(rank + k) % world], offset, count);
-            }
             var destination = averaged.AsSpan(offset, count);
-            GradientAverager.AverageInto(destination, sources);
+            RingLayout.AverageInRingOrder(destination, rank, published, offset, count, scratch);
             if (wire != GradientWireType.Fp32)
             {
                 HalfWire.Round(wire, destination); // the precision the ring's averages travel in, here too
@@ -138,8 +133,6 @@ internal sealed class SharedAllReduce(int world, int generation, TimeSpan timeou
 
     private sealed class Member(SharedAllReduce shared, int rank) : IGradientCollective
     {
-        public int Generation => shared.Generation;
-
         public RingReduced AllReduce(long step, float[] values, double loss, long samples) => shared.AllReduce(rank, step, values, loss, samples);
     }
 }
